@@ -404,10 +404,10 @@ def read_focus_db(db_path) -> pd.DataFrame:
     return df
 
 def focus_n_uncommon(category: str, time: str, weather: str, locations) -> int:
-    "Number of uncommon attributes (time, weather, any location) of a FOCUS image, per FOCUS's table."
-    unc = focus_vocab()["uncommon"][category]
-    locs = locations.split(", ") if isinstance(locations, str) else list(locations)
-    return int(time in unc["time"]) + int(weather in unc["weather"]) + int(any(l in unc["locations"] for l in locs))
+    "Number of uncommon attributes of a FOCUS image: `synbench.metrics.bias.n_uncommon`, with the database's 'a, b' location string split."
+    from synbench.metrics.bias import n_uncommon
+    locs = [l for l in locations.split(", ") if l] if isinstance(locations, str) else list(locations)
+    return n_uncommon(category, time, weather, locs)
 
 def _scan_focus(folder: Path, spec: DatasetSpec) -> list[dict]:
     df = read_focus_db(folder / "annotations.db")
