@@ -1,0 +1,222 @@
+"""synbench.models: real weights offline (EfficientNet-Lite0 on scikit-image photos), every registry entry
+builds without files or network, zero-shot head vs open_clip's own, linear-probe round trip, bad input."""
+import json, os, subprocess, sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from skimage import data as skdata
+
+from synbench.core import file_sha256
+from synbench.models import (REGISTRY, PAPER_MODELS, ABLATIONS, MissingCheckpointError, ModelSpec, get_spec,
+                             load_model, train_linear_probe, save_head, extract_features, cached_zero_shot_weights)
+
+torch.set_num_threads(min(2, torch.get_num_threads()))
+
+
+@pytest.fixture(scope="module")
+def lite0():
+    return load_model("efficientnet_lite0", device="cpu")
+
+
+@pytest.mark.parametrize("photo,ok", [("chelsea", set(range(281, 286))), ("coffee", {967})])
+def test_efficientnet_lite0_classifies_real_photos(lite0, photo, ok):
+    img = Image.fromarray(getattr(skdata, photo)())
+    x = lite0.load_transform(img)
+    assert x.shape == (3, 224, 224) and 0 <= x.min() and x.max() <= 1
+    with torch.no_grad():
+        p = lite0(x[None]).softmax(-1)[0]
+    assert int(p.argmax()) in ok, (photo, p.topk(3))
+    assert float(p[sorted(ok)].sum()) > 0.5
+
+
+def test_efficientnet_lite0_matches_independent_timm_pipeline(lite0):
+    "Our load_transform + internal normalisation vs timm's own eval transform on the same weights."
+    import timm
+    from timm.data import create_transform, resolve_model_data_config
+    img = Image.fromarray(skdata.chelsea())
+    tf = create_transform(**resolve_model_data_config(lite0.net))  # timm: resize, crop, to tensor, normalise
+    with torch.no_grad():
+        ref = lite0.net(tf(img)[None])
+        ours = lite0(lite0.load_transform(img)[None])
+    torch.testing.assert_close(ours, ref, atol=2e-3, rtol=1e-3)
+    pv = lite0.provenance
+    assert pv["weights"] == "package" and pv["weights_sha256"] == file_sha256(pv["weights_file"])
+    assert lite0.label_space.n_classes == 1000
+
+
+def test_forward_resizes_inside(lite0):
+    "A full-size photo tensor (not at input size) is resized inside forward and still classified."
+    x = torch.from_numpy(skdata.coffee()).permute(2, 0, 1).float()[None] / 255
+    with torch.no_grad():
+        assert int(lite0(x).argmax()) == 967
+
+
+PAPER_AND_ALT = [n for n, s in REGISTRY.items() if s.group != "ablation"]
+
+
+@pytest.mark.parametrize("name", PAPER_AND_ALT)
+def test_every_named_model_builds_offline(name):
+    "Structure built with random weights (device='meta': no allocation, no files, no network) + data config."
+    clf = load_model(name, pretrained=False, device="meta")
+    cfg = clf.data_config
+    assert clf.input_size == (224, 224) == cfg["input_size"]
+    assert len(cfg["mean"]) == 3 and len(cfg["std"]) == 3 and 0 < cfg["crop_pct"] <= 1
+    assert clf.provenance["weights"] == "random" and clf.spec.name == name
+
+
+def test_ablations_share_their_main_models_build():
+    assert len(ABLATIONS) == 24
+    vit, clip = get_spec("SynViT-B"), get_spec("SynCLIP")
+    for s in ABLATIONS:
+        main = vit if s.family == "supervised" else clip
+        assert (s.arch, s.head, s.quick_gelu, s.data_config) == (main.arch, main.head, main.quick_gelu, main.data_config)
+        assert s.checkpoint.startswith("scaling/") and s.checkpoint.endswith(f"/{s.n_train_images}.pt")
+    assert get_spec("SynViT-B-classname-16M").checkpoint == vit.checkpoint
+    assert get_spec("ScalingCLIP-synthetic-371M").checkpoint == clip.checkpoint
+    for n in ("SynViT-B-captions-1M", "ScalingCLIP-synthetic+real-64M"):
+        assert load_model(n, pretrained=False, device="meta").provenance["weights"] == "random"
+
+
+def test_random_cpu_forward_dinov2_and_synresnet():
+    x = torch.rand(1, 3, 224, 224)
+    d = load_model("DINOv2", pretrained=False, device="cpu")
+    assert d.net.head.in_features == 2 * 768  # class token ++ mean patch token, as DINOv2's linear head
+    with torch.no_grad():
+        assert d(x).shape == (1, 1000) and d.forward_features(x).shape == (1, 1536)
+    r = load_model("SynResNet50", pretrained=False, device="cpu")
+    assert r.net.fc.bias is None
+    with torch.no_grad():
+        assert r(x).shape == (1, 1000)
+
+
+def test_zero_shot_head_matches_open_clip_reference(tmp_path):
+    "Our class embeddings vs open_clip's build_zero_shot_classifier (independent reference), random ViT-B-16."
+    import open_clip
+    from open_clip.zero_shot_classifier import build_zero_shot_classifier
+    torch.manual_seed(0)
+    model = open_clip.create_model("ViT-B-16", pretrained=None).eval()
+    tok = open_clip.get_tokenizer("ViT-B-16")
+    names, temps = ["tabby cat", "espresso", "goldfish"], ["a photo of a {}.", "a bad photo of the {}.", "art of the {}."]
+    with torch.no_grad():
+        W, path = cached_zero_shot_weights("test-random-vitb16", model.encode_text, tok, names, temps, cache=tmp_path)
+        ref = build_zero_shot_classifier(model, tok, names, [lambda c, t=t: t.format(c) for t in temps],
+                                         num_classes_per_batch=3, device="cpu", use_tqdm=False)
+    torch.testing.assert_close(W, ref, atol=1e-5, rtol=1e-5)
+    assert path.is_file() and path.suffix == ".safetensors"
+
+
+def test_fit_probe_round_trip_through_load_model(tmp_path):
+    "Backbone checkpoint -> fit_probe writes the head file -> load_model gives head(features(x))."
+    import timm
+    from synbench.models import fit_probe, load_head
+    ck = tmp_path / "ck"; ck.mkdir()
+    bb = timm.create_model("resnet18", pretrained=False, num_classes=0)
+    torch.save(bb.state_dict(), ck / "bb.pth")
+    spec = ModelSpec("probe-test", "self-supervised", "real", 64, "checkpoint", arch="timm/resnet18",
+                     checkpoint="bb.pth", head="synbench-probe", head_file="probes/probe-test.safetensors")
+    with pytest.raises(MissingCheckpointError, match="probes/probe-test.safetensors"):
+        load_model(spec, checkpoint_dir=ck, device="cpu")
+    g = torch.Generator().manual_seed(0)
+    ds = [(torch.rand(3, 64, 64, generator=g) * (0.3 + 0.4 * (i % 2)), i % 2, i) for i in range(40)]
+    path = fit_probe(spec, ds, checkpoint_dir=ck, cache=tmp_path / "cache", device="cpu", epochs=5, batch_size=16,
+                     lrs=(0.01, 0.1), n_classes=1000)
+    assert path == ck / "probes" / "probe-test.safetensors"
+    assert len(list((tmp_path / "cache" / "features").glob("*.safetensors"))) == 1
+    head, rep = load_head(path)
+    assert rep["backbone_sha256"] == file_sha256(ck / "bb.pth") and len(rep["results"]) == 2
+    clf = load_model(spec, checkpoint_dir=ck, device="cpu")
+    x = torch.stack([d[0] for d in ds[:4]])
+    with torch.no_grad():
+        feats = clf.forward_features(x)
+        # the backbone really is the checkpoint: features equal the plain timm model's pooled output
+        torch.testing.assert_close(feats, bb.eval()(clf._prep(x)), atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(clf(x), head(feats), atol=1e-4, rtol=1e-4)
+    assert clf.provenance["probe_report"]["best_lr"] == rep["best_lr"]
+
+
+# ---------------------------------------------------------------- bad input
+def test_unknown_model_suggests_closest_names():
+    with pytest.raises(ValueError, match="did you mean ResNet50"):
+        load_model("resnet5", pretrained=False)
+    with pytest.raises(ValueError, match="did you mean .*SynCLIP"):
+        load_model("SynCLP", pretrained=False)
+    with pytest.raises(ValueError, match="timm has no architecture 'resnet5O'"):
+        load_model("timm/resnet5O", pretrained=False)
+
+
+def test_missing_checkpoint_names_file_and_source(tmp_path, monkeypatch):
+    monkeypatch.delenv("SYNBENCH_CHECKPOINTS", raising=False)
+    with pytest.raises(MissingCheckpointError, match="SYNBENCH_CHECKPOINTS"):
+        load_model("SynViT-B")
+    with pytest.raises(MissingCheckpointError) as e:
+        load_model("SynViT-B", checkpoint_dir=tmp_path)
+    msg = str(e.value)
+    assert "scaling/supervised/classname/16M.pt" in msg and "github.com/google-research/syn-rep-learn" in msg
+    assert isinstance(e.value, ValueError)
+    monkeypatch.setenv("SYNBENCH_CHECKPOINTS", str(tmp_path))
+    with pytest.raises(MissingCheckpointError, match="dinov2_vitb14_reg4_linear_head.pth"):
+        from synbench.models.core import require_checkpoint
+        require_checkpoint(get_spec("DINOv2").head_file, get_spec("DINOv2"), url=get_spec("DINOv2").head_url)
+
+
+def test_checkpoint_with_wrong_keys_is_refused_by_name(tmp_path):
+    import torchvision
+    from safetensors.torch import save_file
+    m = torchvision.models.resnet50(weights=None)  # has fc.bias: SynResNet50's fc has none
+    sd = {k: v.contiguous() for k, v in m.state_dict().items()}
+    sd["extra.weight"] = torch.zeros(1)
+    (tmp_path / "synthetic_clone").mkdir()
+    save_file(sd, str(tmp_path / "synthetic_clone" / "imagenet_1k_sd.safetensors"))
+    with pytest.raises(ValueError, match=r"unexpected keys \(2\): extra.weight, fc.bias"):
+        load_model("SynResNet50", checkpoint_dir=tmp_path)
+    del sd["extra.weight"], sd["fc.bias"]
+    save_file(sd, str(tmp_path / "synthetic_clone" / "imagenet_1k_sd.safetensors"))
+    clf = load_model("SynResNet50", checkpoint_dir=tmp_path, device="cpu")
+    assert torch.equal(clf.net.fc.weight, sd["fc.weight"])
+    assert clf.provenance["weights_sha256"] == file_sha256(tmp_path / "synthetic_clone" / "imagenet_1k_sd.safetensors")
+
+
+def test_uncached_hub_weights_fail_fast_without_download():
+    from synbench.models.core import hf_cached_file, timm_hub_id
+    if hf_cached_file(timm_hub_id("resnet50.a1_in1k")):
+        pytest.skip("weights are cached here")
+    with pytest.raises(MissingCheckpointError, match="not in the Hugging Face cache"):
+        load_model("ResNet50", download=False)
+
+
+def test_bad_images_are_refused(lite0):
+    with pytest.raises(ValueError, match="expected images N x 3 x H x W"):
+        lite0(torch.rand(1, 1, 224, 224))
+    with pytest.raises(ValueError, match="must be float"):
+        lite0(torch.zeros(1, 3, 224, 224, dtype=torch.uint8))
+
+
+def test_cli_models_list(tmp_path):
+    exe = Path(sys.executable).parent / "synbench"
+    (tmp_path / "scaling/supervised/classname").mkdir(parents=True)
+    (tmp_path / "scaling/supervised/classname/16M.pt").write_bytes(b"0")
+    r = subprocess.run([str(exe), "models", "list", "--checkpoint-dir", str(tmp_path)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    for head in ("supervised / real", "supervised / synthetic", "self-supervised / real",
+                 "self-supervised / synthetic", "multi-modal / real", "multi-modal / synthetic"):
+        assert f"\n{head}\n" in r.stdout
+    line = [l for l in r.stdout.splitlines() if l.strip().startswith("SynViT-B ")][0]
+    assert "checkpoint present" in line
+    assert "efficientnet_lite0" in r.stdout and "weights packaged" in r.stdout
+
+
+def test_cli_models_list_json(capsys):
+    from synbench.models import cli_models_list
+    assert cli_models_list(["--all", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == len(REGISTRY) and {"name", "family", "data", "status", "missing"} <= set(rows[0])
+
+
+def test_label_space_must_fit_the_outputs():
+    from synbench.data.labelspaces import identity
+    with pytest.raises(ValueError, match="reads 10 logits, but DINOv2 outputs 1000"):
+        load_model("DINOv2", pretrained=False, device="meta", label_space=identity(10))
+    assert load_model("CLIP", pretrained=False, device="meta", label_space="imagenet-a").label_space.n_classes == 200
