@@ -27,9 +27,9 @@ PAPER_MODELS = [
               notes="paper code: timm.create_model('resnet50'), which resolves to resnet50.a1_in1k"),
     ModelSpec("ViT-B", "supervised", "real", "1.2M", "timm/vit_base_patch16_224.augreg_in1k",
               citation='Dosovitskiy et al., "An Image is Worth 16x16 Words", ICLR 2021; weights: Steiner et al., "How to train your ViT?", TMLR 2022'),
-    ModelSpec("DeiT", "supervised", "real", "1.2M", "timm/deit3_large_patch16_224.fb_in1k",
+    ModelSpec("DeiT", "supervised", "real", "1.2M", "timm/deit3_base_patch16_224.fb_in1k",
               citation='Touvron, Cord, Jégou, "DeiT III: Revenge of the ViT", ECCV 2022',
-              notes="paper code loads DeiT-III Large (deit3_large_patch16_224.fb_in1k) although the text says Base; see DeiT-III-B"),
+              notes="DeiT-III Base, as the paper's text says; its code loaded Large (deit3_large_patch16_224.fb_in1k): see DeiT-III-L"),
     ModelSpec("Swin-B", "supervised", "real", "1.2M", "timm/swin_base_patch4_window7_224.ms_in1k",
               citation='Liu et al., "Swin Transformer", ICCV 2021'),
     ModelSpec("ConvNeXt", "supervised", "real", "1.2M", "timm/convnext_base.fb_in22k_ft_in1k",
@@ -71,19 +71,19 @@ PAPER_MODELS = [
     ModelSpec("SynCLIP", "multi-modal", "synthetic", "371M", "checkpoint", arch="open_clip/ViT-B-16", quick_gelu=True,
               checkpoint="scaling/CLIP/Synthetic/371M.pt", checkpoint_url=_FAN_URL, head="zero-shot",
               citation=_FAN, notes="CLIP ViT-B/16 (QuickGELU) on 371M synthetic images; zero-shot head"),
-    ModelSpec("CLIP", "multi-modal", "real", "400M", "open_clip/ViT-B-16:openai", head="zero-shot",
-              citation='Radford et al., "Learning Transferable Visual Models From Natural Language Supervision", ICML 2021',
-              notes="paper code loads OpenAI's ViT-B/16; the text says LAION-400M: see CLIP-LAION400M"),
+    ModelSpec("CLIP", "multi-modal", "real", "400M", "open_clip/ViT-B-16:laion400m_e32", head="zero-shot",
+              citation='Radford et al., "Learning Transferable Visual Models From Natural Language Supervision", ICML 2021; weights: Schuhmann et al., "LAION-400M", 2021; Cherti et al., "Reproducible scaling laws for contrastive language-image learning", CVPR 2023',
+              notes="OpenCLIP ViT-B/16 on LAION-400M (epoch 32), as the paper's text says; its code loaded OpenAI's ViT-B/16: see CLIP-OpenAI"),
 ]
 
 ALTERNATIVES = [
-    ModelSpec("DeiT-III-B", "supervised", "real", "1.2M", "timm/deit3_base_patch16_224.fb_in1k", group="alternative",
+    ModelSpec("DeiT-III-L", "supervised", "real", "1.2M", "timm/deit3_large_patch16_224.fb_in1k", group="alternative",
               paper_name="DeiT", citation='Touvron, Cord, Jégou, "DeiT III: Revenge of the ViT", ECCV 2022',
-              notes="DeiT-III Base, as the paper's text says (its code used Large: see DeiT)"),
-    ModelSpec("CLIP-LAION400M", "multi-modal", "real", "400M", "open_clip/ViT-B-16:laion400m_e32", head="zero-shot",
+              notes="DeiT-III Large, what the paper's code loaded (behind the published numbers); the text says Base: see DeiT"),
+    ModelSpec("CLIP-OpenAI", "multi-modal", "real", "400M", "open_clip/ViT-B-16:openai", head="zero-shot",
               group="alternative", paper_name="CLIP",
-              citation='Schuhmann et al., "LAION-400M", 2021; Cherti et al., "Reproducible scaling laws for contrastive language-image learning", CVPR 2023',
-              notes="OpenCLIP ViT-B/16 on LAION-400M (epoch 32), as the paper's text says (its code used OpenAI's: see CLIP)"),
+              citation='Radford et al., "Learning Transferable Visual Models From Natural Language Supervision", ICML 2021',
+              notes="OpenAI's ViT-B/16, what the paper's code loaded (behind the published numbers); the text says LAION-400M: see CLIP"),
 ]
 
 # %% ../../nbs/41_models.registry.ipynb #c007
