@@ -1,0 +1,74 @@
+"""Benchmark: synbench.corruptions.common2d vs imagecorruptions on real 224x224 photos (`make bench`).
+
+For each corruption: synbench's ms per image on a batch of 64 (averaged over severities 1-5), imagecorruptions'
+ms per image (its public `corrupt`, uint8 in and out, one image at a time; 8 images x 5 severities, glass_blur
+1 image x 5 severities because it takes ~1.6 s per image), and their ratio; then the geometric mean of the
+ratios (medians of 3 interleaved repetitions), and the process's peak resident memory after synbench's runs on the batch of 64.
+
+Not collected by pytest (no test_ prefix). Usage: python tests/bench/corruptions.py [--threads 1] [--device cpu]
+"""
+import argparse, math, resource, sys, time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from icref import ref_corrupt, real_images  # noqa: E402  (the shimmed reference)
+from synbench.corruptions.common2d import CORRUPTIONS, corrupt  # noqa: E402
+
+
+def rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: the CPU is shared)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--ref-images", type=int, default=8)
+    p.add_argument("--reps", type=int, default=3, help="repetitions per corruption (median); glass_blur runs once")
+    a = p.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    imgs = real_images(a.batch)                                   # 64 x 224 x 224 x 3 uint8, real photos
+    x = torch.from_numpy(imgs).permute(0, 3, 1, 2).float().contiguous().div(255).to(a.device)
+    sync = torch.cuda.synchronize if x.device.type == "cuda" else (lambda: None)
+    base = rss_mb()
+    ours, ref, peak = {}, {}, base
+    for name in CORRUPTIONS:      # interleaved and repeated (median of a.reps), as other jobs share the machine
+        corrupt(x[:4], name, 1)                                   # warm caches (kernels, textures)
+        ims = imgs[:1] if name == "glass_blur" else imgs[:a.ref_images]
+        ref_corrupt(ims[0], name, 1)
+        to, tr = [], []
+        for _ in range(1 if name == "glass_blur" else a.reps):
+            sync(); t = time.perf_counter()
+            for sev in range(1, 6):
+                corrupt(x, name, sev, seed=sev)
+            sync(); to.append((time.perf_counter() - t) / (5 * a.batch) * 1000)
+            peak = max(peak, rss_mb())
+            t = time.perf_counter()
+            for sev in range(1, 6):
+                for im in ims:
+                    ref_corrupt(im, name, sev)
+            tr.append((time.perf_counter() - t) / (5 * len(ims)) * 1000)
+        ours[name], ref[name] = float(np.median(to)), float(np.median(tr))
+    dev = torch.cuda.get_device_name(x.device) if x.device.type == "cuda" else f"CPU, {a.threads} torch thread(s)"
+    print(f"synbench vs imagecorruptions, 224x224 real photos, batch {a.batch}, severities 1-5; {dev}; "
+          f"torch {torch.__version__}\n")
+    print("| corruption | synbench ms/image | imagecorruptions ms/image | speed-up |")
+    print("|---|---:|---:|---:|")
+    ratios = []
+    for name in CORRUPTIONS:
+        r = ref[name] / ours[name]
+        ratios.append(r)
+        print(f"| {name} | {ours[name]:.2f} | {ref[name]:.2f} | {r:.1f}x |")
+    gm = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
+    print(f"\ngeometric-mean speed-up: {gm:.1f}x over {len(ratios)} corruptions; slower than the reference: "
+          f"{', '.join(n for n, r in zip(CORRUPTIONS, ratios) if r < 1) or 'none'}")
+    print(f"peak host memory (max RSS of this process, sampled after each corruption's synbench runs on the batch of {a.batch}): "
+          f"{peak:.0f} MB ({peak - base:.0f} MB above the {base:.0f} MB after loading torch and the images)")
+
+
+if __name__ == "__main__":
+    main()
