@@ -8,9 +8,18 @@ BIN := $(VENV)/bin
 TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
 STAMP := $(VENV)/.synbench-installed
 
-.PHONY: venv test test-nb test-py export clean-nb reproduce bench docs lab
+.PHONY: venv data test test-nb test-py export reproduce bench docs lab
 
 venv: $(STAMP)
+
+# MiniWorld's objects are Fashion-MNIST, from Debian's dataset-fashion-mnist package.
+FASHION_MNIST_DIR ?= /usr/share/datasets/fashion-mnist
+data:
+	@if [ -n "$$SYNBENCH_FASHION_MNIST" ] || [ -d "$(FASHION_MNIST_DIR)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null; \
+	else echo "MiniWorld needs Fashion-MNIST: run 'sudo apt-get install dataset-fashion-mnist'," \
+	  "or set SYNBENCH_FASHION_MNIST to a folder holding its four idx files"; exit 1; fi
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,14 +33,14 @@ export: venv
 	$(BIN)/nbdev_clean
 	$(BIN)/python -c "from synbench.docs import make_readme; make_readme()"
 
-test: venv
+test: venv data
 	$(BIN)/nbdev_test --n_workers 2 --do_print --timing
 	$(BIN)/python -m pytest -q -n 2 tests
 
-test-nb: venv
+test-nb: venv data
 	$(BIN)/nbdev_test --n_workers 2 --do_print --timing
 
-test-py: venv
+test-py: venv data
 	$(BIN)/python -m pytest -q -n 2 tests
 
 bench: venv

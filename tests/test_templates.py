@@ -1,0 +1,39 @@
+"""Papermill templates (helper G): the packaged copies equal nbs/sections, every template declares the
+runner's parameters with tiny offline defaults, and reports its section's question, tables, plots and reading."""
+import json
+from pathlib import Path
+
+import papermill as pm
+
+from synbench.runner import SECTIONS, template_path, template_parameters
+
+ROOT = Path(__file__).parents[1]
+COMMON = {"model", "suite", "data_root", "run", "run_dir", "sidecar", "cache_dir", "device", "batch_size", "limit", "seed", "n_boot"}
+
+
+def test_packaged_templates_equal_sources():
+    src = ROOT / "nbs" / "sections"
+    if not src.is_dir(): return  # installed package without the sources
+    for s in SECTIONS:
+        pkg = ROOT / "synbench" / "templates" / f"{s}.ipynb"
+        assert pkg.exists(), f"{pkg} missing: run `make export` (synbench.runner.sync_templates)"
+        assert pkg.read_bytes() == (src / f"{s}.ipynb").read_bytes(), f"{pkg.name} is stale: run `make export`"
+
+
+def test_parameters_and_tiny_offline_defaults():
+    for s in SECTIONS:
+        p = template_parameters(s)
+        assert COMMON <= set(p), (s, COMMON - set(p))
+        assert p["suite"] == '"toy"' and p["limit"] == "16" and p["sidecar"] == '""'
+        assert p["model"].startswith('"toy')
+
+
+def test_templates_report_something():
+    for s in SECTIONS:
+        nb = json.loads(template_path(s).read_text())
+        md = " ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+        code = " ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+        assert md.lstrip().startswith("#") and "## Results" in md and "## Plots" in md and "## Reading" in md
+        assert f"S.{s}(" in code and "S.write_sidecar(" in code and "S.reading(" in code
+        tagged = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+        assert len(tagged) == 1
