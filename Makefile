@@ -31,6 +31,7 @@ $(STAMP): settings.ini setup.py
 export: venv
 	$(BIN)/nbdev_export
 	$(BIN)/nbdev_clean
+	$(BIN)/python -c "from synbench.runner import sync_templates; sync_templates()"
 	$(BIN)/python -c "from synbench.docs import make_readme; make_readme()"
 
 test: venv data
@@ -46,5 +47,11 @@ test-py: venv data
 bench: venv
 	$(BIN)/python tests/bench/corruptions.py
 
-reproduce: venv
-	@echo "make reproduce runs the MiniWorld benchmark end to end; it arrives with the MiniWorld and runner issues (see README)." && exit 2
+# The main job: every section for every MiniWorld model and both ablation grids, then the paper's
+# tables and figures. Finished jobs are skipped, so an interrupted run resumes where it stopped.
+RUN ?= default
+WORKERS ?= 2
+reproduce: venv data
+	$(BIN)/synbench run --suite miniworld --models miniworld --grids miniworld-synvit miniworld-clip \
+	  --run $(RUN) --workers $(WORKERS)
+	$(BIN)/synbench report runs/$(RUN) --figures figures

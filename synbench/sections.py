@@ -163,6 +163,13 @@ class Evaluation:
         _, lo, hi = bootstrap_ci(fn, *arrays, n_boot=self.n_boot, seed=self.seed, vectorized=vectorized, groups=groups)
         return (lo, hi)
 
+def _renormalize(model, how):
+    "`model` with input normalisation `how` (see `Classifier.with_normalization`); 'model' leaves it as it is."
+    if how == "model": return model
+    if not hasattr(model, "with_normalization"):
+        raise ValueError(f"normalization={how!r} needs a synbench Classifier; {type(model).__name__} cannot change its normalisation")
+    return model.with_normalization(how)
+
 def _ev(model, suite, data_root, kw) -> Evaluation:
     return model if isinstance(model, Evaluation) else Evaluation(model, suite, data_root, **kw)
 
@@ -239,10 +246,15 @@ PAPER_2D = ("shot_noise", "motion_blur", "snow", "pixelate", "jpeg_compression")
 PAPER_3D = ("near_focus", "far_focus", "fog_3d", "xy_motion_blur", "z_motion_blur")
 
 def corruptions(model, suite="toy", data_root=None, *, corruptions_2d=PAPER_2D, corruptions_3d=PAPER_3D,
-                severities=(1, 2, 3, 4, 5), return_data: bool = False, **kw):
-    "Accuracy per corruption x severity, per corruption, Avg Acc_cc and Avg R_cc (2D, 3D and both)."
-    from synbench.metrics.robustness import r_cc
-    ev = _ev(model, suite, data_root, kw); name = ev.role("id"); ls = ev.labelspace(name)
+                severities=(1, 2, 3, 4, 5), normalization="model", r_cc_paper_code: bool = False,
+                return_data: bool = False, **kw):
+    """Accuracy per corruption x severity, per corruption, Avg Acc_cc and Avg R_cc (2D, 3D and both).
+    `normalization` other than 'model' (e.g. 'imagenet', what the paper's code gave CLIP) applies to clean and
+    corrupted inputs alike; `r_cc_paper_code=True` adds Avg_R_cc_paper_code, the paper code's running averages."""
+    from synbench.metrics.robustness import r_cc, r_cc_paper_code as _r_cc_code
+    ev = _ev(model, suite, data_root, kw); name = ev.role("id")
+    base = ev.model; ev.model = _renormalize(base, normalization)
+    ls = ev.labelspace(name)
     for s in severities:
         if s not in (1, 2, 3, 4, 5): raise ValueError(f"severities must be in 1..5, got {s!r}")
     clean = ev.predict(name); acc0 = float(_np(ls.correct(clean.logits, clean.labels)).mean())
@@ -272,10 +284,15 @@ def corruptions(model, suite="toy", data_root=None, *, corruptions_2d=PAPER_2D, 
         if d:
             recs.append(ev.rec("corruptions", lab, "", "Avg_Acc_cc", np.mean(list(d.values())), n=len(d)))
             recs.append(ev.rec("corruptions", lab, "", "Avg_R_cc", r_cc(list(d.values()), acc0) if acc0 > 0 else float("nan"), n=len(d)))
+            if r_cc_paper_code:
+                flat = [a for c in d for a in per[lab][c]]
+                recs.append(ev.rec("corruptions", lab, "paper code", "Avg_R_cc_paper_code",
+                                   _r_cc_code(flat, acc0) if acc0 > 0 else float("nan"), n=len(flat)))
     allv = list(means["2DCC"].values()) + list(means["3DCC"].values())
     if allv:
         recs.append(ev.rec("corruptions", "2DCC+3DCC", "", "Avg_Acc_cc", np.mean(allv), n=len(allv)))
         recs.append(ev.rec("corruptions", "2DCC+3DCC", "", "Avg_R_cc", r_cc(allv, acc0) if acc0 > 0 else float("nan"), n=len(allv)))
+    ev.model = base
     data = {"clean": acc0, "table": pd.DataFrame(table, columns=["dataset", "corruption", "severity", "acc", "n"])}
     return (recs, data) if return_data else recs
 
@@ -295,8 +312,9 @@ def _shape_bias(pred_names, shape, texture) -> dict:
     return {"overall": float(r.shape_bias), "per_class": {str(k): float(v) for k, v in r.per_class.items()}}
 
 def biases(model, suite="toy", data_root=None, *, parts=("focus", "cue_conflict", "in9"),
-           return_data: bool = False, **kw):
-    "Context bias (CB_k), shape bias (overall, per class), IN-9L accuracies and BG-Gap."
+           in9_normalization="model", return_data: bool = False, **kw):
+    """Context bias (CB_k), shape bias (overall, per class), IN-9L accuracies and BG-Gap.
+    `in9_normalization='none'` feeds the IN-9L images unnormalised, as the paper's code did (to match its numbers)."""
     from synbench.metrics import bias as B
     ev = _ev(model, suite, data_root, kw); recs, data = [], {}
     if "focus" in parts and ev.suite.get("focus"):
@@ -320,12 +338,15 @@ def biases(model, suite="toy", data_root=None, *, parts=("focus", "cue_conflict"
         data["shape_bias"] = sb
     if "in9" in parts and ev.suite.get("in9"):
         accs = {}
+        base = ev.model; ev.model = _renormalize(base, in9_normalization)
+        tag = "" if in9_normalization == "model" else f" [{in9_normalization} normalisation]"
         for part, name in ev.role("in9").items():
             ps = ev.predict(name); ls = ev.labelspace(name)
             ok = _np(ls.correct(ps.logits, ps.labels)).astype(float); accs[part] = ok.mean()
-            recs.append(ev.rec("biases", "IN-9L", part, "Acc", ok.mean(), ev.ci(lambda c: c.mean(-1), ok, vectorized=True), len(ok)))
+            recs.append(ev.rec("biases", "IN-9L", part + tag, "Acc", ok.mean(), ev.ci(lambda c: c.mean(-1), ok, vectorized=True), len(ok)))
+        ev.model = base
         if {"mixed_same", "mixed_rand"} <= set(accs):
-            recs.append(ev.rec("biases", "IN-9L", "", "BG_Gap", B.bg_gap(accs["mixed_same"], accs["mixed_rand"])))
+            recs.append(ev.rec("biases", "IN-9L", tag.strip(), "BG_Gap", B.bg_gap(accs["mixed_same"], accs["mixed_rand"])))
         data["in9"] = accs
     if not recs: raise ValueError(f"suite has none of the bias sets {parts}")
     return (recs, data) if return_data else recs

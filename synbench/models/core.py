@@ -14,11 +14,11 @@ from ..core import file_sha256, get_device
 from .heads import ZeroShotHead, linear_head, load_head, cached_zero_shot_weights, PAPER_LOGIT_SCALE
 
 # %% auto #0
-__all__ = ['FAMILIES', 'DATA_KINDS', 'HEAD_KINDS', 'IMAGENET_EVAL_CONFIG', 'ModelSpec', 'MissingCheckpointError',
-           'read_state_dict', 'unwrap_state_dict', 'strip_prefixes', 'load_weights', 'Classifier', 'hf_cached_file',
-           'timm_hub_id', 'open_clip_hub_id', 'build_timm', 'BackboneHead', 'CLIPZeroShot', 'open_clip_data_config',
-           'build_open_clip', 'checkpoint_root', 'find_checkpoint', 'require_checkpoint', 'spec_from_source',
-           'resolve_spec', 'load_model', 'n_outputs']
+__all__ = ['FAMILIES', 'DATA_KINDS', 'HEAD_KINDS', 'NORMALIZATIONS', 'IMAGENET_EVAL_CONFIG', 'ModelSpec',
+           'MissingCheckpointError', 'read_state_dict', 'unwrap_state_dict', 'strip_prefixes', 'load_weights',
+           'Classifier', 'hf_cached_file', 'timm_hub_id', 'open_clip_hub_id', 'build_timm', 'BackboneHead',
+           'CLIPZeroShot', 'open_clip_data_config', 'build_open_clip', 'checkpoint_root', 'find_checkpoint',
+           'require_checkpoint', 'spec_from_source', 'resolve_spec', 'load_model', 'n_outputs']
 
 # %% ../../nbs/40_models.core.ipynb #c005
 FAMILIES = ("supervised", "self-supervised", "multi-modal")
@@ -159,6 +159,12 @@ def _check_data_config(cfg: dict) -> dict:
     cfg["crop_pct"] = float(cfg["crop_pct"])
     return {k: cfg[k] for k in need}
 
+NORMALIZATIONS = {  # (mean, std) of input normalisations that a user may want to impose (see `Classifier.with_normalization`)
+    "none": ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0)),                      # pixels in [0, 1] fed as they are
+    "imagenet": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
+    "openai-clip": ((0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)),
+}
+
 class Classifier(nn.Module):
     "A network plus its preprocessing: `forward(x in [0,1]) -> logits` over `label_space`."
     def __init__(self, net: nn.Module, spec: ModelSpec, data_config: dict, label_space=None, provenance: dict | None = None):
@@ -214,7 +220,27 @@ class Classifier(nn.Module):
     def extra_repr(self) -> str:
         return f"name={self.spec.name!r}, input_size={self.input_size}, source={self.spec.source!r}"
 
-# %% ../../nbs/40_models.core.ipynb #c015
+    def with_normalization(self, normalization) -> "Classifier":
+        """The same network (weights shared) with other input normalisation: 'model' (its own, returns self),
+        'none' (pixels fed as they are, mean 0 / std 1), 'imagenet', 'openai-clip', or a (mean, std) pair.
+        The override is recorded in `provenance`, so predictions are cached apart."""
+        if isinstance(normalization, str):
+            key = normalization.lower()
+            if key == "model": return self
+            if key not in NORMALIZATIONS:
+                raise ValueError(f"normalization={normalization!r} is unknown; expected 'model', one of "
+                                 f"{sorted(NORMALIZATIONS)}, or a (mean, std) pair of 3-tuples")
+            mean, std = NORMALIZATIONS[key]
+        else:
+            try: mean, std = normalization
+            except (TypeError, ValueError):
+                raise ValueError(f"normalization must be a name or a (mean, std) pair, got {normalization!r}") from None
+            key = "custom"
+        cfg = dict(self.data_config, mean=tuple(mean), std=tuple(std))
+        prov = dict(self.provenance, normalization_override={"name": key, "mean": list(cfg["mean"]), "std": list(cfg["std"])})
+        return Classifier(self.net, self.spec, cfg, self._label_space, prov)
+
+# %% ../../nbs/40_models.core.ipynb #c017
 _HF_FILES = ("model.safetensors", "open_clip_model.safetensors", "pytorch_model.bin", "open_clip_pytorch_model.bin")
 
 def hf_cached_file(hf_hub_id: str | None) -> Path | None:
@@ -275,7 +301,7 @@ def build_timm(arch_tag: str, pretrained: bool = True, download: bool = True, nu
     cfg = timm.data.resolve_model_data_config(m)
     return m, cfg, prov
 
-# %% ../../nbs/40_models.core.ipynb #c018
+# %% ../../nbs/40_models.core.ipynb #c020
 class BackboneHead(nn.Module):
     "A feature extractor and a head: `forward(x) = head(features(x))`."
     def __init__(self, backbone: nn.Module, head: nn.Module, features: str = "pooled"):
@@ -297,7 +323,7 @@ class CLIPZeroShot(nn.Module):
     def features(self, x): return self.visual(x)
     def forward(self, x): return self.head(self.features(x))
 
-# %% ../../nbs/40_models.core.ipynb #c019
+# %% ../../nbs/40_models.core.ipynb #c021
 def open_clip_data_config(model) -> dict:
     "Preprocessing of an OpenCLIP model: its preprocess_cfg (size, mean, std, interpolation); resize shorter side + centre crop."
     pc = getattr(model.visual, "preprocess_cfg", {}) or {}
@@ -358,7 +384,7 @@ def build_open_clip(arch: str, pretrained: str | None, pretrained_flag: bool = T
     net = CLIPZeroShot(model, ZeroShotHead(W, PAPER_LOGIT_SCALE))
     return net, open_clip_data_config(model), prov
 
-# %% ../../nbs/40_models.core.ipynb #c023
+# %% ../../nbs/40_models.core.ipynb #c025
 def checkpoint_root(checkpoint_dir: str | os.PathLike | None = None) -> Path | None:
     "The checkpoint folder: the argument, else $SYNBENCH_CHECKPOINTS, else None."
     d = checkpoint_dir or os.environ.get("SYNBENCH_CHECKPOINTS")
@@ -385,7 +411,7 @@ def require_checkpoint(fname: str, spec: ModelSpec, checkpoint_dir=None, url: st
         f"{spec.name}: checkpoint file {fname!r} not found {where}. Get it from {url or spec.checkpoint_url or 'its authors'} "
         f"and save it as <checkpoint dir>/{fname}; or pass pretrained=False for random weights")
 
-# %% ../../nbs/40_models.core.ipynb #c026
+# %% ../../nbs/40_models.core.ipynb #c028
 def _tv_resnet50(nobias: bool, num_classes: int = 1000):
     import torchvision
     m = torchvision.models.resnet50(weights=None)
