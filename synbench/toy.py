@@ -17,25 +17,10 @@ __all__ = ['TOY_CLASSES', 'ROLES', 'TOY_MODELS', 'toy_labelspace', 'ToyDataset',
 # %% ../nbs/49_toy.ipynb #c005
 TOY_CLASSES = ["square", "disc", "cross", "stripes"]
 
-class _IdentitySpace:
-    "Minimal identity label space (used only when `synbench.data.labelspaces` is not installed)."
-    def __init__(self, n, class_names, name="identity"):
-        self.name, self.n_classes, self.class_names, self.source_classes = name, n, list(class_names), n
-    def _t(self, x): return torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x).float()
-    def logits(self, x): return x
-    def probs(self, x): return torch.softmax(self._t(x), -1) if torch.is_tensor(x) else torch.softmax(self._t(x), -1).numpy()
-    def predict(self, x): return self._t(x).argmax(-1) if torch.is_tensor(x) else self._t(x).argmax(-1).numpy()
-    def correct(self, x, labels):
-        p = self.predict(x)
-        return p == (labels if torch.is_tensor(p) else np.asarray(labels))
-
 def toy_labelspace():
-    "The toy world's 4-class identity label space (synbench.data.labelspaces.identity when available)."
-    try:
-        from synbench.data.labelspaces import identity
-        return identity(len(TOY_CLASSES), TOY_CLASSES)
-    except ImportError:
-        return _IdentitySpace(len(TOY_CLASSES), TOY_CLASSES, name="toy")
+    "The toy world's 4-class identity label space."
+    from synbench.data.labelspaces import identity
+    return identity(len(TOY_CLASSES), TOY_CLASSES)
 
 # %% ../nbs/49_toy.ipynb #c007
 _S = 32  # imagecorruptions-style 2D corruptions need at least 32x32
