@@ -44,6 +44,18 @@ test-nb: venv data
 test-py: venv data
 	$(BIN)/python -m pytest -q -n 2 tests
 
+# The docs site in _docs/: nbdev_docs where Quarto is installed, else a static site built without it
+# (see nbs/95_docs.ipynb); fails on any broken internal link. Open _docs/index.html.
+docs: venv
+	$(BIN)/nbdev_export
+	$(BIN)/python -c "import sys; from synbench.docs import docs_main; sys.exit(docs_main())"
+
+# JupyterLab on the notebooks, with this project's .venv as the kernel.
+LAB_ARGS ?=
+lab: venv data
+	$(BIN)/python -m ipykernel install --sys-prefix --name synbench --display-name "Python (synbench)"
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) nbs/index.ipynb
+
 bench: venv
 	$(BIN)/python tests/bench/corruptions.py
 
