@@ -177,11 +177,8 @@ def _run_dask(jobs, workers, scheduler=None, gpus_per_job=0, **kw):
 def slurm_cluster(queue: str | None = None, account: str | None = None, cores: int = 8, memory: str = "64GB",
                   gpus_per_job: int = 1, walltime: str = "04:00:00", python: str | None = None, **kw):
     """A dask-jobqueue `SLURMCluster` whose every worker is one SLURM job holding `gpus_per_job` GPUs and
-    advertising the resource `GPU`. Recipe:
-
-        from synbench.runner import slurm_cluster
-        cluster = slurm_cluster(queue="gpu", account="myproj"); cluster.scale(jobs=8)
-        # then: synbench run ... --executor dask --scheduler <cluster.scheduler_address> --gpus-per-job 1
+    advertising the resource `GPU`. Recipe: in Python, `cluster = slurm_cluster(queue="gpu", account="myproj")`
+    and `cluster.scale(jobs=8)`; then `synbench run ... --scheduler <cluster.scheduler_address> --gpus-per-job 1`.
     """
     from dask_jobqueue import SLURMCluster
     extra = [f"--gres=gpu:{gpus_per_job}"] if gpus_per_job else []
