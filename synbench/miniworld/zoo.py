@@ -29,11 +29,12 @@ N_CLASSES = len(CLASSES)
 DATA_CONFIG = {"input_size": (32, 32), "mean": (0.5, 0.5, 0.5), "std": (0.25, 0.25, 0.25),
                "interpolation": "bilinear", "crop_pct": 1.0}
 
-def make_resnet(num_classes: int = N_CLASSES) -> nn.Module:
-    "timm ResNet (basic blocks [1,1,1,1], widths 24..192) with a 3x3 stride-2 stem for 32x32 images."
+def make_resnet(num_classes: int = N_CLASSES, stem_pool: bool = False) -> nn.Module:
+    "timm ResNet (basic blocks [1,1,1,1], widths 24..192) with a 3x3 stride-2 stem for 32x32 images (`stem_pool`: keep timm's max-pool)."
     from timm.models.resnet import ResNet, BasicBlock
     m = ResNet(BasicBlock, [1, 1, 1, 1], num_classes=num_classes, channels=(24, 48, 96, 192))
     m.conv1 = nn.Conv2d(3, 64, 3, 2, 1, bias=False)
+    if not stem_pool: m.maxpool = nn.Identity()
     return m
 
 def make_vit(num_classes: int = N_CLASSES) -> nn.Module:
@@ -149,8 +150,8 @@ class ProbeNet(nn.Module):
     def forward(self, x): return self.head(self.features(x))
 
 def make_ssl_backbone() -> nn.Module:
-    "The self-supervised models' backbone: `make_resnet` without its classifier (pooled 192-d features)."
-    return make_resnet(num_classes=0)
+    "The self-supervised models' backbone: `make_resnet` with timm's stem max-pool, without its classifier (pooled 192-d features)."
+    return make_resnet(num_classes=0, stem_pool=True)
 
 def train_contrastive(backbone: nn.Module, x: torch.Tensor, groups: torch.Tensor | None, epochs: int, seed: int,
                       batch_size: int = 128, lr: float = 2e-3, tau: float = 0.2, log=None) -> nn.Module:
@@ -292,6 +293,7 @@ def zoo_table(cfg: BuildConfig = FULL) -> dict:
     for i, (k, v) in enumerate(t.items()):
         v["seed"] = cfg.seed                 # twins share the seed: the data is the only difference
         if v["arch"] == "clip": v["texts"] = "caption or 'a photo of a {class}' (p=0.5); soft targets"
+        if v["arch"] == "resnet": v["net"] = "3x3 s2 stem conv, no max-pool"
     return t
 
 def ablation_grids(cfg: BuildConfig = FULL) -> dict:
