@@ -63,7 +63,12 @@ bench: venv
 # tables and figures. Finished jobs are skipped, so an interrupted run resumes where it stopped.
 RUN ?= default
 WORKERS ?= 2
+# PGD-20 and the 50 corruption x severity variants run on a seeded, class-stratified subset of
+# MiniWorld's ID test set (REPRO_LIMIT images) to keep the run near 15 minutes on 2 CPU cores;
+# every other set is used whole. REPRO_LIMIT= (empty) uses every image.
+REPRO_LIMIT ?= 500
 reproduce: venv data
 	$(BIN)/synbench run --suite miniworld --models miniworld --grids miniworld-synvit miniworld-clip \
-	  --run $(RUN) --workers $(WORKERS)
+	  --run $(RUN) --workers $(WORKERS) \
+	  $(if $(REPRO_LIMIT),--param adversarial.limit=$(REPRO_LIMIT) --param corruptions.limit=$(REPRO_LIMIT) --param ablations.limit=$(REPRO_LIMIT))
 	$(BIN)/synbench report runs/$(RUN) --figures figures
