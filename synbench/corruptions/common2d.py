@@ -78,12 +78,21 @@ def _fold_matrix(n, k, mode):
         A[:, j].index_add_(0, idx[j:j + 2 * r + 1], kt)
     return A
 
+def _band_rows(A, x, r, block=32):
+    "A @ x along dim -2 for an (n x n) matrix A that is zero beyond |i - j| > r: on the CPU block by block, skipping the zeros."
+    n = x.shape[-2]
+    if x.device.type != 'cpu' or n < 4 * (2 * r + 1):
+        return torch.matmul(A, x)
+    return torch.cat([torch.matmul(A[i:i + block, max(0, i - r):i + block + r], x[..., max(0, i - r):i + block + r, :])
+                      for i in range(0, n, block)], dim=-2)
+
 def _sep_filter(x, kh, kw, mode):
     "Correlate every (..., H, W) plane with 1-D kernels kh (along H) and kw (along W)."
     h, w = x.shape[-2:]
-    Aw = _fold_matrix(w, tuple(float(v) for v in kw), mode).to(device=x.device, dtype=x.dtype)
+    Aw = _fold_matrix(w, tuple(float(v) for v in kw), mode).t().to(device=x.device, dtype=x.dtype)
     Ah = _fold_matrix(h, tuple(float(v) for v in kh), mode).t().to(device=x.device, dtype=x.dtype)
-    return torch.matmul(Ah, torch.matmul(x, Aw))
+    y = _band_rows(Ah, x, len(kh) // 2)                          # the reflected taps stay within r of the diagonal
+    return _band_rows(Aw, y.transpose(-1, -2), len(kw) // 2).transpose(-1, -2).contiguous()
 
 def _gaussian(x, sigma, mode='replicate', truncate=4.0):
     "skimage.filters.gaussian on each plane; sigma a number or (sigma_rows, sigma_cols)."
@@ -106,7 +115,8 @@ def _impulse_noise(x, severity, g):
     c = PARAMS['impulse_noise'][severity - 1]
     u = torch.rand(x.shape, generator=g, device=x.device, dtype=x.dtype)
     # flipped with probability c; given flipped, u / c is uniform, so u <= c / 2 is the fair salt-or-pepper coin
-    return torch.where(u <= c, (u <= c / 2).to(x.dtype), x)
+    flip = u <= c
+    return torch.where(flip, u.gt_(c / 2), x, out=u)             # in place: salt 1 where u > c / 2, pepper 0
 
 def _speckle_noise(x, severity, g):
     c = PARAMS['speckle_noise'][severity - 1]
@@ -144,8 +154,79 @@ def _box_terms(radius, alias_blur):
                 terms.setdefault(j, []).append((dy, float(a[j])))
     return R, terms
 
+@functools.lru_cache(maxsize=None)
+def _disk_parts(radius, alias_blur):
+    "(row half-widths of the aliased disk, 1 / its pixel count, the Gaussian taps), or None where the blur reaches the window edge."
+    R = _disk(radius, alias_blur).shape[0] // 2
+    k = 3 if radius <= 8 else 5
+    if radius + k // 2 > R:                     # reflect-101 folds blur mass back into the window: not a plain composition
+        return None
+    half = tuple(math.isqrt(radius * radius - dy * dy) for dy in range(-radius, radius + 1))
+    t = np.arange(k) - (k - 1) / 2
+    gk = np.exp(-t ** 2 / (2 * alias_blur ** 2)); gk /= gk.sum()
+    return half, 1.0 / sum(2 * j + 1 for j in half), tuple(float(v) for v in gk)
+
+def _disk_composed(x, radius, half, inv, gk):
+    "Aliased disk (one prefix sum, a box per distinct row width, 2r+1 row adds), then the small Gaussian, reflect-101 border."
+    n, c, h, w = x.shape
+    p = len(gk) // 2
+    xp = F.pad(x.reshape(n * c, h, w), (radius + p,) * 4, mode='reflect')
+    S = F.pad(xp.cumsum(-1), (1, 0))
+    H2, W2 = h + 2 * p, w + 2 * p
+    boxes, acc = {}, None
+    for i, j in enumerate(half):                                  # row dy = i - radius
+        if j not in boxes:
+            boxes[j] = S[:, :, radius + j + 1:radius + j + 1 + W2] - S[:, :, radius - j:radius - j + W2]
+        b = boxes[j][:, i:i + H2]
+        acc = b.clone() if acc is None else acc.add_(b)
+    acc.mul_(inv)
+    t = acc[:, :h] * gk[0]
+    for a in range(1, len(gk)):
+        t.add_(acc[:, a:a + h], alpha=gk[a])
+    out = t[:, :, :w] * gk[0]
+    for b in range(1, len(gk)):
+        out.add_(t[:, :, b:b + w], alpha=gk[b])
+    return out.reshape(n, c, h, w)
+
+def _good_fft_size(n):
+    "Smallest m >= n of the form 2^a 3^b 5^c."
+    while True:
+        m = n
+        for f in (2, 3, 5):
+            while m % f == 0:
+                m //= f
+        if m == 1:
+            return n
+        n += 1
+
+@functools.lru_cache(maxsize=32)
+def _disk_fft(radius, alias_blur, size, dtype, device):
+    K = torch.from_numpy(_disk(radius, alias_blur)).flip(0, 1)
+    Kt = torch.zeros(size, dtype=torch.float64)
+    Kt[:K.shape[0], :K.shape[1]] = K
+    return torch.fft.rfft2(Kt.to(device=device, dtype=dtype))
+
+def _disk_filter_fft(x, radius, alias_blur):
+    "The same correlation through the FFT (reflect-101 padding, a transform size with factors 2, 3, 5)."
+    n, c, h, w = x.shape
+    R = _disk(radius, alias_blur).shape[0] // 2
+    size = (_good_fft_size(h + 2 * R), _good_fft_size(w + 2 * R))
+    xp = F.pad(x.reshape(n * c, h, w), (R, R, R, R), mode='reflect')
+    Kf = _disk_fft(radius, alias_blur, size, x.dtype, x.device)
+    y = torch.fft.irfft2(torch.fft.rfft2(xp, s=size).mul_(Kf), s=size)
+    return y[:, 2 * R:2 * R + h, 2 * R:2 * R + w].reshape(n, c, h, w)
+
 def _disk_filter(x, radius, alias_blur, chunk=2):
-    "cv2.filter2D(plane, -1, disk(radius, alias_blur)) for every plane, a few images at a time (cache)."
+    "cv2.filter2D(plane, -1, disk(radius, alias_blur)) for every plane: composed disk + Gaussian where exact, else FFT on the CPU."
+    parts = _disk_parts(radius, alias_blur)
+    if parts is not None:
+        return _disk_composed(x, radius, *parts)
+    if x.device.type == 'cpu':
+        return _disk_filter_fft(x, radius, alias_blur)
+    return _disk_filter_boxes(x, radius, alias_blur, chunk)
+
+def _disk_filter_boxes(x, radius, alias_blur, chunk=2):
+    "cv2.filter2D(plane, -1, disk(radius, alias_blur)) by prefix-sum boxes, a few images at a time (cache)."
     R, terms = _box_terms(radius, alias_blur)
     n, c, h, w = x.shape
     x = x.contiguous()
@@ -389,55 +470,67 @@ def _pil_nearest_index(in_size, out_size):
         v += s
     return np.array(idx, dtype=np.int64)
 
-def _box_down(x, dim, lo, hi):
-    "Mean of x over [lo_j, hi_j) along dim (-1 or -2), via prefix sums."
-    cs = x.cumsum(dim)
-    lo_t, hi_t = torch.as_tensor(lo, device=x.device), torch.as_tensor(hi, device=x.device)
-    top = cs.index_select(dim, hi_t - 1)
-    bot = cs.index_select(dim, (lo_t - 1).clamp_min(0))
-    keep = (lo_t > 0).to(x.dtype)
-    cnt = torch.as_tensor(hi - lo, device=x.device, dtype=x.dtype)
-    shape = (-1, 1) if dim == -2 else (-1,)
-    return (top - bot * keep.view(shape)) / cnt.view(shape)
+@functools.lru_cache(maxsize=64)
+def _box_taps(in_size, out_size):
+    "Pillow's BOX downscale as K row gathers: output j = sum_t w_t[j] * input[idx_t[j]] (idx_t = lo_j + t, w_t = 1/count)."
+    lo, hi = _pil_box_bounds(in_size, out_size)
+    cnt = hi - lo
+    return [(torch.as_tensor(np.minimum(lo + t, hi - 1)), torch.as_tensor((t < cnt) / cnt))
+            for t in range(int(cnt.max()))]
+
+def _box_rows(x, in_size, out_size):
+    "Box-downscale along dim -2 (rows: contiguous gathers)."
+    taps = _box_taps(in_size, out_size)
+    y = None
+    for idx, w in taps:
+        t = x.index_select(-2, idx.to(x.device)).mul_(w.to(device=x.device, dtype=x.dtype)[:, None])
+        y = t if y is None else y.add_(t)
+    return y
 
 @functools.lru_cache(maxsize=64)
-def _nearest_exact_ok(in_size, out_size):
-    "Does F.interpolate(mode='nearest-exact') pick the same source pixels as Pillow's NEAREST?"
-    t = F.interpolate(torch.arange(in_size, dtype=torch.float32)[None, None], size=out_size, mode='nearest-exact')
-    return bool((t[0, 0].long().numpy() == _pil_nearest_index(in_size, out_size)).all())
+def _nearest_rows(in_size, out_size):
+    return torch.as_tensor(_pil_nearest_index(in_size, out_size))
 
-def _pixelate(x, severity, g):
+def _pixelate(x, severity, g, out=None):
+    "`out`: where to write the result (contiguous, x's shape), or None for a new tensor."
     n, c, h, w = x.shape
     cc = PARAMS['pixelate'][severity - 1]
     oh, ow = int(h * cc), int(w * cc)
-    (lh, hh), (lw, hw) = _pil_box_bounds(h, oh), _pil_box_bounds(w, ow)
-    y = _box_down(_box_down(x, -2, lh, hh), -1, lw, hw)            # (n, c, oh, ow); rows first (contiguous)
-    if _nearest_exact_ok(oh, h) and _nearest_exact_ok(ow, w):
-        return F.interpolate(y, size=(h, w), mode='nearest-exact')
-    iy, ix = torch.as_tensor(_pil_nearest_index(oh, h), device=x.device), torch.as_tensor(_pil_nearest_index(ow, w), device=x.device)
-    return y.index_select(2, iy).index_select(3, ix)
+    # all work on rows (dim -2), where gathers copy whole contiguous rows; one transpose each way
+    y = _box_rows(x, h, oh).transpose(-1, -2).contiguous()                          # (n, c, w, oh)
+    y = _box_rows(y, w, ow).index_select(-2, _nearest_rows(ow, w).to(x.device))    # (n, c, w, oh)
+    y = y.transpose(-1, -2).contiguous()
+    if out is None:
+        return y.index_select(-2, _nearest_rows(oh, h).to(x.device))
+    return torch.index_select(y, -2, _nearest_rows(oh, h).to(x.device), out=out)
 
 _POOL = None
-def _jpeg_chunk(x, out, quality):
-    "Pillow's JPEG encoder and decoder (libjpeg-turbo), as the reference, writing into `out` (N, 3, H, W)."
+def _jpeg_images(x, out, quality):
+    "Pillow's JPEG encoder and decoder (libjpeg-turbo), as the reference, on images x (n, 3, H, W) -> out, 4 at a time."
     from PIL import Image
-    u8 = (x * 255).round_().to(torch.uint8).permute(0, 2, 3, 1).contiguous().cpu().numpy()   # N x H x W x 3
-    h, w = u8.shape[1:3]
-    for k, im in enumerate(u8):
-        buf = io.BytesIO()
-        Image.frombuffer('RGB', (w, h), im, 'raw', 'RGB', 0, 1).save(buf, 'JPEG', quality=quality)
-        buf.seek(0)
-        with Image.open(buf) as dec:
-            out[k].copy_(torch.from_numpy(np.array(dec)).permute(2, 0, 1))
-    out.div_(255)
+    for i in range(0, x.shape[0], 4):
+        u8 = x[i:i + 4].mul(255).round_().to(device='cpu', dtype=torch.uint8)   # planar; Pillow interleaves
+        dec = torch.empty_like(u8)
+        dn = dec.numpy()
+        for k, im in enumerate(u8.numpy()):
+            buf = io.BytesIO()
+            Image.merge('RGB', [Image.fromarray(p) for p in im]).save(buf, 'JPEG', quality=quality)
+            buf.seek(0)
+            with Image.open(buf) as d:
+                for ch, band in enumerate(d.split()):
+                    dn[k, ch] = np.asarray(band)
+        torch.div(dec, 255, out=out[i:i + 4])
 
 def _jpeg_compression(x, severity, g):
     global _POOL
     q = PARAMS['jpeg_compression'][severity - 1]
     if _POOL is None:
-        _POOL = ThreadPoolExecutor(2)
-    out = torch.empty(x.shape, dtype=x.dtype)
-    list(_POOL.map(lambda i: _jpeg_chunk(x[i:i + 4], out[i:i + 4], q), range(0, x.shape[0], 4)))  # codecs release the GIL
+        import os
+        _POOL = ThreadPoolExecutor(max(1, min(8, os.cpu_count() or 1)))
+    n = x.shape[0]
+    out = _empty_out(x.shape, x.dtype)
+    k = -(-n // _POOL._max_workers)                               # one slice of the batch per worker thread
+    list(_POOL.map(lambda i: _jpeg_images(x[i:i + k], out[i:i + k], q), range(0, n, k)))  # codecs release the GIL
     return out.to(x.device)
 
 # %% ../../nbs/30_corruptions.common2d.ipynb #c038
@@ -542,6 +635,35 @@ _FUNCS = {'gaussian_noise': _gaussian_noise, 'shot_noise': _shot_noise, 'impulse
           'jpeg_compression': _jpeg_compression, 'speckle_noise': _speckle_noise, 'gaussian_blur': _gaussian_blur,
           'spatter': _spatter, 'saturate': _saturate}
 _CPU_CHUNK = 4   # images per step on the CPU
+_WRITES_OUT = {'pixelate'}
+
+_HEAP_READY, _LIBC = False, None
+def _cpu_heap_setup():
+    "Once per process: free one 32 MB block so that glibc serves the chunk temporaries from its heap (see below)."
+    global _HEAP_READY, _LIBC
+    if _HEAP_READY:
+        return
+    _HEAP_READY = True
+    torch.empty(32 * 2 ** 20 - 2 ** 16, dtype=torch.uint8)        # allocated by mmap and freed at once
+    try:
+        import ctypes, sys
+        if sys.platform.startswith('linux'):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+            _LIBC = libc
+    except Exception:                                             # not glibc/Linux: plain allocations
+        _LIBC = None
+
+def _empty_out(shape, dtype):
+    "torch.empty on the CPU, asking Linux for transparent huge pages on the 2 MB-aligned part (MADV_HUGEPAGE = 14)."
+    out = torch.empty(shape, dtype=dtype)
+    nbytes = out.numel() * out.element_size()
+    if _LIBC is not None and nbytes >= 2 ** 23:
+        p = out.data_ptr()
+        a, e = (p + 2 ** 21 - 1) & ~(2 ** 21 - 1), (p + nbytes) & ~(2 ** 21 - 1)
+        if e > a:
+            _LIBC.madvise(a, e - a, 14)                           # advice only: failure changes nothing
+    return out
 
 def _check(x, name, severity, seed):
     if not isinstance(name, str) or name not in _FUNCS:
@@ -568,15 +690,21 @@ def corrupt(x: torch.Tensor, name: str, severity: int, seed: int = 0) -> torch.T
     g = make_generator(int(seed), x.device)
     work = torch.float64 if x.dtype == torch.float64 else torch.float32
     n = x.shape[0]
-    chunk = _CPU_CHUNK if x.device.type == 'cpu' and name != 'jpeg_compression' else n
+    cpu = x.device.type == 'cpu'
+    chunk = _CPU_CHUNK if cpu and name != 'jpeg_compression' else n
+    if cpu:
+        _cpu_heap_setup()
     with torch.no_grad():
         xw = x.to(work).contiguous()
         if chunk >= n:
             out = _FUNCS[name](xw, int(severity), g)
         else:
-            out = torch.empty_like(xw)
+            out = _empty_out(xw.shape, work)
             for i in range(0, n, chunk):
-                out[i:i + chunk] = _FUNCS[name](xw[i:i + chunk], int(severity), g)
+                if name in _WRITES_OUT:                           # writes its result straight into the batch output
+                    _FUNCS[name](xw[i:i + chunk], int(severity), g, out=out[i:i + chunk])
+                else:
+                    out[i:i + chunk].copy_(_FUNCS[name](xw[i:i + chunk], int(severity), g))
     return out.to(x.dtype)
 
 # %% ../../nbs/30_corruptions.common2d.ipynb #c049

@@ -5,9 +5,14 @@ ms per image (its public `corrupt`, uint8 in and out, one image at a time; 8 ima
 1 image x 5 severities because it takes ~1.6 s per image), and their ratio; then the geometric mean of the
 ratios (medians of 3 interleaved repetitions), and the process's peak resident memory after synbench's runs on the batch of 64.
 
-Not collected by pytest (no test_ prefix). Usage: python tests/bench/corruptions.py [--threads 1] [--device cpu]
+synbench runs with torch.set_num_threads(--threads), by default os.cpu_count() (2 on the CI machine); its JPEG
+codec calls run in a pool of os.cpu_count() threads. The reference runs as its users run it: one image at a time,
+numpy / OpenCV / Pillow defaults. The header prints the load average (os.getloadavg) before and after, since other
+jobs may share the CPU.
+
+Not collected by pytest (no test_ prefix). Usage: python tests/bench/corruptions.py [--threads N] [--device cpu]
 """
-import argparse, math, resource, sys, time
+import argparse, math, os, resource, sys, time
 from pathlib import Path
 
 import numpy as np
@@ -24,13 +29,14 @@ def rss_mb():
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: the CPU is shared)")
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads (default: os.cpu_count())")
     p.add_argument("--device", default="cpu")
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--ref-images", type=int, default=8)
     p.add_argument("--reps", type=int, default=3, help="repetitions per corruption (median); glass_blur runs once")
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
+    load0 = os.getloadavg()
     imgs = real_images(a.batch)                                   # 64 x 224 x 224 x 3 uint8, real photos
     x = torch.from_numpy(imgs).permute(0, 3, 1, 2).float().contiguous().div(255).to(a.device)
     sync = torch.cuda.synchronize if x.device.type == "cuda" else (lambda: None)
@@ -53,9 +59,12 @@ def main(argv=None):
                     ref_corrupt(im, name, sev)
             tr.append((time.perf_counter() - t) / (5 * len(ims)) * 1000)
         ours[name], ref[name] = float(np.median(to)), float(np.median(tr))
-    dev = torch.cuda.get_device_name(x.device) if x.device.type == "cuda" else f"CPU, {a.threads} torch thread(s)"
+    load1 = os.getloadavg()
+    dev = (torch.cuda.get_device_name(x.device) if x.device.type == "cuda"
+           else f"CPU ({os.cpu_count()} cores), {a.threads} torch thread(s)")
     print(f"synbench vs imagecorruptions, 224x224 real photos, batch {a.batch}, severities 1-5; {dev}; "
-          f"torch {torch.__version__}\n")
+          f"torch {torch.__version__}; load average (1/5/15 min) {load0[0]:.1f}/{load0[1]:.1f}/{load0[2]:.1f} "
+          f"before, {load1[0]:.1f}/{load1[1]:.1f}/{load1[2]:.1f} after\n")
     print("| corruption | synbench ms/image | imagecorruptions ms/image | speed-up |")
     print("|---|---:|---:|---:|")
     ratios = []
