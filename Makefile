@@ -66,7 +66,7 @@ WORKERS ?= 2
 # PGD-20 and the 50 corruption x severity variants run on a seeded, class-stratified subset of
 # MiniWorld's ID test set (REPRO_LIMIT images) to keep the run near 15 minutes on 2 CPU cores;
 # every other set is used whole. REPRO_LIMIT= (empty) uses every image.
-REPRO_LIMIT ?= 500
+REPRO_LIMIT ?= 300
 reproduce: venv data
 	$(BIN)/synbench run --suite miniworld --models miniworld --grids miniworld-synvit miniworld-clip \
 	  --run $(RUN) --workers $(WORKERS) \
