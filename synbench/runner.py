@@ -144,15 +144,23 @@ def execute_job(job: Job, kernel_name: str = "python3", timeout: float | None = 
     return res
 
 # %% ../nbs/52_runner.ipynb #c013
-def _run_local(jobs, workers, **kw):
-    if workers <= 1: return [execute_job(j, **kw) for j in jobs]
+def _run_local(jobs, workers, on_done=None, **kw):
+    "Run `jobs` here (sequentially, or in `workers` processes); `on_done(result)` is called as each one ends."
+    on_done = on_done or (lambda r: None)
+    if workers <= 1:
+        out = []
+        for j in jobs: out.append(execute_job(j, **kw)); on_done(out[-1])
+        return out
     import concurrent.futures as cf, multiprocessing as mp
     with cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as ex:
-        return list(ex.map(_execute_kw, jobs, [kw] * len(jobs)))
+        futs = {ex.submit(execute_job, j, **kw): i for i, j in enumerate(jobs)}
+        out = [None] * len(jobs)
+        for f in cf.as_completed(futs):
+            out[futs[f]] = f.result(); on_done(out[futs[f]])
+        return out
 
-def _execute_kw(job, kw): return execute_job(job, **kw)
 
-def _run_dask(jobs, workers, scheduler=None, gpus_per_job=0, **kw):
+def _run_dask(jobs, workers, scheduler=None, gpus_per_job=0, on_done=None, **kw):
     from dask.distributed import Client, LocalCluster
     cluster = None
     if scheduler: client = Client(scheduler)
@@ -163,12 +171,15 @@ def _run_dask(jobs, workers, scheduler=None, gpus_per_job=0, **kw):
     try:
         res = {"resources": {"GPU": gpus_per_job}} if gpus_per_job else {}
         futs = [client.submit(execute_job, j, pure=False, key=f"synbench-{j.section}-{slug(j.model)}-{time.time_ns()}", **kw, **res) for j in jobs]
-        out = []
-        for j, f in zip(jobs, futs):
-            try: out.append(f.result())
+        from dask.distributed import as_completed
+        index = {f.key: i for i, f in enumerate(futs)}; out = [None] * len(jobs)
+        for f in as_completed(futs):
+            i = index[f.key]; j = jobs[i]
+            try: out[i] = f.result()
             except Exception as e:
-                out.append({"job": j.name, "section": j.section, "model": j.model, "report": j.report, "sidecar": j.sidecar,
-                            "status": "failed", "error": f"dask task failed: {type(e).__name__}: {e}", "seconds": None})
+                out[i] = {"job": j.name, "section": j.section, "model": j.model, "report": j.report, "sidecar": j.sidecar,
+                          "status": "failed", "error": f"dask task failed: {type(e).__name__}: {e}", "seconds": None}
+            if on_done: on_done(out[i])
         return out
     finally:
         client.close()
@@ -204,8 +215,14 @@ def run(models, sections=None, run_name="default", runs_dir="runs", executor="lo
         say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
         say(f"synbench run {run_name}: {len(jobs)} jobs, {len(jobs) - len(todo)} already done, {len(todo)} to run "
             f"({executor}, {workers} worker{'s' * (workers > 1)})")
-        kw = {"timeout": timeout, "kernel_name": kernel_name}
-        results = (_run_dask(todo, workers, scheduler, gpus_per_job, **kw) if executor == "dask" else _run_local(todo, workers, **kw)) if todo else []
+        from tqdm.auto import tqdm
+        bar = tqdm(total=len(todo), unit="job", desc=f"synbench run {run_name}", disable=quiet or not todo, dynamic_ncols=True)
+        def on_done(r):  # one line per finished job, above a bar with elapsed time and time left
+            bar.write(f"  {r['status']:>7}  {r['job']:<45} {r['seconds'] or 0:7.1f} s  {r['report']}"); bar.update(1)
+        kw = {"timeout": timeout, "kernel_name": kernel_name, "on_done": on_done}
+        try:
+            results = (_run_dask(todo, workers, scheduler, gpus_per_job, **kw) if executor == "dask" else _run_local(todo, workers, **kw)) if todo else []
+        finally: bar.close()
         by = {r["job"]: r for r in results}
         rows = [by.get(j.name, {"job": j.name, "section": j.section, "model": j.model, "report": j.report,
                                 "sidecar": j.sidecar, "status": "skipped", "error": None, "seconds": 0}) for j in jobs]
@@ -213,7 +230,9 @@ def run(models, sections=None, run_name="default", runs_dir="runs", executor="lo
                    "failed": [r for r in rows if r["status"] == "failed"],
                    "counts": {s: sum(r["status"] == s for r in rows) for s in ("done", "skipped", "failed")}}
         write_json(run_dir / "summary.json", summary)
-        for r in rows: say(f"  {r['status']:>7}  {r['job']:<45} {r['report']}")
+        c = summary["counts"]
+        say(f"synbench run {run_name}: {c['done']} done, {c['skipped']} skipped, {c['failed']} failed; reports in "
+            f"{run_dir / 'reports'}, summary in {run_dir / 'summary.json'}")
         for r in summary["failed"]: say(f"FAILED {r['job']}: {r['error']}\n  see {r['report']}")
         return summary
 
