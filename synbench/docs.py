@@ -55,9 +55,10 @@ def rebase_links(md: str, src_dir: str | Path, dest_dir: str | Path) -> str:
     return "".join(out)
 
 def make_readme(nbs_path: str | Path = "nbs", dest: str | Path = "README.md", index: str = "index.ipynb") -> Path:
-    "Write `dest` from `nbs_path/index`; the H1 title and `> summary` become the README's opening; links are rebased to `dest`'s folder."
+    """Write `dest` from `nbs_path/index`; the H1 title and `> summary` become the README's opening. Links are
+    rebased for a README at the project root (the folder above `nbs_path`), wherever `dest` is written."""
     text = notebook_to_markdown(Path(nbs_path) / index)
-    text = rebase_links(text, Path(nbs_path), Path(dest).resolve().parent)
+    text = rebase_links(text, Path(nbs_path), Path(nbs_path).resolve().parent)
     Path(dest).write_text(text, encoding="utf-8")
     return Path(dest)
 
