@@ -27,17 +27,22 @@ def to_numpy(x, name: str = "x") -> np.ndarray:
     try: return np.asarray(x)
     except Exception as e: raise ValueError(f"{name} could not be read as an array: {e}") from e
 
+def _score_matrix(x, name: str, what: str) -> np.ndarray:
+    "`x` as a finite (N, K) float64 array with N >= 1 and K >= 2; errors name `name` and say what was expected."
+    z = to_numpy(x, name)
+    if z.dtype == bool or not np.issubdtype(z.dtype, np.number):
+        raise ValueError(f"{name} must be numeric {what}, got dtype {z.dtype}")
+    z = z.astype(np.float64)
+    if z.ndim != 2: raise ValueError(f"{name} must be 2-D (n_samples, n_classes), got shape {z.shape}")
+    if z.shape[0] == 0: raise ValueError(f"{name} is empty (0 samples); expected at least one row")
+    if z.shape[1] < 2: raise ValueError(f"{name} must have at least 2 classes (columns), got {z.shape[1]}")
+    if not np.isfinite(z).all():
+        raise ValueError(f"{name} contains NaN or inf ({int((~np.isfinite(z)).sum())} entries); expected finite {what}")
+    return z
+
 def check_probs(probs, name: str = "probs", atol: float = 1e-4) -> np.ndarray:
     "`probs` as an (N, K) float64 array of probabilities; each row non-negative, finite and summing to 1 (±`atol`)."
-    p = to_numpy(probs, name)
-    if p.dtype == bool or not np.issubdtype(p.dtype, np.number):
-        raise ValueError(f"{name} must be numeric probabilities, got dtype {p.dtype}")
-    p = p.astype(np.float64)
-    if p.ndim != 2: raise ValueError(f"{name} must be 2-D (n_samples, n_classes), got shape {p.shape}")
-    if p.shape[0] == 0: raise ValueError(f"{name} is empty (0 samples); expected at least one row")
-    if p.shape[1] < 2: raise ValueError(f"{name} must have at least 2 classes (columns), got {p.shape[1]}")
-    if not np.isfinite(p).all():
-        raise ValueError(f"{name} contains NaN or inf ({int((~np.isfinite(p)).sum())} entries); expected finite probabilities")
+    p = _score_matrix(probs, name, "probabilities")
     if (p < 0).any():
         raise ValueError(f"{name} contains negative values (min {p.min():.3g}); expected probabilities in [0, 1]")
     s = p.sum(1)
@@ -50,16 +55,7 @@ def check_probs(probs, name: str = "probs", atol: float = 1e-4) -> np.ndarray:
 
 def check_logits(logits, name: str = "logits") -> np.ndarray:
     "`logits` as a finite (N, K) float64 array with N >= 1, K >= 2."
-    z = to_numpy(logits, name)
-    if z.dtype == bool or not np.issubdtype(z.dtype, np.number):
-        raise ValueError(f"{name} must be numeric, got dtype {z.dtype}")
-    z = z.astype(np.float64)
-    if z.ndim != 2: raise ValueError(f"{name} must be 2-D (n_samples, n_classes), got shape {z.shape}")
-    if z.shape[0] == 0: raise ValueError(f"{name} is empty (0 samples); expected at least one row")
-    if z.shape[1] < 2: raise ValueError(f"{name} must have at least 2 classes (columns), got {z.shape[1]}")
-    if not np.isfinite(z).all():
-        raise ValueError(f"{name} contains NaN or inf ({int((~np.isfinite(z)).sum())} entries); expected finite logits")
-    return z
+    return _score_matrix(logits, name, "logits")
 
 def check_labels(labels, n: int | None = None, n_classes: int | None = None, name: str = "labels") -> np.ndarray:
     "`labels` as a 1-D int64 array of length `n` with values in [0, `n_classes`)."
