@@ -56,8 +56,11 @@ lab: venv data
 	$(BIN)/python -m ipykernel install --sys-prefix --name synbench --display-name "Python (synbench)"
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) nbs/index.ipynb
 
+# Speed targets, each printed as ratios measured in one run: corruptions vs imagecorruptions,
+# predict() vs a bare loop, PGD vs a plain loop of forward+backward passes.
 bench: venv
 	$(BIN)/python tests/bench/corruptions.py
+	$(BIN)/python tests/bench/harness.py
 
 # The main job: every section for every MiniWorld model and both ablation grids, then the paper's
 # tables and figures. Finished jobs are skipped, so an interrupted run resumes where it stopped.
