@@ -107,9 +107,56 @@ def _gaussian_noise(x, severity, g):
     c = PARAMS['gaussian_noise'][severity - 1]
     return torch.randn(x.shape, generator=g, device=x.device, dtype=x.dtype).mul_(c).add_(x).clamp_(0, 1)
 
+_POOL = None
+def _pool() -> ThreadPoolExecutor:
+    "Shared worker threads (one per core, at most 8) for CPU work that releases the GIL: Poisson sampling, JPEG codecs."
+    global _POOL
+    if _POOL is None:
+        import os
+        _POOL = ThreadPoolExecutor(max(1, min(8, os.cpu_count() or 1)))
+    return _POOL
+
+# CPU memory helpers, explained under `corrupt` below
+_HEAP_READY, _LIBC = False, None
+def _cpu_heap_setup():
+    "Once per process: free one 32 MB block so that glibc serves the chunk temporaries from its heap (see below)."
+    global _HEAP_READY, _LIBC
+    if _HEAP_READY:
+        return
+    _HEAP_READY = True
+    torch.empty(32 * 2 ** 20 - 2 ** 16, dtype=torch.uint8)        # allocated by mmap and freed at once
+    try:
+        import ctypes, sys
+        if sys.platform.startswith('linux'):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+            _LIBC = libc
+    except Exception:                                             # not glibc/Linux: plain allocations
+        _LIBC = None
+
+def _empty_out(shape, dtype):
+    "torch.empty on the CPU, asking Linux for transparent huge pages on the 2 MB-aligned part (MADV_HUGEPAGE = 14)."
+    out = torch.empty(shape, dtype=dtype)
+    nbytes = out.numel() * out.element_size()
+    if _LIBC is not None and nbytes >= 2 ** 23:
+        p = out.data_ptr()
+        a, e = (p + 2 ** 21 - 1) & ~(2 ** 21 - 1), (p + nbytes) & ~(2 ** 21 - 1)
+        if e > a:
+            _LIBC.madvise(a, e - a, 14)                           # advice only: failure changes nothing
+    return out
+
 def _shot_noise(x, severity, g):
     c = PARAMS['shot_noise'][severity - 1]
-    return (torch.poisson(x * c, generator=g) / c).clamp_(0, 1)
+    lam = x * c
+    if x.device.type != 'cpu' or x.shape[0] == 1:
+        return torch.poisson(lam, generator=g).div_(c).clamp_(0, 1)
+    # torch.poisson runs on one CPU thread: one seed per image, drawn in order from `g`, then the images are
+    # sampled in parallel; the output depends on the seed and the batch only, never on threads or timing
+    seeds = torch.randint(0, 2 ** 62, (x.shape[0],), generator=g).tolist()
+    def one(i):
+        lam[i] = torch.poisson(lam[i], generator=torch.Generator().manual_seed(seeds[i]))
+    list(_pool().map(one, range(x.shape[0])))
+    return lam.div_(c).clamp_(0, 1)
 
 def _impulse_noise(x, severity, g):
     c = PARAMS['impulse_noise'][severity - 1]
@@ -491,11 +538,37 @@ def _box_rows(x, in_size, out_size):
 def _nearest_rows(in_size, out_size):
     return torch.as_tensor(_pil_nearest_index(in_size, out_size))
 
-def _pixelate(x, severity, g, out=None):
-    "`out`: where to write the result (contiguous, x's shape), or None for a new tensor."
+@functools.lru_cache(maxsize=64)
+def _box_owner(in_size, out_size):
+    """Pillow's BOX windows partition the input (window j is the pixels t with j*s < t + 0.5 <= (j+1)*s, s = in/out):
+    (the output index of every input pixel, 1 / window size), or None where the windows do not partition the input."""
+    lo, hi = _pil_box_bounds(in_size, out_size)
+    if not (lo[0] == 0 and hi[-1] == in_size and (hi[:-1] == lo[1:]).all()):
+        return None
+    return torch.as_tensor(np.repeat(np.arange(out_size), hi - lo)), torch.as_tensor(1.0 / (hi - lo))
+
+@functools.lru_cache(maxsize=64)
+def _nearest_exact_is_pil(in_size, out_size):
+    "Whether torch's 'nearest-exact' upsampling from in_size to out_size picks Pillow's NEAREST source pixels."
+    src = F.interpolate(torch.arange(in_size, dtype=torch.float32)[None, None], size=out_size, mode='nearest-exact')
+    return bool((src[0, 0].long().numpy() == _pil_nearest_index(in_size, out_size)).all())
+
+def _pixelate(x, severity, g, out=None, fast=True):
+    "`out`: where to write the result (contiguous, x's shape), or None for a new tensor; `fast=False` forces the gathers."
     n, c, h, w = x.shape
     cc = PARAMS['pixelate'][severity - 1]
     oh, ow = int(h * cc), int(w * cc)
+    rows, cols = _box_owner(h, oh), _box_owner(w, ow)
+    if (fast and x.device.type == 'cpu' and rows is not None and cols is not None
+            and _nearest_exact_is_pil(oh, h) and _nearest_exact_is_pil(ow, w)):
+        # CPU: sum each window with index_add_ (one pass over the input), scale by 1 / size, then one fused
+        # nearest upsampling; index_add_ is deterministic on the CPU (on CUDA it uses atomics, hence the gathers below)
+        y = x.new_zeros((n, c, oh, w)).index_add_(2, rows[0], x)
+        y = y.new_zeros((n, c, oh, ow)).index_add_(3, cols[0], y)
+        y.mul_(rows[1].to(x.dtype)[:, None]).mul_(cols[1].to(x.dtype))
+        if out is None:
+            out = _empty_out(x.shape, x.dtype)
+        return torch._C._nn._upsample_nearest_exact2d(y, [h, w], None, None, out=out)
     # all work on rows (dim -2), where gathers copy whole contiguous rows; one transpose each way
     y = _box_rows(x, h, oh).transpose(-1, -2).contiguous()                          # (n, c, w, oh)
     y = _box_rows(y, w, ow).index_select(-2, _nearest_rows(ow, w).to(x.device))    # (n, c, w, oh)
@@ -504,33 +577,29 @@ def _pixelate(x, severity, g, out=None):
         return y.index_select(-2, _nearest_rows(oh, h).to(x.device))
     return torch.index_select(y, -2, _nearest_rows(oh, h).to(x.device), out=out)
 
-_POOL = None
 def _jpeg_images(x, out, quality):
-    "Pillow's JPEG encoder and decoder (libjpeg-turbo), as the reference, on images x (n, 3, H, W) -> out, 4 at a time."
+    """Pillow's JPEG encoder and decoder (libjpeg-turbo), as the reference, on images x (n, 3, H, W) -> out (CPU).
+    Each image is rounded to uint8 and interleaved in one numpy pass, and written back planar in another."""
     from PIL import Image
-    for i in range(0, x.shape[0], 4):
-        u8 = x[i:i + 4].mul(255).round_().to(device='cpu', dtype=torch.uint8)   # planar; Pillow interleaves
-        dec = torch.empty_like(u8)
-        dn = dec.numpy()
-        for k, im in enumerate(u8.numpy()):
-            buf = io.BytesIO()
-            Image.merge('RGB', [Image.fromarray(p) for p in im]).save(buf, 'JPEG', quality=quality)
-            buf.seek(0)
-            with Image.open(buf) as d:
-                for ch, band in enumerate(d.split()):
-                    dn[k, ch] = np.asarray(band)
-        torch.div(dec, 255, out=out[i:i + 4])
+    n, c, h, w = x.shape
+    xn, on = x.numpy(), out.numpy()
+    tmp = np.empty((h, w, c), np.float32)
+    for i in range(n):
+        np.multiply(xn[i].transpose(1, 2, 0), 255, out=tmp)
+        tmp += 0.5                                                # x*255 + 1/2, truncated: rounded to uint8
+        buf = io.BytesIO()
+        Image.fromarray(tmp.astype(np.uint8)).save(buf, 'JPEG', quality=quality)
+        buf.seek(0)
+        with Image.open(buf) as d:
+            np.multiply(np.asarray(d).transpose(2, 0, 1), np.float32(1 / 255), out=on[i], dtype=np.float32)
 
 def _jpeg_compression(x, severity, g):
-    global _POOL
     q = PARAMS['jpeg_compression'][severity - 1]
-    if _POOL is None:
-        import os
-        _POOL = ThreadPoolExecutor(max(1, min(8, os.cpu_count() or 1)))
-    n = x.shape[0]
-    out = _empty_out(x.shape, x.dtype)
-    k = -(-n // _POOL._max_workers)                               # one slice of the batch per worker thread
-    list(_POOL.map(lambda i: _jpeg_images(x[i:i + k], out[i:i + k], q), range(0, n, k)))  # codecs release the GIL
+    n, pool = x.shape[0], _pool()
+    out = _empty_out(x.shape, torch.float32)
+    k = -(-n // pool._max_workers)                                # one slice of the batch per worker thread
+    xc = x.to('cpu', torch.float32)
+    list(pool.map(lambda i: _jpeg_images(xc[i:i + k], out[i:i + k], q), range(0, n, k)))  # the decoder releases the GIL
     return out.to(x.device)
 
 # %% ../../nbs/30_corruptions.common2d.ipynb #c038
@@ -635,35 +704,8 @@ _FUNCS = {'gaussian_noise': _gaussian_noise, 'shot_noise': _shot_noise, 'impulse
           'jpeg_compression': _jpeg_compression, 'speckle_noise': _speckle_noise, 'gaussian_blur': _gaussian_blur,
           'spatter': _spatter, 'saturate': _saturate}
 _CPU_CHUNK = 4   # images per step on the CPU
+_CPU_CHUNKS = {'pixelate': 64, 'jpeg_compression': None}        # exceptions (None: the whole batch in one call)
 _WRITES_OUT = {'pixelate'}
-
-_HEAP_READY, _LIBC = False, None
-def _cpu_heap_setup():
-    "Once per process: free one 32 MB block so that glibc serves the chunk temporaries from its heap (see below)."
-    global _HEAP_READY, _LIBC
-    if _HEAP_READY:
-        return
-    _HEAP_READY = True
-    torch.empty(32 * 2 ** 20 - 2 ** 16, dtype=torch.uint8)        # allocated by mmap and freed at once
-    try:
-        import ctypes, sys
-        if sys.platform.startswith('linux'):
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-            _LIBC = libc
-    except Exception:                                             # not glibc/Linux: plain allocations
-        _LIBC = None
-
-def _empty_out(shape, dtype):
-    "torch.empty on the CPU, asking Linux for transparent huge pages on the 2 MB-aligned part (MADV_HUGEPAGE = 14)."
-    out = torch.empty(shape, dtype=dtype)
-    nbytes = out.numel() * out.element_size()
-    if _LIBC is not None and nbytes >= 2 ** 23:
-        p = out.data_ptr()
-        a, e = (p + 2 ** 21 - 1) & ~(2 ** 21 - 1), (p + nbytes) & ~(2 ** 21 - 1)
-        if e > a:
-            _LIBC.madvise(a, e - a, 14)                           # advice only: failure changes nothing
-    return out
 
 def _check(x, name, severity, seed):
     if not isinstance(name, str) or name not in _FUNCS:
@@ -691,7 +733,7 @@ def corrupt(x: torch.Tensor, name: str, severity: int, seed: int = 0) -> torch.T
     work = torch.float64 if x.dtype == torch.float64 else torch.float32
     n = x.shape[0]
     cpu = x.device.type == 'cpu'
-    chunk = _CPU_CHUNK if cpu and name != 'jpeg_compression' else n
+    chunk = (_CPU_CHUNKS.get(name, _CPU_CHUNK) or n) if cpu else n
     if cpu:
         _cpu_heap_setup()
     with torch.no_grad():
