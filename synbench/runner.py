@@ -4,14 +4,15 @@
 
 # %% ../nbs/52_runner.ipynb #c003
 from __future__ import annotations
-import argparse, contextlib, dataclasses, json, os, re, shutil, sys, time, traceback
+import argparse, contextlib, dataclasses, functools, json, os, re, shutil, sys, time, traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from .core import package_dir, write_json, atomic_write
 
 # %% auto #0
 __all__ = ['SECTIONS', 'MODEL_GROUPS', 'sync_templates', 'template_path', 'template_parameters', 'slug', 'Job', 'expand_models',
-           'plan', 'job_done', 'execute_job', 'slurm_cluster', 'run', 'build_parser', 'auto_suite', 'cli_run']
+           'plan', 'job_done', 'execute_job', 'slurm_cluster', 'job_env', 'run', 'build_parser', 'auto_suite',
+           'cli_run']
 
 # %% ../nbs/52_runner.ipynb #c005
 SECTIONS = ("calibration", "ood", "adversarial", "corruptions", "biases", "ablations")
@@ -104,6 +105,16 @@ def plan(models, sections, run_dir, grids=(), params: dict | None = None, sectio
     return jobs
 
 # %% ../nbs/52_runner.ipynb #c011
+@functools.lru_cache(maxsize=1)
+def _kernel_manager_class():
+    "jupyter_client's AsyncKernelManager with the IPC transport on POSIX (None elsewhere: TCP, the default)."
+    if os.name != "posix": return None
+    from jupyter_client.manager import AsyncKernelManager
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kw):
+            kw.setdefault("transport", "ipc"); super().__init__(**kw)
+    return IPCKernelManager
+
 def job_done(job: Job) -> bool:
     "True when the job's sidecar exists, parses and was made with the same parameters."
     p = Path(job.sidecar)
@@ -126,8 +137,9 @@ def execute_job(job: Job, kernel_name: str = "python3", timeout: float | None = 
     old = {k: os.environ.get(k) for k in (env or {})}
     try:
         os.environ.update(env or {})
+        km = {"kernel_manager_class": _kernel_manager_class()} if _kernel_manager_class() else {}
         pm.execute_notebook(str(template_path(job.section)), str(tmp_nb), parameters=job.parameters, kernel_name=kernel_name,
-                            progress_bar=False, cwd=str(report.parent), execution_timeout=timeout)
+                            progress_bar=False, cwd=str(report.parent), execution_timeout=timeout, **km)
         if not partial.exists(): raise RuntimeError(f"the template finished without writing its sidecar {partial}")
         os.replace(tmp_nb, report); os.replace(partial, sidecar)
         res.update(status="done", error=None)
@@ -199,6 +211,14 @@ def slurm_cluster(queue: str | None = None, account: str | None = None, cores: i
                         python=python or sys.executable, **kw)
 
 # %% ../nbs/52_runner.ipynb #c017
+def job_env(workers: int, scheduler=None, environ=None, cpu_count=None) -> dict:
+    "Environment for the jobs' kernels: thread caps so that `workers` local jobs share this machine's cores."
+    environ = os.environ if environ is None else environ
+    if scheduler or workers <= 1: return {}
+    n = str(max(1, (cpu_count or os.cpu_count() or 1) // workers))
+    return {k: n for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS") if k not in environ}
+
+# %% ../nbs/52_runner.ipynb #c020
 def run(models, sections=None, run_name="default", runs_dir="runs", executor="local", workers=1, scheduler=None,
         grids=(), params=None, section_params=None, force=False, gpus_per_job=0, timeout=None, quiet=False,
         kernel_name: str = "python3") -> dict:
@@ -219,7 +239,7 @@ def run(models, sections=None, run_name="default", runs_dir="runs", executor="lo
         bar = tqdm(total=len(todo), unit="job", desc=f"synbench run {run_name}", disable=quiet or not todo, dynamic_ncols=True)
         def on_done(r):  # one line per finished job, above a bar with elapsed time and time left
             bar.write(f"  {r['status']:>7}  {r['job']:<45} {r['seconds'] or 0:7.1f} s  {r['report']}"); bar.update(1)
-        kw = {"timeout": timeout, "kernel_name": kernel_name, "on_done": on_done}
+        kw = {"timeout": timeout, "kernel_name": kernel_name, "on_done": on_done, "env": job_env(workers, scheduler)}
         try:
             results = (_run_dask(todo, workers, scheduler, gpus_per_job, **kw) if executor == "dask" else _run_local(todo, workers, **kw)) if todo else []
         finally: bar.close()
@@ -236,7 +256,7 @@ def run(models, sections=None, run_name="default", runs_dir="runs", executor="lo
         for r in summary["failed"]: say(f"FAILED {r['job']}: {r['error']}\n  see {r['report']}")
         return summary
 
-# %% ../nbs/52_runner.ipynb #c019
+# %% ../nbs/52_runner.ipynb #c022
 def _value(s: str):
     try: return json.loads(s)
     except ValueError: return s
