@@ -199,7 +199,8 @@ def fig1_radar(df, models, stem) -> list[Path]:
     info = models.set_index("model") if len(models) else pd.DataFrame(columns=["family", "data"])
     fams = sorted({info.family.get(m, "unknown") if m in info.index else "unknown" for m in rv.index})
     n = max(len(rv.columns), 3); ang = np.linspace(0, 2 * np.pi, n, endpoint=False).tolist(); ang += ang[:1]
-    fig, axs = plt.subplots(1, len(fams), figsize=(4.2 * len(fams), 4.2), subplot_kw={"polar": True}, squeeze=False)
+    fig, axs = plt.subplots(1, len(fams), figsize=(5.0 * len(fams), 4.4), subplot_kw={"polar": True}, squeeze=False)
+    fig.subplots_adjust(wspace=0.6)                                # room for the axis names between the panels
     for ax, fam in zip(axs[0], fams):
         for i, m in enumerate([m for m in rv.index if (info.family.get(m, "unknown") if m in info.index else "unknown") == fam]):
             v = rv.loc[m].fillna(0).tolist(); v += [0] * (n - len(v)); v += v[:1]
@@ -207,6 +208,7 @@ def fig1_radar(df, models, stem) -> list[Path]:
             ax.plot(ang, v, ls="--" if syn else "-", color=f"C{i}", label=f"{m} ({info.data.get(m) if m in info.index else '?'})")
             ax.fill(ang, v, alpha=.08, color=f"C{i}")
         ax.set_xticks(ang[:-1], list(rv.columns) + [""] * (n - len(rv.columns)), fontsize=7); ax.set_ylim(0, 1)
+        ax.tick_params(axis="y", labelsize=6); ax.set_rlabel_position(360 / n / 2)   # radial labels between two axes
         ax.set_title(fam, fontsize=10); ax.legend(fontsize=6, loc="lower left", bbox_to_anchor=(-0.1, -0.35))
     return _save(fig, stem)
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/52_runner.ipynb #c003
 from __future__ import annotations
-import argparse, contextlib, dataclasses, functools, json, os, re, shutil, sys, time, traceback
+import argparse, contextlib, dataclasses, functools, json, os, re, shutil, sys, tempfile, time, traceback, uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from .core import package_dir, write_json, atomic_write
@@ -112,7 +112,9 @@ def _kernel_manager_class():
     from jupyter_client.manager import AsyncKernelManager
     class IPCKernelManager(AsyncKernelManager):
         def __init__(self, **kw):
-            kw.setdefault("transport", "ipc"); super().__init__(**kw)
+            kw.setdefault("transport", "ipc")
+            kw.setdefault("ip", os.path.join(tempfile.gettempdir(), f"synbench-kernel-{uuid.uuid4().hex[:16]}"))
+            super().__init__(**kw)
     return IPCKernelManager
 
 def job_done(job: Job) -> bool:
@@ -155,7 +157,7 @@ def execute_job(job: Job, kernel_name: str = "python3", timeout: float | None = 
     res["seconds"] = round(time.perf_counter() - t0, 2)
     return res
 
-# %% ../nbs/52_runner.ipynb #c013
+# %% ../nbs/52_runner.ipynb #c014
 def _run_local(jobs, workers, on_done=None, **kw):
     "Run `jobs` here (sequentially, or in `workers` processes); `on_done(result)` is called as each one ends."
     on_done = on_done or (lambda r: None)
@@ -210,7 +212,7 @@ def slurm_cluster(queue: str | None = None, account: str | None = None, cores: i
                         worker_extra_args=(["--resources", f"GPU={gpus_per_job}"] if gpus_per_job else []) + list(kw.pop("worker_extra_args", [])),
                         python=python or sys.executable, **kw)
 
-# %% ../nbs/52_runner.ipynb #c017
+# %% ../nbs/52_runner.ipynb #c018
 def job_env(workers: int, scheduler=None, environ=None, cpu_count=None) -> dict:
     "Environment for the jobs' kernels: thread caps so that `workers` local jobs share this machine's cores."
     environ = os.environ if environ is None else environ
@@ -218,7 +220,7 @@ def job_env(workers: int, scheduler=None, environ=None, cpu_count=None) -> dict:
     n = str(max(1, (cpu_count or os.cpu_count() or 1) // workers))
     return {k: n for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS") if k not in environ}
 
-# %% ../nbs/52_runner.ipynb #c020
+# %% ../nbs/52_runner.ipynb #c021
 def run(models, sections=None, run_name="default", runs_dir="runs", executor="local", workers=1, scheduler=None,
         grids=(), params=None, section_params=None, force=False, gpus_per_job=0, timeout=None, quiet=False,
         kernel_name: str = "python3") -> dict:
@@ -256,7 +258,7 @@ def run(models, sections=None, run_name="default", runs_dir="runs", executor="lo
         for r in summary["failed"]: say(f"FAILED {r['job']}: {r['error']}\n  see {r['report']}")
         return summary
 
-# %% ../nbs/52_runner.ipynb #c022
+# %% ../nbs/52_runner.ipynb #c023
 def _value(s: str):
     try: return json.loads(s)
     except ValueError: return s

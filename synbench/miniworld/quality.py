@@ -74,7 +74,7 @@ def recheck_determinism(name: str, weights=None, cfg: BuildConfig = FULL) -> dic
     return {"model": name, "shipped_sha256": old, "rebuilt_sha256": new, "identical": new == old,
             "seconds": round(time.time() - t0, 1)}
 
-def quality_report(weights=None, cfg: BuildConfig = FULL, n_gen: int = 1000, recheck: str | None = "miniworld/synvit-class-750",
+def quality_report(weights=None, cfg: BuildConfig = FULL, n_gen: int = 1000, recheck: str | None = "miniworld/synvit-class-3750",
                    write: bool = True) -> dict:
     "Measure the quality bars on a build; writes `quality.json` beside the weights when `write`."
     from synbench.core import write_json

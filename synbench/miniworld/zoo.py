@@ -37,11 +37,18 @@ def make_resnet(num_classes: int = N_CLASSES, stem_pool: bool = False) -> nn.Mod
     if not stem_pool: m.maxpool = nn.Identity()
     return m
 
+def _conv_stem(width: int = 32, out: int = 64) -> nn.Module:
+    "Two 3x3 stride-2 conv-BN-ReLU layers: (N, 3, 32, 32) -> (N, out, 8, 8)."
+    return nn.Sequential(nn.Conv2d(3, width, 3, 2, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(inplace=True),
+                         nn.Conv2d(width, out, 3, 2, 1, bias=False), nn.BatchNorm2d(out), nn.ReLU(inplace=True))
+
 def make_vit(num_classes: int = N_CLASSES) -> nn.Module:
-    "timm VisionTransformer for 32x32 images: patch 8, width 64, depth 4, 4 heads."
+    "timm hybrid VisionTransformer for 32x32 images: conv stem to 8x8 maps (timm's HybridEmbed), patch 2, width 64, depth 4, 4 heads."
     from timm.models.vision_transformer import VisionTransformer
-    return VisionTransformer(img_size=32, patch_size=8, num_classes=num_classes, embed_dim=64, depth=4, num_heads=4,
-                             mlp_ratio=2.0, global_pool="avg", class_token=False, fc_norm=True)
+    from timm.models.vision_transformer_hybrid import HybridEmbed
+    return VisionTransformer(img_size=32, patch_size=2, num_classes=num_classes, embed_dim=64, depth=4, num_heads=4,
+                             mlp_ratio=2.0, global_pool="avg", class_token=False, fc_norm=True,
+                             embed_layer=functools.partial(HybridEmbed, backbone=_conv_stem()))
 
 # %% ../../nbs/63_miniworld.zoo.ipynb #c009
 CONTEXT_LENGTH = 16
@@ -253,9 +260,12 @@ class ZeroShotCLIP(nn.Module):
 # %% ../../nbs/63_miniworld.zoo.ipynb #c022
 @dataclass(frozen=True)
 class BuildConfig:
-    n_main: int = 6000                     # training images per main model (real and synthetic alike)
-    sizes: tuple = (750, 1500, 3000, 6000)  # ablation sizes (the last equals n_main)
-    epochs_sup: int = 8
+    n_main: int = 6000                     # training images per self-supervised / CLIP main model (real and synthetic alike)
+    sizes: tuple = (750, 1500, 3000, 6000)  # CLIP ablation sizes (the last equals n_main)
+    n_sup: int = 30000                     # training images per supervised main model (real and synthetic alike)
+    sup_sizes: tuple = (3750, 7500, 15000, 30000)  # SynViT ablation sizes (the last equals n_sup)
+    epochs_sup: int = 8                    # supervised ResNets
+    epochs_vit: int = 15                   # supervised ViTs
     epochs_ssl: int = 4
     epochs_clip: int = 6
     gen_epochs: int = 8
@@ -266,18 +276,19 @@ class BuildConfig:
     seed: int = 0
 
 FULL = BuildConfig()
-TINY = BuildConfig(n_main=64, sizes=(32, 64), epochs_sup=1, epochs_ssl=1, epochs_clip=1, gen_epochs=1, n_web=256,
+TINY = BuildConfig(n_main=64, sizes=(32, 64), n_sup=64, sup_sizes=(32, 64), epochs_sup=1, epochs_vit=1, epochs_ssl=1, epochs_clip=1, gen_epochs=1, n_web=256,
                    synclr_per_prompt=4, probe_n=64, batch_size=32)
 
 def zoo_table(cfg: BuildConfig = FULL) -> dict:
     "name -> recipe for every model of the zoo (main models, then ablation cells not already in the main set)."
     if cfg.sizes[-1] != cfg.n_main: raise ValueError(f"sizes[-1] must equal n_main ({cfg.n_main}), got {cfg.sizes}")
-    n = cfg.n_main
+    if cfg.sup_sizes[-1] != cfg.n_sup: raise ValueError(f"sup_sizes[-1] must equal n_sup ({cfg.n_sup}), got {cfg.sup_sizes}")
+    n, ns = cfg.n_main, cfg.n_sup
     t = {
-        "miniworld/resnet-real": dict(family="supervised", data="real", arch="resnet", n=n, prompt=None),
-        "miniworld/resnet-syn": dict(family="supervised", data="synthetic", arch="resnet", n=n, prompt="caption"),
-        "miniworld/vit-real": dict(family="supervised", data="real", arch="vit", n=n, prompt=None),
-        "miniworld/vit-syn": dict(family="supervised", data="synthetic", arch="vit", n=n, prompt="caption"),
+        "miniworld/resnet-real": dict(family="supervised", data="real", arch="resnet", n=ns, prompt=None),
+        "miniworld/resnet-syn": dict(family="supervised", data="synthetic", arch="resnet", n=ns, prompt="caption"),
+        "miniworld/vit-real": dict(family="supervised", data="real", arch="vit", n=ns, prompt=None),
+        "miniworld/vit-syn": dict(family="supervised", data="synthetic", arch="vit", n=ns, prompt="caption"),
         "miniworld/simclr-real": dict(family="self-supervised", data="real", arch="resnet-ssl", n=n, prompt=None),
         "miniworld/synclr-syn": dict(family="self-supervised", data="synthetic", arch="resnet-ssl", n=n, prompt="caption"),
         "miniworld/clip-real": dict(family="multi-modal", data="real", arch="clip", n=n, prompt=None),
@@ -285,7 +296,7 @@ def zoo_table(cfg: BuildConfig = FULL) -> dict:
         "miniworld/clip-mixed": dict(family="multi-modal", data="mixed", arch="clip", n=n, prompt="caption"),
     }
     for kind in PROMPT_KINDS:
-        for s in cfg.sizes[:-1] if kind == "caption" else cfg.sizes:
+        for s in cfg.sup_sizes[:-1] if kind == "caption" else cfg.sup_sizes:
             t[f"miniworld/synvit-{kind}-{s}"] = dict(family="supervised", data="synthetic", arch="vit", n=s, prompt=kind)
     for d, tag in (("real", "real"), ("synthetic", "syn"), ("mixed", "mixed")):
         for s in cfg.sizes[:-1]:
@@ -293,13 +304,14 @@ def zoo_table(cfg: BuildConfig = FULL) -> dict:
     for i, (k, v) in enumerate(t.items()):
         v["seed"] = cfg.seed                 # twins share the seed: the data is the only difference
         if v["arch"] == "clip": v["texts"] = "caption or 'a photo of a {class}' (p=0.5); soft targets"
-        if v["arch"] == "resnet": v["net"] = "3x3 s2 stem conv, no max-pool"
+        if v["arch"] == "resnet": v["net"] = "3x3 s2 stem conv, no max-pool"; v["epochs"] = cfg.epochs_sup
+        if v["arch"] == "vit": v["net"] = "hybrid: 2 x (3x3 s2 conv-BN-ReLU) stem, patch 2"; v["epochs"] = cfg.epochs_vit
     return t
 
 def ablation_grids(cfg: BuildConfig = FULL) -> dict:
     "The two ablation grids: SynViT x {class, template, caption} x sizes; CLIP x {real, syn, mixed} x sizes."
-    syn = [f"miniworld/synvit-{k}-{s}" if not (k == "caption" and s == cfg.n_main) else "miniworld/vit-syn"
-           for k in PROMPT_KINDS for s in cfg.sizes]
+    syn = [f"miniworld/synvit-{k}-{s}" if not (k == "caption" and s == cfg.n_sup) else "miniworld/vit-syn"
+           for k in PROMPT_KINDS for s in cfg.sup_sizes]
     clip = [f"miniworld/clip-{d}-{s}" if s != cfg.n_main else f"miniworld/clip-{d}" for d in ("real", "syn", "mixed") for s in cfg.sizes]
     return {"miniworld-synvit": syn, "miniworld-clip": clip}
 
@@ -345,7 +357,7 @@ def train_model(name: str, cfg: BuildConfig, gen: MiniWorldGenerator, log=None) 
         net = make_resnet() if arch == "resnet" else make_vit()
         torch.manual_seed(seed)
         net = make_resnet() if arch == "resnet" else make_vit()
-        train_supervised(net, x, y, cfg.epochs_sup, seed, cfg.batch_size, log=log)
+        train_supervised(net, x, y, r["epochs"], seed, cfg.batch_size, log=log)
         sd = net.state_dict()
     elif arch == "resnet-ssl":
         torch.manual_seed(seed); bb = make_ssl_backbone()
