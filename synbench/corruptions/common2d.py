@@ -4,7 +4,7 @@
 
 # %% ../../nbs/30_corruptions.common2d.ipynb #c004
 from __future__ import annotations
-import functools, io, math
+import functools, io, math, sys
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
@@ -593,16 +593,48 @@ def _jpeg_images(x, out, quality):
         with Image.open(buf) as d:
             np.multiply(np.asarray(d).transpose(2, 0, 1), np.float32(1 / 255), out=on[i], dtype=np.float32)
 
+def _jpeg_images_cv2(x, out, quality):
+    """The same codec through OpenCV (`cv2.imencode` / `imdecode`, libjpeg-turbo with the same defaults), which
+    releases the GIL for both encoding and decoding. OpenCV wants interleaved BGR: every conversion is a contiguous
+    pass (planar float -> planar uint8, then `cv2.merge` / `cv2.split` on uint8)."""
+    import cv2
+    xn, on = x.numpy(), out.numpy()
+    t = np.empty(x.shape[1:], np.float32)
+    for i in range(x.shape[0]):
+        np.multiply(xn[i], 255, out=t); t += 0.5                        # x*255 + 1/2, truncated: rounded to uint8
+        u = t.astype(np.uint8)
+        ok, enc = cv2.imencode('.jpg', cv2.merge([u[2], u[1], u[0]]), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+        if not ok: raise RuntimeError("OpenCV could not JPEG-encode an image")
+        b, g, r = cv2.split(cv2.imdecode(enc, cv2.IMREAD_COLOR))
+        for ch, plane in enumerate((r, g, b)):
+            np.multiply(plane, np.float32(1 / 255), out=on[i, ch], dtype=np.float32)
+
+@functools.lru_cache(maxsize=1)
+def _jpeg_backend():
+    "OpenCV's codec where opencv-python is installed (it encodes in parallel), else Pillow's."
+    try:
+        import cv2  # noqa: F401
+        return _jpeg_images_cv2
+    except ImportError:
+        return _jpeg_images
+
 def _jpeg_compression(x, severity, g):
     q = PARAMS['jpeg_compression'][severity - 1]
     n, pool = x.shape[0], _pool()
     out = _empty_out(x.shape, torch.float32)
     k = -(-n // pool._max_workers)                                # one slice of the batch per worker thread
     xc = x.to('cpu', torch.float32)
-    list(pool.map(lambda i: _jpeg_images(xc[i:i + k], out[i:i + k], q), range(0, n, k)))  # the decoder releases the GIL
+    f = _jpeg_backend()
+    cv2 = sys.modules.get('cv2') if f is _jpeg_images_cv2 else None
+    threads = cv2.getNumThreads() if cv2 else None
+    try:
+        if cv2: cv2.setNumThreads(1)                              # our threads split the batch; OpenCV's would oversubscribe
+        list(pool.map(lambda i: f(xc[i:i + k], out[i:i + k], q), range(0, n, k)))
+    finally:
+        if cv2: cv2.setNumThreads(threads)
     return out.to(x.device)
 
-# %% ../../nbs/30_corruptions.common2d.ipynb #c038
+# %% ../../nbs/30_corruptions.common2d.ipynb #c040
 def _box3(x):
     "cv2.blur(x, (3, 3)): 3x3 mean, reflect-101 border."
     p = F.pad(x, (1, 1, 1, 1), mode='reflect')
@@ -696,7 +728,7 @@ def _spatter(x, severity, g):
     colour = torch.tensor([63 / 255., 42 / 255., 20 / 255.], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
     return (x * (1 - m) + colour * m).clamp_(0, 1)
 
-# %% ../../nbs/30_corruptions.common2d.ipynb #c042
+# %% ../../nbs/30_corruptions.common2d.ipynb #c044
 _FUNCS = {'gaussian_noise': _gaussian_noise, 'shot_noise': _shot_noise, 'impulse_noise': _impulse_noise,
           'defocus_blur': _defocus_blur, 'glass_blur': _glass_blur, 'motion_blur': _motion_blur,
           'zoom_blur': _zoom_blur, 'snow': _snow, 'frost': _frost, 'fog': _fog, 'brightness': _brightness,
@@ -749,7 +781,7 @@ def corrupt(x: torch.Tensor, name: str, severity: int, seed: int = 0) -> torch.T
                     out[i:i + chunk].copy_(_FUNCS[name](xw[i:i + chunk], int(severity), g))
     return out.to(x.dtype)
 
-# %% ../../nbs/30_corruptions.common2d.ipynb #c049
+# %% ../../nbs/30_corruptions.common2d.ipynb #c051
 def plot_corruptions_2d(path=None, size=128, seed=0):
     "Grid figure: each corruption (rows) at severities 1-5 (columns) on scikit-image's `chelsea`; saved to `path` if given."
     import matplotlib
