@@ -117,33 +117,18 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL
 
 # CPU memory helpers, explained under `corrupt` below
-_HEAP_READY, _LIBC = False, None
+_HEAP_READY = False
 def _cpu_heap_setup():
     "Once per process: free one 32 MB block so that glibc serves the chunk temporaries from its heap (see below)."
-    global _HEAP_READY, _LIBC
+    global _HEAP_READY
     if _HEAP_READY:
         return
     _HEAP_READY = True
     torch.empty(32 * 2 ** 20 - 2 ** 16, dtype=torch.uint8)        # allocated by mmap and freed at once
-    try:
-        import ctypes, sys
-        if sys.platform.startswith('linux'):
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-            _LIBC = libc
-    except Exception:                                             # not glibc/Linux: plain allocations
-        _LIBC = None
 
 def _empty_out(shape, dtype):
-    "torch.empty on the CPU, asking Linux for transparent huge pages on the 2 MB-aligned part (MADV_HUGEPAGE = 14)."
-    out = torch.empty(shape, dtype=dtype)
-    nbytes = out.numel() * out.element_size()
-    if _LIBC is not None and nbytes >= 2 ** 23:
-        p = out.data_ptr()
-        a, e = (p + 2 ** 21 - 1) & ~(2 ** 21 - 1), (p + nbytes) & ~(2 ** 21 - 1)
-        if e > a:
-            _LIBC.madvise(a, e - a, 14)                           # advice only: failure changes nothing
-    return out
+    "The batch-sized output on the CPU: a plain torch.empty (see `corrupt` below for why no huge-page advice)."
+    return torch.empty(shape, dtype=dtype)
 
 def _shot_noise(x, severity, g):
     c = PARAMS['shot_noise'][severity - 1]
@@ -680,13 +665,14 @@ def _edt_trunc(e, T=20):
     idx = torch.arange(w, device=e.device).expand(n, h, w)
     left = torch.where(e, idx, torch.full_like(idx, -big)).cummax(dim=2).values
     right = torch.where(e, idx, torch.full_like(idx, big)).flip(2).cummin(dim=2).values.flip(2)
-    g2 = torch.minimum(idx - left, right - idx).clamp_(max=T + 1).float() ** 2
-    g2p = F.pad(g2, (0, 0, T, T), value=float(big))
-    d2 = g2.clone()
-    for k in range(1, T + 1):
-        torch.minimum(d2, g2p[:, T - k:T - k + h] + k * k, out=d2)
-        torch.minimum(d2, g2p[:, T + k:T + k + h] + k * k, out=d2)
-    return d2.sqrt_().clamp_(max=T)
+    g = torch.minimum(idx - left, right - idx).clamp_(max=T + 1).to(torch.int16)
+    g2 = g * g                                                    # squared row distances <= (T+1)^2: exact in int16
+    g2p = F.pad(g2, (0, 0, T, T), value=2 ** 14)
+    d2, tmp = g2.clone(), torch.empty_like(g2)
+    for k in range(1, T + 1):                                     # column pass: min over |k| <= T of g2[y+k] + k^2
+        torch.minimum(d2, torch.add(g2p[:, T - k:T - k + h], k * k, out=tmp), out=d2)
+        torch.minimum(d2, torch.add(g2p[:, T + k:T + k + h], k * k, out=tmp), out=d2)
+    return d2.float().sqrt_().clamp_(max=T)
 
 def _equalize_hist(u8):
     "cv2.equalizeHist per image on (N, 1, H, W) integer-valued floats."

@@ -3,7 +3,11 @@
 For each corruption: synbench's ms per image on a batch of 64 (averaged over severities 1-5), imagecorruptions'
 ms per image (its public `corrupt`, uint8 in and out, one image at a time; 8 images x 5 severities, glass_blur
 1 image x 5 severities because it takes ~1.6 s per image), and their ratio; then the geometric mean of the
-ratios (medians of 5 interleaved repetitions), and the process's peak resident memory after synbench's runs on the batch of 64.
+ratios (medians of 5 interleaved repetitions), and the peak resident memory after synbench's runs on the batch of 64.
+
+Each corruption is timed in a fresh Python process (`--isolate`, the default): within one long process the
+timings depended on what ran before (for example motion blur took 0.9 ms/image alone and 2.4 after the other
+corruptions and their references), since glibc's heap, OpenCV's thread pool and the kernel's page state carry over.
 
 synbench runs with torch.set_num_threads(--threads), by default os.cpu_count() (2 on the CI machine); its JPEG
 codec calls run in a pool of os.cpu_count() threads. The reference runs as its users run it: one image at a time,
@@ -12,7 +16,7 @@ jobs may share the CPU.
 
 Not collected by pytest (no test_ prefix). Usage: python tests/bench/corruptions.py [--threads N] [--device cpu]
 """
-import argparse, math, os, resource, sys, time
+import argparse, json, math, os, resource, subprocess, sys, time
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +39,20 @@ def main(argv=None):
     p.add_argument("--ref-images", type=int, default=8)
     p.add_argument("--reps", type=int, default=5, help="repetitions per corruption (median); glass_blur runs once")
     p.add_argument("--only", nargs="+", choices=CORRUPTIONS, metavar="NAME", help="time only these corruptions")
+    p.add_argument("--no-isolate", dest="isolate", action="store_false",
+                   help="time every corruption in this process (default: each in a fresh process)")
+    p.add_argument("--json", action="store_true", help=argparse.SUPPRESS)   # worker mode: print one JSON line
     a = p.parse_args(argv)
+    names = a.only or CORRUPTIONS
+    if a.isolate and not a.json:
+        load0 = os.getloadavg(); ours, ref, peak, base = {}, {}, 0.0, 0.0
+        for name in names:
+            cmd = [sys.executable, __file__, "--json", "--only", name, "--threads", str(a.threads), "--device", a.device,
+                   "--batch", str(a.batch), "--ref-images", str(a.ref_images), "--reps", str(a.reps)]
+            r = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+            ours.update(r["ours"]); ref.update(r["ref"]); peak = max(peak, r["peak"]); base = max(base, r["base"])
+        report(a, names, ours, ref, peak, base, load0, os.getloadavg(), r["device"], isolated=True)
+        return
     torch.set_num_threads(a.threads)
     load0 = os.getloadavg()
     imgs = real_images(a.batch)                                   # 64 x 224 x 224 x 3 uint8, real photos
@@ -43,7 +60,6 @@ def main(argv=None):
     sync = torch.cuda.synchronize if x.device.type == "cuda" else (lambda: None)
     base = rss_mb()
     ours, ref, peak = {}, {}, base
-    names = a.only or CORRUPTIONS
     for name in names:            # interleaved and repeated (median of a.reps), as other jobs share the machine
         corrupt(x[:4], name, 1)                                   # warm caches (kernels, textures)
         ims = imgs[:1] if name == "glass_blur" else imgs[:a.ref_images]
@@ -64,9 +80,17 @@ def main(argv=None):
     load1 = os.getloadavg()
     dev = (torch.cuda.get_device_name(x.device) if x.device.type == "cuda"
            else f"CPU ({os.cpu_count()} cores), {a.threads} torch thread(s)")
+    if a.json:
+        print(json.dumps({"ours": ours, "ref": ref, "peak": peak, "base": base, "device": dev}))
+        return
+    report(a, names, ours, ref, peak, base, load0, load1, dev, isolated=False)
+
+
+def report(a, names, ours, ref, peak, base, load0, load1, dev, isolated):
     print(f"synbench vs imagecorruptions, 224x224 real photos, batch {a.batch}, severities 1-5; {dev}; "
           f"torch {torch.__version__}; load average (1/5/15 min) {load0[0]:.1f}/{load0[1]:.1f}/{load0[2]:.1f} "
-          f"before, {load1[0]:.1f}/{load1[1]:.1f}/{load1[2]:.1f} after\n")
+          f"before, {load1[0]:.1f}/{load1[1]:.1f}/{load1[2]:.1f} after; "
+          f"{'each corruption in a fresh process' if isolated else 'all in one process'}\n")
     print("| corruption | synbench ms/image | imagecorruptions ms/image | speed-up |")
     print("|---|---:|---:|---:|")
     ratios = []
@@ -77,7 +101,7 @@ def main(argv=None):
     gm = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
     print(f"\ngeometric-mean speed-up: {gm:.1f}x over {len(ratios)} corruptions; slower than the reference: "
           f"{', '.join(n for n, r in zip(names, ratios) if r < 1) or 'none'}")
-    print(f"peak host memory (max RSS of this process, sampled after each corruption's synbench runs on the batch of {a.batch}): "
+    print(f"peak host memory (max RSS of {'the worst benchmark process' if isolated else 'this process'}, sampled after each corruption's synbench runs on the batch of {a.batch}): "
           f"{peak:.0f} MB ({peak - base:.0f} MB above the {base:.0f} MB after loading torch and the images)")
 
 
