@@ -141,9 +141,9 @@ def _shot_noise(x, severity, g):
 
 def _noise(x, kind, g):
     """A tensor like x of independent U[0, 1) (`kind='uniform'`) or N(0, 1) (`'normal'`) draws. On the CPU one seed
-    per image is drawn in order from `g` and each image is filled by numpy's PCG64 generator in the worker threads
-    (numpy fills release the GIL; torch's CPU generator, a Mersenne twister, fills one value at a time on one
-    thread and was the bottleneck of the noise corruptions); elsewhere torch's generator on the device."""
+    per image is drawn in order from `g` and the images are filled in the worker threads, each by its own generator:
+    numpy's PCG64 for uniform draws (4-6x faster than torch's Mersenne twister here), torch's for normal ones
+    (torch's vectorised Box-Muller beat numpy's ziggurat 2x); elsewhere torch's generator on the device."""
     if x.device.type != 'cpu':
         f = torch.rand if kind == 'uniform' else torch.randn
         return f(x.shape, generator=g, device=x.device, dtype=x.dtype)
@@ -151,9 +151,8 @@ def _noise(x, kind, g):
     seeds = torch.randint(0, 2 ** 62, (x.shape[0],), generator=g).tolist()
     on = out.numpy()
     def one(i):
-        r = np.random.Generator(np.random.PCG64(seeds[i]))
-        if kind == 'uniform': r.random(out=on[i], dtype=on.dtype)
-        else: r.standard_normal(out=on[i], dtype=on.dtype)
+        if kind == 'uniform': np.random.Generator(np.random.PCG64(seeds[i])).random(out=on[i], dtype=on.dtype)
+        else: out[i] = torch.randn(out.shape[1:], generator=torch.Generator().manual_seed(seeds[i]), dtype=out.dtype)
     list(_pool().map(one, range(x.shape[0])))
     return out
 
