@@ -122,21 +122,20 @@ def _cpu_heap_setup():
     _HEAP_READY = True
     torch.empty(32 * 2 ** 20 - 2 ** 16, dtype=torch.uint8)        # allocated by mmap and freed at once
 
-def _empty_out(shape, dtype):
-    "The batch-sized output on the CPU: a plain torch.empty (see `corrupt` below for why no huge-page advice)."
-    return torch.empty(shape, dtype=dtype)
+def _per_image(n, g, fill):
+    "Call `fill(i, seed_i)` for i < n in the worker threads, with one seed per image drawn in order from `g`: the result depends on the seed and the batch only, never on threads or timing."
+    seeds = torch.randint(0, 2 ** 62, (n,), generator=g).tolist()
+    list(_pool().map(lambda i: fill(i, seeds[i]), range(n)))
 
 def _shot_noise(x, severity, g):
     c = PARAMS['shot_noise'][severity - 1]
     lam = x * c
     if x.device.type != 'cpu' or x.shape[0] == 1:
         return torch.poisson(lam, generator=g).div_(c).clamp_(0, 1)
-    # torch.poisson runs on one CPU thread: one seed per image, drawn in order from `g`, then the images are
-    # sampled in parallel; the output depends on the seed and the batch only, never on threads or timing
-    seeds = torch.randint(0, 2 ** 62, (x.shape[0],), generator=g).tolist()
-    def one(i):
-        lam[i] = torch.poisson(lam[i], generator=torch.Generator().manual_seed(seeds[i]))
-    list(_pool().map(one, range(x.shape[0])))
+    # torch.poisson runs on one CPU thread: the images are sampled in parallel, each with its own generator
+    def one(i, seed):
+        lam[i] = torch.poisson(lam[i], generator=torch.Generator().manual_seed(seed))
+    _per_image(x.shape[0], g, one)
     return lam.div_(c).clamp_(0, 1)
 
 def _noise(x, kind, g):
@@ -148,12 +147,11 @@ def _noise(x, kind, g):
         f = torch.rand if kind == 'uniform' else torch.randn
         return f(x.shape, generator=g, device=x.device, dtype=x.dtype)
     out = torch.empty(x.shape, dtype=x.dtype)
-    seeds = torch.randint(0, 2 ** 62, (x.shape[0],), generator=g).tolist()
     on = out.numpy()
-    def one(i):
-        if kind == 'uniform': np.random.Generator(np.random.PCG64(seeds[i])).random(out=on[i], dtype=on.dtype)
-        else: out[i] = torch.randn(out.shape[1:], generator=torch.Generator().manual_seed(seeds[i]), dtype=out.dtype)
-    list(_pool().map(one, range(x.shape[0])))
+    def one(i, seed):
+        if kind == 'uniform': np.random.Generator(np.random.PCG64(seed)).random(out=on[i], dtype=on.dtype)
+        else: out[i] = torch.randn(out.shape[1:], generator=torch.Generator().manual_seed(seed), dtype=out.dtype)
+    _per_image(x.shape[0], g, one)
     return out
 
 def _gaussian_noise(x, severity, g):
@@ -569,7 +567,7 @@ def _pixelate(x, severity, g, out=None, fast=True):
         y = y.new_zeros((n, c, oh, ow)).index_add_(3, cols[0], y)
         y.mul_(rows[1].to(x.dtype)[:, None]).mul_(cols[1].to(x.dtype))
         if out is None:
-            out = _empty_out(x.shape, x.dtype)
+            out = torch.empty(x.shape, dtype=x.dtype)
         return torch._C._nn._upsample_nearest_exact2d(y, [h, w], None, None, out=out)
     # all work on rows (dim -2), where gathers copy whole contiguous rows; one transpose each way
     y = _box_rows(x, h, oh).transpose(-1, -2).contiguous()                          # (n, c, w, oh)
@@ -623,7 +621,7 @@ def _jpeg_backend():
 def _jpeg_compression(x, severity, g):
     q = PARAMS['jpeg_compression'][severity - 1]
     n, pool = x.shape[0], _pool()
-    out = _empty_out(x.shape, torch.float32)
+    out = torch.empty(x.shape, dtype=torch.float32)
     k = -(-n // pool._max_workers)                                # one slice of the batch per worker thread
     xc = x.to('cpu', torch.float32)
     f = _jpeg_backend()
@@ -776,7 +774,7 @@ def corrupt(x: torch.Tensor, name: str, severity: int, seed: int = 0) -> torch.T
         if chunk >= n:
             out = _FUNCS[name](xw, int(severity), g)
         else:
-            out = _empty_out(xw.shape, work)
+            out = torch.empty(xw.shape, dtype=work)        # plain: see above on huge pages
             for i in range(0, n, chunk):
                 if name in _WRITES_OUT:                           # writes its result straight into the batch output
                     _FUNCS[name](xw[i:i + chunk], int(severity), g, out=out[i:i + chunk])

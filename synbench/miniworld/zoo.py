@@ -119,24 +119,31 @@ def augment(x: torch.Tensor, g: torch.Generator, scale=(0.85, 1.0), shift: float
 
 def _norm(x): return (x - 0.5) / 0.25
 
-def _steps(n, bs, epochs): return max(1, n // bs) * epochs
+
+def _fit(model: nn.Module, n: int, loss_fn, epochs: int, seed: int, batch_size: int, lr: float, pct_start: float,
+         what: str = "loss", after_step=None, log=None) -> nn.Module:
+    """The loop `train_supervised` and `train_clip` share: AdamW (weight decay 0.05) with a one-cycle schedule,
+    `epochs` passes over a fresh permutation of n items; `loss_fn(idx, g)` gives a batch's loss (g: the loop's
+    generator, for augmentation). The random-number order is the shipped weights' (their hashes depend on it)."""
+    torch.manual_seed(seed); g = torch.Generator().manual_seed(seed)
+    bs = min(batch_size, n); spe = max(1, n // bs)
+    opt = torch.optim.AdamW(model.parameters(), lr, weight_decay=0.05)
+    sch = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=spe * epochs, pct_start=pct_start)
+    model.train()
+    for ep in range(epochs):
+        perm = torch.randperm(n, generator=g); tot = 0.0
+        for k in range(spe):
+            loss = loss_fn(perm[k * bs:(k + 1) * bs], g)
+            opt.zero_grad(); loss.backward(); opt.step(); sch.step(); tot += loss.item()
+            if after_step: after_step()
+        if log: log(f"epoch {ep + 1}/{epochs}: {what} {tot / spe:.3f}")
+    return model.eval()
 
 def train_supervised(net: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int, batch_size: int = 128,
                      lr: float = 2e-3, log=None) -> nn.Module:
     "Cross-entropy training (AdamW, one-cycle, label smoothing 0.1) on [0,1] images `x`."
-    torch.manual_seed(seed); g = torch.Generator().manual_seed(seed)
-    bs = min(batch_size, len(x)); spe = max(1, len(x) // bs)
-    opt = torch.optim.AdamW(net.parameters(), lr, weight_decay=0.05)
-    sch = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=spe * epochs, pct_start=0.15)
-    net.train()
-    for ep in range(epochs):
-        perm = torch.randperm(len(x), generator=g); tot = 0.0
-        for k in range(spe):
-            idx = perm[k * bs:(k + 1) * bs]
-            loss = F.cross_entropy(net(_norm(augment(x[idx], g))), y[idx], label_smoothing=0.1)
-            opt.zero_grad(); loss.backward(); opt.step(); sch.step(); tot += loss.item()
-        if log: log(f"epoch {ep + 1}/{epochs}: loss {tot / spe:.3f}")
-    return net.eval()
+    loss = lambda idx, g: F.cross_entropy(net(_norm(augment(x[idx], g))), y[idx], label_smoothing=0.1)
+    return _fit(net, len(x), loss, epochs, seed, batch_size, lr, 0.15, log=log)
 
 def multi_positive_loss(z: torch.Tensor, groups: torch.Tensor, tau: float = 0.2) -> torch.Tensor:
     "Contrastive loss with every other member of an item's group as a positive (SimCLR's NT-Xent for pairs; SynCLR's multi-positive loss)."
@@ -222,23 +229,13 @@ def clip_loss(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
 
 def train_clip(model, x: torch.Tensor, texts, epochs: int, seed: int, batch_size: int = 128, lr: float = 2e-3, log=None):
     "Train an open_clip CLIP on (image, caption) pairs."
-    torch.manual_seed(seed); g = torch.Generator().manual_seed(seed)
     tok = tokenize(texts)
-    bs = min(batch_size, len(x)); spe = max(1, len(x) // bs)
-    opt = torch.optim.AdamW(model.parameters(), lr, weight_decay=0.05)
-    sch = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=spe * epochs, pct_start=0.1)
-    model.train()
-    for ep in range(epochs):
-        perm = torch.randperm(len(x), generator=g); tot = 0.0
-        for k in range(spe):
-            idx = perm[k * bs:(k + 1) * bs]
-            out = model(_norm(augment(x[idx], g)), tok[idx])
-            li = out["logit_scale"] * out["image_features"] @ out["text_features"].T
-            loss = clip_loss(li, tok[idx])
-            opt.zero_grad(); loss.backward(); opt.step(); sch.step(); tot += loss.item()
-            with torch.no_grad(): model.logit_scale.clamp_(0, 4.6052)
-        if log: log(f"epoch {ep + 1}/{epochs}: clip loss {tot / spe:.3f}")
-    return model.eval()
+    def loss(idx, g):
+        out = model(_norm(augment(x[idx], g)), tok[idx])
+        return clip_loss(out["logit_scale"] * out["image_features"] @ out["text_features"].T, tok[idx])
+    def clamp():
+        with torch.no_grad(): model.logit_scale.clamp_(0, 4.6052)   # CLIP's cap on the temperature: 100
+    return _fit(model, len(x), loss, epochs, seed, batch_size, lr, 0.1, "clip loss", clamp, log)
 
 ZERO_SHOT_TEMPLATES = TEMPLATES
 
