@@ -14,6 +14,7 @@ reference's float result before its final `np.uint8` truncation (`icref.ref_corr
   reference takes ~1.6 s per 224x224 image);
 - monotonicity: our PSNR vs clean falls with severity, except at the steps where the reference's own parameters
   do not (checked on the reference too);
+- uint8 input: pixelate and JPEG give the reference's bytes exactly (its own 8-bit arithmetic);
 - spatter's OpenCV steps (Canny, distance transform, box blur, equalizeHist) against OpenCV itself.
 """
 import sys
@@ -86,6 +87,18 @@ def test_deterministic_match(photos, name):
         assert mad <= 2.0, f"{name} severity {sev}: mean |diff| {mad:.3f}/255"
         if name != "pixelate":           # Pillow rounds to uint8 between its two resizes; the others are exact
             assert mad <= 0.01, f"{name} severity {sev}: mean |diff| {mad:.4f}/255"
+
+
+@pytest.mark.parametrize("name", ["pixelate", "jpeg_compression"])
+def test_uint8_byte_identical(photos, name):
+    "uint8 in, uint8 out: pixelate and JPEG run the reference's own 8-bit arithmetic, so the bytes are its bytes."
+    imgs = photos[:6]
+    x8 = torch.from_numpy(np.ascontiguousarray(imgs)).permute(0, 3, 1, 2).contiguous()
+    for sev in range(1, 6):
+        ours = corrupt(x8, name, sev).permute(0, 2, 3, 1).numpy()
+        ref = np.stack([icref.ref_corrupt(im, name, sev) for im in imgs])
+        assert ours.dtype == ref.dtype == np.uint8
+        assert (ours == ref).all(), f"{name} severity {sev}: {(ours != ref).sum()} bytes differ"
 
 
 def test_motion_blur_given_angle(photos):

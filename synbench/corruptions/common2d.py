@@ -555,6 +555,8 @@ def _nearest_exact_is_pil(in_size, out_size):
 
 def _pixelate(x, severity, g, out=None, fast=True):
     "`out`: where to write the result (contiguous, x's shape), or None for a new tensor; `fast=False` forces the gathers."
+    if x.dtype == torch.uint8:
+        return _pixelate_u8(x, severity, out=out, fast=fast)
     n, c, h, w = x.shape
     cc = PARAMS['pixelate'][severity - 1]
     oh, ow = int(h * cc), int(w * cc)
@@ -577,37 +579,87 @@ def _pixelate(x, severity, g, out=None, fast=True):
         return y.index_select(-2, _nearest_rows(oh, h).to(x.device))
     return torch.index_select(y, -2, _nearest_rows(oh, h).to(x.device), out=out)
 
-def _jpeg_images(x, out, quality):
-    """Pillow's JPEG encoder and decoder (libjpeg-turbo), as the reference, on images x (n, 3, H, W) -> out (CPU).
-    Each image is rounded to uint8 and interleaved in one numpy pass, and written back planar in another."""
-    from PIL import Image
+@functools.lru_cache(maxsize=64)
+def _pil8_coeffs(in_size, out_size):
+    """Pillow's 8-bit BOX pass as float32 arithmetic: output j = floor(S_j * a_j + b_j) for the window sum S_j.
+    Pillow computes (S_j * k_j + 2^21) >> 22 with k_j = int(1/2 + 2^22 / count_j) (`normalize_coeffs_8bpc`, `clip8`),
+    which is S_j / count_j rounded to the nearest integer, ties (even counts only) up when k_j * count_j >= 2^22 and
+    down otherwise. So a_j = 1 / count_j and b_j = 1/2 +- 1 / (4 count_j): the shift decides the ties, and it is far
+    larger than float32's rounding error (checked for every sum and every count up to 64 below)."""
+    lo, hi = _pil_box_bounds(in_size, out_size)
+    cnt = hi - lo
+    k = np.floor(0.5 + (1.0 / cnt) * 2 ** 22)
+    b = 0.5 + np.where(k * cnt >= 2 ** 22, 1.0, -1.0) / (4 * cnt)
+    return torch.as_tensor(1.0 / cnt, dtype=torch.float32), torch.as_tensor(b, dtype=torch.float32)
+
+def _pil8_round(s, a, b):
+    "floor(s * a + b) in place, in float32: Pillow's rounding of a window sum (see `_pil8_coeffs`)."
+    return s.mul_(a).add_(b).floor_()
+
+def _box_sums(x, dim, in_size, out_size, fast):
+    "Sum of each of Pillow's BOX windows along `dim` (float32 holding integers: exact), as `index_add_` or as gathers."
+    own = _box_owner(in_size, out_size)
+    if fast and x.device.type == 'cpu' and own is not None:
+        shape = list(x.shape); shape[dim] = out_size
+        return x.new_zeros(shape).index_add_(dim, own[0], x)
+    y = None
+    for idx, wt in _box_taps(in_size, out_size):                    # a tap's weight is 1/count or 0: keep 0/1
+        shape = [1] * x.dim(); shape[dim] = -1
+        t = x.index_select(dim, idx.to(x.device)).mul_((wt > 0).to(device=x.device, dtype=x.dtype).view(shape))
+        y = t if y is None else y.add_(t)
+    return y
+
+def _pixelate_u8(x, severity, out=None, fast=True):
+    """Pixelate uint8 images exactly as Pillow does on 8-bit images (the reference's own input): the horizontal BOX
+    pass first, rounded to 8 bits, then the vertical one, rounded again, then NEAREST upscaling; returns uint8."""
     n, c, h, w = x.shape
+    cc = PARAMS['pixelate'][severity - 1]
+    oh, ow = int(h * cc), int(w * cc)
+    aw, bw = (t.to(x.device) for t in _pil8_coeffs(w, ow))
+    ah, bh = (t.to(x.device)[:, None] for t in _pil8_coeffs(h, oh))
+    y = _pil8_round(_box_sums(x.to(torch.float32), 3, w, ow, fast), aw, bw)          # (n, c, h, ow)
+    y = _pil8_round(_box_sums(y, 2, h, oh, fast), ah, bh)                            # (n, c, oh, ow)
+    if fast and _nearest_exact_is_pil(ow, w):                     # columns: torch's fused upsampling (in float32)
+        y = F.interpolate(y.view(n * c, oh, ow), size=w, mode='nearest-exact').view(n, c, oh, w)
+    else:
+        y = y.index_select(3, _nearest_rows(ow, w).to(x.device))
+    y = y.to(torch.uint8)                                          # rows: whole-row copies, in uint8
+    if out is None:
+        return y.index_select(2, _nearest_rows(oh, h).to(x.device))
+    return torch.index_select(y, 2, _nearest_rows(oh, h).to(x.device), out=out)
+
+def _to_u8(img, tmp):
+    "One planar float image (3, H, W) in [0, 1] -> planar uint8, rounded (x*255 + 1/2, truncated), through `tmp`."
+    np.multiply(img, 255, out=tmp); tmp += 0.5
+    return tmp.astype(np.uint8)
+
+def _jpeg_images(x, out, quality):
+    """Pillow's JPEG encoder and decoder (libjpeg-turbo), as the reference, on images x (n, 3, H, W), float in [0, 1]
+    (rounded to uint8 first) or uint8, -> the decoded bytes in `out` (n, 3, H, W) uint8, on the CPU."""
+    from PIL import Image
     xn, on = x.numpy(), out.numpy()
-    tmp = np.empty((h, w, c), np.float32)
-    for i in range(n):
-        np.multiply(xn[i].transpose(1, 2, 0), 255, out=tmp)
-        tmp += 0.5                                                # x*255 + 1/2, truncated: rounded to uint8
+    tmp = np.empty(x.shape[1:], np.float32)
+    for i in range(x.shape[0]):
+        u = xn[i] if xn.dtype == np.uint8 else _to_u8(xn[i], tmp)
         buf = io.BytesIO()
-        Image.fromarray(tmp.astype(np.uint8)).save(buf, 'JPEG', quality=quality)
+        Image.fromarray(np.ascontiguousarray(u.transpose(1, 2, 0))).save(buf, 'JPEG', quality=quality)
         buf.seek(0)
         with Image.open(buf) as d:
-            np.multiply(np.asarray(d).transpose(2, 0, 1), np.float32(1 / 255), out=on[i], dtype=np.float32)
+            on[i] = np.asarray(d).transpose(2, 0, 1)
 
 def _jpeg_images_cv2(x, out, quality):
     """The same codec through OpenCV (`cv2.imencode` / `imdecode`, libjpeg-turbo with the same defaults), which
     releases the GIL for both encoding and decoding. OpenCV wants interleaved BGR: every conversion is a contiguous
-    pass (planar float -> planar uint8, then `cv2.merge` / `cv2.split` on uint8)."""
+    pass (planar float -> planar uint8 where x is float, then `cv2.merge` / `cv2.split` on uint8)."""
     import cv2
     xn, on = x.numpy(), out.numpy()
-    t = np.empty(x.shape[1:], np.float32)
+    tmp = np.empty(x.shape[1:], np.float32)
     for i in range(x.shape[0]):
-        np.multiply(xn[i], 255, out=t); t += 0.5                        # x*255 + 1/2, truncated: rounded to uint8
-        u = t.astype(np.uint8)
+        u = xn[i] if xn.dtype == np.uint8 else _to_u8(xn[i], tmp)
         ok, enc = cv2.imencode('.jpg', cv2.merge([u[2], u[1], u[0]]), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
         if not ok: raise RuntimeError("OpenCV could not JPEG-encode an image")
         b, g, r = cv2.split(cv2.imdecode(enc, cv2.IMREAD_COLOR))
-        for ch, plane in enumerate((r, g, b)):
-            np.multiply(plane, np.float32(1 / 255), out=on[i, ch], dtype=np.float32)
+        on[i, 0], on[i, 1], on[i, 2] = r, g, b
 
 @functools.lru_cache(maxsize=1)
 def _jpeg_backend():
@@ -619,11 +671,12 @@ def _jpeg_backend():
         return _jpeg_images
 
 def _jpeg_compression(x, severity, g):
+    "uint8 in, the codec's bytes out; float in, those bytes / 255 out (as float32)."
     q = PARAMS['jpeg_compression'][severity - 1]
     n, pool = x.shape[0], _pool()
-    out = torch.empty(x.shape, dtype=torch.float32)
+    out = torch.empty(x.shape, dtype=torch.uint8)
     k = -(-n // pool._max_workers)                                # one slice of the batch per worker thread
-    xc = x.to('cpu', torch.float32)
+    xc = x.to('cpu', torch.uint8 if x.dtype == torch.uint8 else torch.float32).contiguous()
     f = _jpeg_backend()
     cv2 = sys.modules.get('cv2') if f is _jpeg_images_cv2 else None
     threads = cv2.getNumThreads() if cv2 else None
@@ -632,9 +685,11 @@ def _jpeg_compression(x, severity, g):
         list(pool.map(lambda i: f(xc[i:i + k], out[i:i + k], q), range(0, n, k)))
     finally:
         if cv2: cv2.setNumThreads(threads)
+    if x.dtype != torch.uint8:
+        out = out.to(torch.float32).div_(255)                     # correctly rounded k / 255, as x8.float() / 255
     return out.to(x.device)
 
-# %% ../../nbs/30_corruptions.common2d.ipynb #c040
+# %% ../../nbs/30_corruptions.common2d.ipynb #c044
 def _box3(x):
     "cv2.blur(x, (3, 3)): 3x3 mean, reflect-101 border."
     p = F.pad(x, (1, 1, 1, 1), mode='reflect')
@@ -729,7 +784,7 @@ def _spatter(x, severity, g):
     colour = torch.tensor([63 / 255., 42 / 255., 20 / 255.], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
     return (x * (1 - m) + colour * m).clamp_(0, 1)
 
-# %% ../../nbs/30_corruptions.common2d.ipynb #c044
+# %% ../../nbs/30_corruptions.common2d.ipynb #c048
 _FUNCS = {'gaussian_noise': _gaussian_noise, 'shot_noise': _shot_noise, 'impulse_noise': _impulse_noise,
           'defocus_blur': _defocus_blur, 'glass_blur': _glass_blur, 'motion_blur': _motion_blur,
           'zoom_blur': _zoom_blur, 'snow': _snow, 'frost': _frost, 'fog': _fog, 'brightness': _brightness,
@@ -738,7 +793,9 @@ _FUNCS = {'gaussian_noise': _gaussian_noise, 'shot_noise': _shot_noise, 'impulse
           'spatter': _spatter, 'saturate': _saturate}
 _CPU_CHUNK = 4   # images per step on the CPU
 _CPU_CHUNKS = {'pixelate': 64, 'jpeg_compression': None}        # exceptions (None: the whole batch in one call)
+_CPU_CHUNKS_U8 = {'pixelate': 8, 'jpeg_compression': None}      # the same for the 8-bit paths
 _WRITES_OUT = {'pixelate'}
+_NATIVE_U8 = {'pixelate', 'jpeg_compression'}                   # run on uint8 as they are (Pillow's, libjpeg's 8 bits)
 
 def _check(x, name, severity, seed):
     if not isinstance(name, str) or name not in _FUNCS:
@@ -753,36 +810,49 @@ def _check(x, name, severity, seed):
         raise ValueError(f"x must have shape (N, 3, H, W) with N >= 1 (RGB images), got {tuple(x.shape)}")
     if x.shape[2] < 32 or x.shape[3] < 32:
         raise ValueError(f"x's images must be at least 32x32 (as in imagecorruptions), got {tuple(x.shape[2:])}")
+    if x.dtype == torch.uint8:
+        return                                                    # every uint8 value is a valid 8-bit level
     if not x.is_floating_point():
-        raise ValueError(f"x must be a floating-point tensor with values in [0, 1], got dtype {x.dtype}")
+        raise ValueError(f"x must be a floating-point tensor with values in [0, 1] or a uint8 tensor with values "
+                         f"0-255, got dtype {x.dtype}; convert it with x.float() / 255 or x.to(torch.uint8)")
     lo, hi = torch.aminmax(x)
     if not (bool(torch.isfinite(lo)) and bool(torch.isfinite(hi)) and lo >= 0 and hi <= 1):
         raise ValueError(f"x must hold finite values in [0, 1], found min {lo.item():.4g} and max {hi.item():.4g}")
 
+def _round_u8(y):
+    "Float results in [0, 1] -> uint8 levels, rounded half up (255 y + 1/2, truncated)."
+    return y.mul(255).add_(0.5).clamp_(0, 255).to(torch.uint8)
+
 def corrupt(x: torch.Tensor, name: str, severity: int, seed: int = 0) -> torch.Tensor:
-    "Corrupt a batch `x` (N, 3, H, W) in [0, 1] with ImageNet-C corruption `name` at `severity` (1-5); same shape, dtype, device."
+    """Corrupt a batch `x` (N, 3, H, W), float in [0, 1] or uint8, with ImageNet-C corruption `name` at `severity`
+    (1-5); returns the same shape, dtype and device."""
     _check(x, name, severity, seed)
     g = make_generator(int(seed), x.device)
-    work = torch.float64 if x.dtype == torch.float64 else torch.float32
+    u8 = x.dtype == torch.uint8
+    native = u8 and name in _NATIVE_U8                              # 8 bits in, 8 bits out, the reference's arithmetic
+    convert = u8 and not native                                     # uint8 -> float32 / 255 -> corruption -> rounded
+    work = torch.uint8 if native else torch.float64 if x.dtype == torch.float64 else torch.float32
     n = x.shape[0]
     cpu = x.device.type == 'cpu'
-    chunk = (_CPU_CHUNKS.get(name, _CPU_CHUNK) or n) if cpu else n
+    chunk = ((_CPU_CHUNKS_U8 if native else _CPU_CHUNKS).get(name, _CPU_CHUNK) or n) if cpu else n
     if cpu:
         _cpu_heap_setup()
     with torch.no_grad():
-        xw = x.to(work).contiguous()
+        xw = x.contiguous() if u8 else x.to(work).contiguous()
+        prep = (lambda t: t.to(torch.float32).div_(255)) if convert else (lambda t: t)
+        fin = _round_u8 if convert else (lambda t: t)
         if chunk >= n:
-            out = _FUNCS[name](xw, int(severity), g)
+            out = fin(_FUNCS[name](prep(xw), int(severity), g))
         else:
-            out = torch.empty(xw.shape, dtype=work)        # plain: see above on huge pages
+            out = torch.empty(xw.shape, dtype=x.dtype if u8 else work)   # plain: see above on huge pages
             for i in range(0, n, chunk):
-                if name in _WRITES_OUT:                           # writes its result straight into the batch output
+                if name in _WRITES_OUT and not convert:           # writes its result straight into the batch output
                     _FUNCS[name](xw[i:i + chunk], int(severity), g, out=out[i:i + chunk])
                 else:
-                    out[i:i + chunk].copy_(_FUNCS[name](xw[i:i + chunk], int(severity), g))
+                    out[i:i + chunk].copy_(fin(_FUNCS[name](prep(xw[i:i + chunk]), int(severity), g)))
     return out.to(x.dtype)
 
-# %% ../../nbs/30_corruptions.common2d.ipynb #c051
+# %% ../../nbs/30_corruptions.common2d.ipynb #c057
 def plot_corruptions_2d(path=None, size=128, seed=0):
     "Grid figure: each corruption (rows) at severities 1-5 (columns) on scikit-image's `chelsea`; saved to `path` if given."
     import matplotlib
