@@ -670,23 +670,32 @@ def _jpeg_backend():
     except ImportError:
         return _jpeg_images
 
-def _jpeg_compression(x, severity, g):
-    "uint8 in, the codec's bytes out; float in, those bytes / 255 out (as float32)."
+def _jpeg_compression(x, severity, g, out=None):
+    """uint8 in, the codec's bytes out; float in, those bytes / 255 in x's dtype. `out`: a tensor of x's shape and
+    dtype to write the result into where it is on the CPU (float results are converted into it eight images at a
+    time, in cache), else ignored."""
     q = PARAMS['jpeg_compression'][severity - 1]
     n, pool = x.shape[0], _pool()
-    out = torch.empty(x.shape, dtype=torch.uint8)
+    u8 = x.dtype == torch.uint8
+    if out is not None and out.device.type != 'cpu':
+        out = None
+    codes = out if u8 and out is not None else torch.empty(x.shape, dtype=torch.uint8)   # the decoded bytes
     k = -(-n // pool._max_workers)                                # one slice of the batch per worker thread
-    xc = x.to('cpu', torch.uint8 if x.dtype == torch.uint8 else torch.float32).contiguous()
+    xc = x.to('cpu', torch.uint8 if u8 else torch.float32).contiguous()
     f = _jpeg_backend()
     cv2 = sys.modules.get('cv2') if f is _jpeg_images_cv2 else None
     threads = cv2.getNumThreads() if cv2 else None
     try:
         if cv2: cv2.setNumThreads(1)                              # our threads split the batch; OpenCV's would oversubscribe
-        list(pool.map(lambda i: f(xc[i:i + k], out[i:i + k], q), range(0, n, k)))
+        list(pool.map(lambda i: f(xc[i:i + k], codes[i:i + k], q), range(0, n, k)))
     finally:
         if cv2: cv2.setNumThreads(threads)
-    if x.dtype != torch.uint8:
-        out = out.to(torch.float32).div_(255)                     # correctly rounded k / 255, as x8.float() / 255
+    if u8:
+        return codes.to(x.device)
+    if out is None:
+        out = torch.empty(x.shape, dtype=x.dtype)
+    for i in range(0, n, 8):
+        out[i:i + 8].copy_(codes[i:i + 8]).div_(255)              # correctly rounded k / 255, as x8.float() / 255
     return out.to(x.device)
 
 # %% ../../nbs/30_corruptions.common2d.ipynb #c044
@@ -794,7 +803,7 @@ _FUNCS = {'gaussian_noise': _gaussian_noise, 'shot_noise': _shot_noise, 'impulse
 _CPU_CHUNK = 4   # images per step on the CPU
 _CPU_CHUNKS = {'pixelate': 64, 'jpeg_compression': None}        # exceptions (None: the whole batch in one call)
 _CPU_CHUNKS_U8 = {'pixelate': 8, 'jpeg_compression': None}      # the same for the 8-bit paths
-_WRITES_OUT = {'pixelate'}
+_WRITES_OUT = {'pixelate', 'jpeg_compression'}                 # can write their result straight into `out`
 _NATIVE_U8 = {'pixelate', 'jpeg_compression'}                   # run on uint8 as they are (Pillow's, libjpeg's 8 bits)
 
 def _check(x, name, severity, seed):
@@ -823,10 +832,24 @@ def _round_u8(y):
     "Float results in [0, 1] -> uint8 levels, rounded half up (255 y + 1/2, truncated)."
     return y.mul(255).add_(0.5).clamp_(0, 255).to(torch.uint8)
 
-def corrupt(x: torch.Tensor, name: str, severity: int, seed: int = 0) -> torch.Tensor:
+def _check_out(out, x):
+    if not isinstance(out, torch.Tensor) or out.shape != x.shape or out.dtype != x.dtype or out.device != x.device:
+        got = (f"{type(out).__name__}" if not isinstance(out, torch.Tensor)
+               else f"shape {tuple(out.shape)}, {out.dtype} on {out.device}")
+        raise ValueError(f"out must be a tensor of x's shape {tuple(x.shape)}, dtype {x.dtype} and device {x.device}, "
+                         f"got {got}; allocate it with torch.empty_like(x)")
+    if not out.is_contiguous():
+        raise ValueError("out must be contiguous; allocate it with torch.empty_like(x)")
+    if out.untyped_storage().data_ptr() == x.untyped_storage().data_ptr():
+        raise ValueError("out must not share memory with x (x is read while out is written); use another tensor")
+
+def corrupt(x: torch.Tensor, name: str, severity: int, seed: int = 0, out: torch.Tensor | None = None) -> torch.Tensor:
     """Corrupt a batch `x` (N, 3, H, W), float in [0, 1] or uint8, with ImageNet-C corruption `name` at `severity`
-    (1-5); returns the same shape, dtype and device."""
+    (1-5); returns the same shape, dtype and device, in `out` if given (reusing it across batches saves the
+    allocation)."""
     _check(x, name, severity, seed)
+    if out is not None:
+        _check_out(out, x)
     g = make_generator(int(seed), x.device)
     u8 = x.dtype == torch.uint8
     native = u8 and name in _NATIVE_U8                              # 8 bits in, 8 bits out, the reference's arithmetic
@@ -841,18 +864,25 @@ def corrupt(x: torch.Tensor, name: str, severity: int, seed: int = 0) -> torch.T
         xw = x.contiguous() if u8 else x.to(work).contiguous()
         prep = (lambda t: t.to(torch.float32).div_(255)) if convert else (lambda t: t)
         fin = _round_u8 if convert else (lambda t: t)
+        given = out is not None
+        res = out if given else torch.empty(xw.shape, dtype=x.dtype if u8 else work, device=x.device) if chunk < n else None
+        direct = name in _WRITES_OUT and not convert and res is not None and res.dtype == work
         if chunk >= n:
-            out = fin(_FUNCS[name](prep(xw), int(severity), g))
-        else:
-            out = torch.empty(xw.shape, dtype=x.dtype if u8 else work)   # plain: see above on huge pages
-            for i in range(0, n, chunk):
-                if name in _WRITES_OUT and not convert:           # writes its result straight into the batch output
-                    _FUNCS[name](xw[i:i + chunk], int(severity), g, out=out[i:i + chunk])
-                else:
-                    out[i:i + chunk].copy_(fin(_FUNCS[name](prep(xw[i:i + chunk]), int(severity), g)))
-    return out.to(x.dtype)
+            y = (_FUNCS[name](xw, int(severity), g, out=res) if direct
+                 else fin(_FUNCS[name](prep(xw), int(severity), g)))
+            if res is None:
+                return y.to(x.dtype)
+            if y is not res:
+                res.copy_(y)
+            return res
+        for i in range(0, n, chunk):
+            if direct:                                              # writes its result straight into the batch output
+                _FUNCS[name](xw[i:i + chunk], int(severity), g, out=res[i:i + chunk])
+            else:
+                res[i:i + chunk].copy_(fin(_FUNCS[name](prep(xw[i:i + chunk]), int(severity), g)))
+    return res if given else res.to(x.dtype)
 
-# %% ../../nbs/30_corruptions.common2d.ipynb #c057
+# %% ../../nbs/30_corruptions.common2d.ipynb #c059
 def plot_corruptions_2d(path=None, size=128, seed=0):
     "Grid figure: each corruption (rows) at severities 1-5 (columns) on scikit-image's `chelsea`; saved to `path` if given."
     import matplotlib

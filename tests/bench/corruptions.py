@@ -1,8 +1,8 @@
 """Benchmark: synbench.corruptions.common2d vs imagecorruptions on real 224x224 photos (`make bench`).
 
 For each corruption: synbench's ms per image on a batch of 64 (averaged over severities 1-5), with float32 images
-in [0, 1] (the usual model input) and with uint8 images (the reference's own input and output), imagecorruptions'
-ms per image (its public `corrupt`, uint8 in and out, one image at a time; 8 images x 5 severities, glass_blur
+in [0, 1] (the usual model input; a new output tensor per call, and written into one reused `out=` tensor) and
+with uint8 images (the reference's own input and output), imagecorruptions' ms per image (its public `corrupt`, uint8 in and out, one image at a time; 8 images x 5 severities, glass_blur
 1 image x 5 severities because it takes ~1.6 s per image), and their ratio; then the geometric mean of the
 ratios (medians of 5 interleaved repetitions), and the peak resident memory after synbench's runs on the batch of 64.
 
@@ -46,13 +46,13 @@ def main(argv=None):
     a = p.parse_args(argv)
     names = a.only or CORRUPTIONS
     if a.isolate and not a.json:
-        load0 = os.getloadavg(); ours, ours8, ref, peak, base = {}, {}, {}, 0.0, 0.0
+        load0 = os.getloadavg(); ours, oursr, ours8, ref, peak, base = {}, {}, {}, {}, 0.0, 0.0
         for name in names:
             cmd = [sys.executable, __file__, "--json", "--only", name, "--threads", str(a.threads), "--device", a.device,
                    "--batch", str(a.batch), "--ref-images", str(a.ref_images), "--reps", str(a.reps)]
             r = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
-            ours.update(r["ours"]); ours8.update(r["ours8"]); ref.update(r["ref"]); peak = max(peak, r["peak"]); base = max(base, r["base"])
-        report(a, names, ours, ours8, ref, peak, base, load0, os.getloadavg(), r["device"], isolated=True)
+            ours.update(r["ours"]); oursr.update(r["oursr"]); ours8.update(r["ours8"]); ref.update(r["ref"]); peak = max(peak, r["peak"]); base = max(base, r["base"])
+        report(a, names, ours, oursr, ours8, ref, peak, base, load0, os.getloadavg(), r["device"], isolated=True)
         return
     torch.set_num_threads(a.threads)
     load0 = os.getloadavg()
@@ -61,18 +61,23 @@ def main(argv=None):
     x = x8.float().div(255)
     sync = torch.cuda.synchronize if x.device.type == "cuda" else (lambda: None)
     base = rss_mb()
-    ours, ours8, ref, peak = {}, {}, {}, base
+    ours, oursr, ours8, ref, peak = {}, {}, {}, {}, base
+    reused = torch.empty_like(x)
     for name in names:            # interleaved and repeated (median of a.reps), as other jobs share the machine
         corrupt(x[:4], name, 1); corrupt(x8[:4], name, 1)         # warm caches (kernels, textures)
         ims = imgs[:1] if name == "glass_blur" else imgs[:a.ref_images]
         ref_corrupt(ims[0], name, 1)
-        to, t8, tr = [], [], []
+        to, tu, t8, tr = [], [], [], []
         for _ in range(1 if name == "glass_blur" else a.reps):
             sync(); t = time.perf_counter()
             for sev in range(1, 6):
                 corrupt(x, name, sev, seed=sev)
             sync(); to.append((time.perf_counter() - t) / (5 * a.batch) * 1000)
             peak = max(peak, rss_mb())
+            sync(); t = time.perf_counter()
+            for sev in range(1, 6):
+                corrupt(x, name, sev, seed=sev, out=reused)
+            sync(); tu.append((time.perf_counter() - t) / (5 * a.batch) * 1000)
             sync(); t = time.perf_counter()
             for sev in range(1, 6):
                 corrupt(x8, name, sev, seed=sev)
@@ -83,33 +88,36 @@ def main(argv=None):
                 for im in ims:
                     ref_corrupt(im, name, sev)
             tr.append((time.perf_counter() - t) / (5 * len(ims)) * 1000)
-        ours[name], ours8[name], ref[name] = float(np.median(to)), float(np.median(t8)), float(np.median(tr))
+        ours[name], oursr[name], ours8[name], ref[name] = (float(np.median(v)) for v in (to, tu, t8, tr))
     load1 = os.getloadavg()
     dev = (torch.cuda.get_device_name(x.device) if x.device.type == "cuda"
            else f"CPU ({os.cpu_count()} cores), {a.threads} torch thread(s)")
     if a.json:
-        print(json.dumps({"ours": ours, "ours8": ours8, "ref": ref, "peak": peak, "base": base, "device": dev}))
+        print(json.dumps({"ours": ours, "oursr": oursr, "ours8": ours8, "ref": ref, "peak": peak, "base": base, "device": dev}))
         return
-    report(a, names, ours, ours8, ref, peak, base, load0, load1, dev, isolated=False)
+    report(a, names, ours, oursr, ours8, ref, peak, base, load0, load1, dev, isolated=False)
 
 
-def report(a, names, ours, ours8, ref, peak, base, load0, load1, dev, isolated):
+def report(a, names, ours, oursr, ours8, ref, peak, base, load0, load1, dev, isolated):
     print(f"synbench vs imagecorruptions, 224x224 real photos, batch {a.batch}, severities 1-5; {dev}; "
           f"torch {torch.__version__}; load average (1/5/15 min) {load0[0]:.1f}/{load0[1]:.1f}/{load0[2]:.1f} "
           f"before, {load1[0]:.1f}/{load1[1]:.1f}/{load1[2]:.1f} after; "
           f"{'each corruption in a fresh process' if isolated else 'all in one process'}\n")
-    print("| corruption | synbench float32 ms/image | synbench uint8 ms/image | imagecorruptions ms/image "
-          "| speed-up float32 | speed-up uint8 |")
-    print("|---|---:|---:|---:|---:|---:|")
-    rf, r8 = [], []
-    for name in names:
-        rf.append(ref[name] / ours[name]); r8.append(ref[name] / ours8[name])
-        print(f"| {name} | {ours[name]:.2f} | {ours8[name]:.2f} | {ref[name]:.2f} | {rf[-1]:.1f}x | {r8[-1]:.1f}x |")
-    for label, ratios in (("float32", rf), ("uint8", r8)):
-        gm = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
-        print(f"\n{label} images: geometric-mean speed-up {gm:.1f}x over {len(ratios)} corruptions; slower than the "
-              f"reference: {', '.join(n for n, r in zip(names, ratios) if r < 1) or 'none'}", end="")
-    print()
+    print("| corruption | synbench float32 | synbench float32, out= | synbench uint8 | imagecorruptions "
+          "| speed-up float32 | speed-up float32, out= | speed-up uint8 |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    runs = (("float32 images (a new output tensor per call)", ours), ("float32 images, written into a reused out=", oursr),
+            ("uint8 images", ours8))
+    ratios = {label: [ref[n] / t[n] for n in names] for label, t in runs}
+    for i, name in enumerate(names):
+        print(f"| {name} | " + " | ".join(f"{t[name]:.2f}" for _, t in runs) + f" | {ref[name]:.2f} | "
+              + " | ".join(f"{ratios[label][i]:.1f}x" for label, _ in runs) + " |")
+    print("\n(ms per image)")
+    for label, _ in runs:
+        r = ratios[label]
+        gm = math.exp(sum(math.log(v) for v in r) / len(r))
+        print(f"{label}: geometric-mean speed-up {gm:.1f}x over {len(r)} corruptions; slower than the reference: "
+              f"{', '.join(n for n, v in zip(names, r) if v < 1) or 'none'}")
     print(f"peak host memory (max RSS of {'the worst benchmark process' if isolated else 'this process'}, sampled after each corruption's synbench runs on the batch of {a.batch}): "
           f"{peak:.0f} MB ({peak - base:.0f} MB above the {base:.0f} MB after loading torch and the images)")
 
