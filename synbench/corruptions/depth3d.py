@@ -52,8 +52,11 @@ def _check_images(x):
         raise ValueError(f"x must be a torch.Tensor of shape (N,3,H,W), got {type(x).__name__}")
     if x.ndim != 4 or x.shape[1] != 3 or x.shape[0] < 1 or min(x.shape[2:]) < 2:
         raise ValueError(f"x must have shape (N,3,H,W) with N>=1 and H,W>=2, got {tuple(x.shape)}")
+    if x.dtype == torch.uint8:
+        return                                   # 8-bit levels 0-255: always valid
     if not x.is_floating_point():
-        raise ValueError(f"x must be a floating-point tensor with values in [0, 1], got dtype {x.dtype}")
+        raise ValueError(f"x must be a floating-point tensor with values in [0, 1] or a uint8 tensor with values "
+                         f"0-255, got dtype {x.dtype}")
     if not torch.isfinite(x).all():
         raise ValueError("x contains NaN or infinite values; expected values in [0, 1]")
     lo, hi = x.min().item(), x.max().item()
@@ -234,7 +237,8 @@ def _color_quant(x, severity):
 # %% ../../nbs/31_corruptions.depth3d.ipynb #c031
 def corrupt3d(x: torch.Tensor, depth: torch.Tensor | None, name: str, severity: int, seed: int = 0,
               dataset_name: str = "this dataset") -> torch.Tensor:
-    "Apply 3DCC corruption `name` at `severity` (1-5) to images `x` (N,3,H,W) in [0,1] with depth (N,1,H,W), larger = farther."
+    """Apply 3DCC corruption `name` at `severity` (1-5) to images `x` (N,3,H,W), float in [0,1] or uint8, with depth
+    (N,1,H,W), larger = farther; same shape, dtype and device (uint8: the float result on x / 255, rounded)."""
     name, severity = check_name(name), _check_severity(severity)
     _check_images(x)
     if name not in DEPTH_FREE: require_depth(depth, dataset_name)
@@ -243,7 +247,7 @@ def corrupt3d(x: torch.Tensor, depth: torch.Tensor | None, name: str, severity: 
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     g = torch.Generator(device=x.device); g.manual_seed(int(seed))
     with torch.no_grad():
-        xf = x.float()
+        xf = x.float().div_(255) if x.dtype == torch.uint8 else x.float()
         d = depth.to(device=x.device, dtype=torch.float32) if depth is not None else None
         if name == "near_focus": y = _defocus(xf, d, severity, far=False)
         elif name == "far_focus": y = _defocus(xf, d, severity, far=True)
@@ -254,4 +258,5 @@ def corrupt3d(x: torch.Tensor, depth: torch.Tensor | None, name: str, severity: 
         elif name == "iso_noise": y = _iso_noise(xf, severity, g)
         elif name == "low_light": y = _low_light(xf, severity, g)
         else: y = _color_quant(xf, severity)
-    return y.clamp(0, 1).to(x.dtype)
+    y = y.clamp(0, 1)
+    return y.mul_(255).add_(0.5).to(torch.uint8) if x.dtype == torch.uint8 else y.to(x.dtype)
