@@ -62,6 +62,10 @@ class Job:
     parameters: dict = field(default_factory=dict)
     @property
     def name(self): return f"{self.section}/{self.model}"
+    def row(self, **kw) -> dict:
+        "This job's line in a run's results: its names and paths, then `kw` (status, error, seconds)."
+        return {"job": self.name, "section": self.section, "model": self.model, "report": self.report,
+                "sidecar": self.sidecar, **kw}
 
 MODEL_GROUPS = {"toy": ["toy/supervised-real", "toy/supervised-synthetic", "toy/multi-modal-real", "toy/multi-modal-synthetic"]}
 
@@ -135,7 +139,7 @@ def execute_job(job: Job, kernel_name: str = "python3", timeout: float | None = 
     tmp_nb = report.with_name(f".{report.stem}.running.ipynb"); partial = Path(job.parameters.get("sidecar", str(sidecar) + ".partial"))
     for f in (tmp_nb, partial):
         with contextlib.suppress(FileNotFoundError): f.unlink()
-    res = {"job": job.name, "section": job.section, "model": job.model, "report": str(report), "sidecar": str(sidecar)}
+    res = job.row()
     old = {k: os.environ.get(k) for k in (env or {})}
     try:
         os.environ.update(env or {})
@@ -191,8 +195,7 @@ def _run_dask(jobs, workers, scheduler=None, gpus_per_job=0, on_done=None, **kw)
             i = index[f.key]; j = jobs[i]
             try: out[i] = f.result()
             except Exception as e:
-                out[i] = {"job": j.name, "section": j.section, "model": j.model, "report": j.report, "sidecar": j.sidecar,
-                          "status": "failed", "error": f"dask task failed: {type(e).__name__}: {e}", "seconds": None}
+                out[i] = j.row(status="failed", error=f"dask task failed: {type(e).__name__}: {e}", seconds=None)
             if on_done: on_done(out[i])
         return out
     finally:
@@ -246,8 +249,7 @@ def run(models, sections=None, run_name="default", runs_dir="runs", executor="lo
             results = (_run_dask(todo, workers, scheduler, gpus_per_job, **kw) if executor == "dask" else _run_local(todo, workers, **kw)) if todo else []
         finally: bar.close()
         by = {r["job"]: r for r in results}
-        rows = [by.get(j.name, {"job": j.name, "section": j.section, "model": j.model, "report": j.report,
-                                "sidecar": j.sidecar, "status": "skipped", "error": None, "seconds": 0}) for j in jobs]
+        rows = [by.get(j.name) or j.row(status="skipped", error=None, seconds=0) for j in jobs]
         summary = {"run": run_name, "run_dir": str(run_dir), "jobs": rows,
                    "failed": [r for r in rows if r["status"] == "failed"],
                    "counts": {s: sum(r["status"] == s for r in rows) for s in ("done", "skipped", "failed")}}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
+from .common2d import _round_u8   # the 8-bit rounding rule shared with `corrupt`
 
 # %% auto #0
 __all__ = ['CORRUPTIONS_3D_PAPER', 'CORRUPTIONS_3D', 'DEPTH_FREE', 'ALIASES', 'IMAGENET_3DCC_LAYOUT', 'N_QUANTILES',
@@ -259,4 +260,4 @@ def corrupt3d(x: torch.Tensor, depth: torch.Tensor | None, name: str, severity: 
         elif name == "low_light": y = _low_light(xf, severity, g)
         else: y = _color_quant(xf, severity)
     y = y.clamp(0, 1)
-    return y.mul_(255).add_(0.5).to(torch.uint8) if x.dtype == torch.uint8 else y.to(x.dtype)
+    return _round_u8(y) if x.dtype == torch.uint8 else y.to(x.dtype)
