@@ -210,7 +210,7 @@ class SubsetSpace(LabelSpace):
             raise ValueError(f"{name!r}: the WNID list does not match the ImageNet WNIDs at its indices")
         super().__init__(name, len(idx), 1000, None, wn)
         self.indices = tuple(idx)
-        self._idx = torch.tensor(idx, dtype=torch.long)
+        self._idx = torch.tensor(idx, dtype=torch.long, device='cpu')
 
     @property
     def class_names(self): return tuple(imagenet_class_names()[i] for i in self.indices)
@@ -239,7 +239,7 @@ class CueConflictSpace(LabelSpace):
         names = sorted(cats)
         super().__init__("cue-conflict", len(names), 1000, names)
         self.category_indices = {c: tuple(int(i) for i in cats[c]) for c in names}
-        m = torch.zeros(1000, len(names), dtype=torch.float64)
+        m = torch.zeros(1000, len(names), dtype=torch.float64, device='cpu')
         for j, c in enumerate(names): m[list(self.category_indices[c]), j] = 1.0 / len(self.category_indices[c])
         self._mean = m  # (1000, 16): column j averages category j's probabilities
 
@@ -258,7 +258,7 @@ class IN9Space(LabelSpace):
         rows = [l.split() for l in resource_path("in9_classes.txt").read_text().splitlines() if l.strip()]
         super().__init__("in9", len(rows), 1000, [r[0] for r in rows], [r[1] for r in rows])
         m = _reference_json("in_to_in9.json")
-        self.in_to_in9 = torch.tensor([int(m[str(i)]) for i in range(1000)], dtype=torch.long)
+        self.in_to_in9 = torch.tensor([int(m[str(i)]) for i in range(1000)], dtype=torch.long, device='cpu')
         if self.in_to_in9.min() < -1 or self.in_to_in9.max() >= self.n_classes:
             raise RuntimeError("in_to_in9.json maps outside -1..8")
     def probs(self, x, kind: str = "logits"):
@@ -275,8 +275,8 @@ class FocusSpace(LabelSpace):
         names = list(d["categories"])
         super().__init__("focus", len(names), 1000, names)
         self.correct_indices = {c: tuple(int(i) for i in d["correct_imagenet_indices"][c]) for c in names}
-        lut = torch.full((1000,), -1, dtype=torch.long)
-        member = torch.zeros(len(names), 1000, dtype=torch.bool)
+        lut = torch.full((1000,), -1, dtype=torch.long, device='cpu')
+        member = torch.zeros(len(names), 1000, dtype=torch.bool, device='cpu')
         for j, c in enumerate(names):
             ix = list(self.correct_indices[c])
             if (lut[ix] != -1).any(): raise RuntimeError(f"FOCUS index sets overlap at category {c!r}")
