@@ -12,8 +12,8 @@ from .core import atomic_write, resource_path
 
 # %% auto #0
 __all__ = ['TABLES', 'RADAR_AXES', 'collect', 'paper_view', 'paper_reference', 'paper_table', 'to_markdown', 'to_latex',
-           'write_table', 'radar_values', 'fig1_radar', 'fig3_error_vs_ece', 'fig4_shape_bias', 'beside_paper',
-           'make_report', 'cli_report']
+           'write_table', 'flag_rows', 'radar_values', 'fig1_radar', 'fig3_error_vs_ece', 'fig4_shape_bias',
+           'beside_paper', 'make_report', 'cli_report']
 
 # %% ../nbs/53_report.ipynb #c005
 from .sections import RECORD_COLUMNS
@@ -161,6 +161,23 @@ def write_table(df: pd.DataFrame, stem, title: str = "") -> list[Path]:
         out.append(stem.with_suffix(suf))
     return out
 
+# %% ../nbs/53_report.ipynb #cflag4
+_TABLE_RECORDS = {1: ("ood", None), 2: ("adversarial", None), 3: ("corruptions", None), 4: ("biases", "FOCUS"),
+                  5: ("biases", "IN-9L"), 6: ("ablations", None), "fig3": ("calibration", None), "fig4": ("biases", "cue-conflict")}
+
+def flag_rows(w: pd.DataFrame, df: pd.DataFrame, table) -> pd.DataFrame:
+    "Table `table` with a `flag` column after the model columns: the flags of the records behind each row ('' if none)."
+    if w.empty or "flag" not in df: return w
+    sec, ds = _TABLE_RECORDS[table]
+    r = df[(df.section == sec) & df.flag.notna() & (df.flag != "")]
+    if ds is not None: r = r[r.dataset == ds]
+    notes = r.groupby("model").flag.agg(lambda s: "; ".join(dict.fromkeys(s)))
+    models = w.index.get_level_values("model")
+    pos = sum(c in ("family", "data") for c in w.columns)
+    return w.copy().assign(flag=[notes.get(m, "") for m in models]).pipe(
+        lambda d: d[list(d.columns[:pos]) + ["flag"] + list(d.columns[pos:-1])])
+
+
 # %% ../nbs/53_report.ipynb #c013
 RADAR_AXES = [("Acc", "calibration", "ID", "test_error", "", lambda v: 1 - v),
               ("1-ECE", "calibration", "ID", "ECE", "", lambda v: 1 - v),
@@ -281,7 +298,7 @@ def make_report(run_dir, out_dir=None, figures_dir=None) -> dict:
     names = {1: "table1_ood", 2: "table2_adversarial", 3: "table3_corruptions", 4: "table4_context_bias",
              5: "table5_background_bias", 6: "table6_7_ablations", "fig3": "fig3_calibration", "fig4": "fig4_shape_bias"}
     for t, stem in names.items():
-        w = paper_table(pv, t, models)
+        w = flag_rows(paper_table(pv, t, models), df, t)
         if not w.empty: res["tables"] += write_table(w, out / "tables" / stem, TABLES[t])
     if (df.section == "calibration").any(): res["figures"] += fig3_error_vs_ece(df, models, figs / "fig3_error_vs_ece")
     if ((df.section == "biases") & (df.metric == "shape_bias")).any(): res["figures"] += fig4_shape_bias(df, models, figs / "fig4_shape_bias")

@@ -14,15 +14,16 @@ from .core import write_json, provenance
 from .predict import predict, Variant, PredictionSet, _dataset_labelspace, model_id
 
 # %% auto #0
-__all__ = ['RECORD_COLUMNS', 'IMAGENET_SUITE', 'PAPER_2D', 'PAPER_3D', 'ABLATION_GRIDS', 'ResultRecord', 'records_to_frame',
-           'get_suite', 'resolve_model', 'model_name', 'open_dataset', 'Evaluation', 'calibration', 'ood',
-           'adversarial', 'corruptions', 'biases', 'ablation_grid', 'ablations', 'write_sidecar', 'read_sidecar',
-           'reading', 'plot_reliability_grid', 'plot_roc', 'plot_severity', 'plot_shape_bias']
+__all__ = ['RECORD_COLUMNS', 'IMAGENET_SUITE', 'NEAR_CHANCE', 'PAPER_2D', 'PAPER_3D', 'ABLATION_GRIDS', 'ResultRecord',
+           'records_to_frame', 'get_suite', 'resolve_model', 'model_name', 'open_dataset', 'Evaluation',
+           'flag_near_chance', 'calibration', 'ood', 'adversarial', 'corruptions', 'biases', 'ablation_grid',
+           'ablations', 'write_sidecar', 'read_sidecar', 'reading', 'plot_reliability_grid', 'plot_roc',
+           'plot_severity', 'plot_shape_bias']
 
 # %% ../nbs/51_sections.ipynb #c005
 @dataclass
 class ResultRecord:
-    "One number: run, model, section, dataset, variant, metric, value, ci_low, ci_high, n."
+    "One number: run, model, section, dataset, variant, metric, value, ci_low, ci_high, n, and a flag when it cannot mean much."
     run: str
     model: str
     section: str
@@ -33,6 +34,7 @@ class ResultRecord:
     ci_low: float | None = None
     ci_high: float | None = None
     n: int | None = None
+    flag: str | None = None      # why the number cannot mean much (e.g. near chance), else None
     def to_dict(self): return dataclasses.asdict(self)
 
 RECORD_COLUMNS = [f.name for f in dataclasses.fields(ResultRecord)]
@@ -173,6 +175,17 @@ def _renormalize(model, how):
 def _ev(model, suite, data_root, kw) -> Evaluation:
     return model if isinstance(model, Evaluation) else Evaluation(model, suite, data_root, **kw)
 
+# %% ../nbs/51_sections.ipynb #cflag1
+NEAR_CHANCE = 2.0        # a clean accuracy below NEAR_CHANCE x chance (1 / classes) flags the numbers resting on it
+
+def flag_near_chance(recs: list, acc: float | None, n_classes: int, what: str) -> list:
+    "Set `flag` on `recs` when `acc`, the clean accuracy they rest on, is below twice chance (1 / `n_classes`)."
+    if acc is None or n_classes < 2 or acc >= NEAR_CHANCE / n_classes: return recs
+    note = f"near chance: {what} is {acc:.3f}, below {NEAR_CHANCE:g} x chance ({NEAR_CHANCE / n_classes:.3f})"
+    for r in recs: r.flag = note
+    return recs
+
+
 # %% ../nbs/51_sections.ipynb #c013
 def _np(x): return x.detach().cpu().numpy() if torch.is_tensor(x) else np.asarray(x)
 
@@ -193,6 +206,7 @@ def calibration(model, suite="toy", data_root=None, *, n_bins: int = 20, roles=(
                            ev.ci(lambda c, a: C.ece_from_confidences(c, a, n_bins=n_bins), conf, correct, vectorized=True), len(y)))
         recs.append(ev.rec("calibration", lab, "", "adaptive_ECE", C.ece_from_confidences(conf, correct, n_bins=n_bins, adaptive=True), n=len(y)))
         recs.append(ev.rec("calibration", lab, "", "NLL", C.nll(probs, y), n=len(y)))
+        flag_near_chance(recs[-4:], 1 - err, probs.shape[1], f"accuracy on {lab}")
         data[lab] = {"probs": probs, "labels": y, "dataset": name}
     if not recs: raise ValueError(f"suite has none of the roles {roles}")
     return (recs, data) if return_data else recs
@@ -216,6 +230,8 @@ def ood(model, suite="toy", data_root=None, *, score: str = "msp", fpr_conventio
         data[lab] = {"id_scores": s_id, "ood_scores": s_o}
     recs.append(ev.rec("ood", "Avg", score, "AUROC", np.mean(aur), n=len(sets)))
     recs.append(ev.rec("ood", "Avg", score, "FPR@95", np.mean(fpr), n=len(sets)))
+    ps, ls = ev.predict(ev.role("id")), ev.labelspace(ev.role("id"))
+    flag_near_chance(recs, float(_np(ls.correct(ps.logits, ps.labels)).mean()), ls.n_classes, "accuracy on the ID set")
     return (recs, data) if return_data else recs
 
 # %% ../nbs/51_sections.ipynb #c017
@@ -239,6 +255,7 @@ def adversarial(model, suite="toy", data_root=None, *, eps: float = 1 / 255, ste
         recs.append(ev.rec("adversarial", "ID", lab, "Acc_adv", ca.mean(), ev.ci(lambda c: c.mean(-1), ca, vectorized=True), len(ca)))
         recs.append(ev.rec("adversarial", "ID", lab, "R_adv", r_adv(ca.mean(), c0.mean()) if c0.mean() > 0 else float("nan"), n=len(ca)))
         data[lab] = ca.mean()
+    flag_near_chance(recs, c0.mean(), ls.n_classes, "clean accuracy on ID")
     return (recs, data) if return_data else recs
 
 # %% ../nbs/51_sections.ipynb #c019
@@ -293,6 +310,7 @@ def corruptions(model, suite="toy", data_root=None, *, corruptions_2d=PAPER_2D, 
         recs.append(ev.rec("corruptions", "2DCC+3DCC", "", "Avg_Acc_cc", np.mean(allv), n=len(allv)))
         recs.append(ev.rec("corruptions", "2DCC+3DCC", "", "Avg_R_cc", r_cc(allv, acc0) if acc0 > 0 else float("nan"), n=len(allv)))
     ev.model = base
+    flag_near_chance(recs, acc0, ls.n_classes, "clean accuracy on ID")
     data = {"clean": acc0, "table": pd.DataFrame(table, columns=["dataset", "corruption", "severity", "acc", "n"])}
     return (recs, data) if return_data else recs
 
@@ -325,6 +343,8 @@ def biases(model, suite="toy", data_root=None, *, parts=("focus", "cue_conflict"
             if m.any(): recs.append(ev.rec("biases", "FOCUS", f"P_{k}", "Acc", ok[m].mean(), n=int(m.sum())))
         for metric, v in _context_bias(ok, nu).items():
             recs.append(ev.rec("biases", "FOCUS", "", metric, v, n=len(ok)))
+        flag_near_chance([r for r in recs if r.dataset == "FOCUS"], ok[nu == 0].mean() if (nu == 0).any() else None,
+                         ls.n_classes, "FOCUS accuracy in common contexts (P_0)")
         data["focus"] = pd.DataFrame({"n_uncommon": nu, "correct": ok})
     if "cue_conflict" in parts and ev.suite.get("cue_conflict"):
         name = ev.role("cue_conflict"); ps = ev.predict(name); ls = ev.labelspace(name)
@@ -347,6 +367,7 @@ def biases(model, suite="toy", data_root=None, *, parts=("focus", "cue_conflict"
         ev.model = base
         if {"mixed_same", "mixed_rand"} <= set(accs):
             recs.append(ev.rec("biases", "IN-9L", tag.strip(), "BG_Gap", B.bg_gap(accs["mixed_same"], accs["mixed_rand"])))
+        flag_near_chance([r for r in recs if r.dataset == "IN-9L"], accs.get("original"), ls.n_classes, "IN-9L accuracy on original images")
         data["in9"] = accs
     if not recs: raise ValueError(f"suite has none of the bias sets {parts}")
     return (recs, data) if return_data else recs
@@ -404,8 +425,9 @@ def ablations(grid="toy", suite="toy", data_root=None, *, eps: float = 1 / 255,
         b = biases(ev, parts=tuple(p for p in ("focus", "cue_conflict", "in9") if ev.suite.get(p)))
         vals.update({"CB_2": pick(b, "FOCUS", "CB_2"), "Shape_bias": pick(b, "cue-conflict", "shape_bias"),
                      "BG_Gap": pick(b, "IN-9L", "BG_Gap")})
+        flag = next((r.flag for r in cal if r.dataset == "ID" and r.flag), None)
         for k, v in vals.items():
-            if v is not None: recs.append(ev.rec("ablations", "ablation", var, k, v))
+            if v is not None: recs.append(ev.rec("ablations", "ablation", var, k, v)); recs[-1].flag = flag
     df = records_to_frame(recs)
     return (recs, {"table": df.pivot_table(index=["model", "variant"], columns="metric", values="value", sort=False)}) if return_data else recs
 
@@ -471,6 +493,8 @@ def reading(section: str, records) -> str:
         df = records_to_frame(recs)
         for met, g in df.groupby("metric", sort=False):
             b = g.loc[g.value.idxmax()]; out.append(f"Highest {met}: {b.model} ({b.variant}, {b.value:.3f}).")
+    flags = list(dict.fromkeys(r.flag for r in recs if r.flag))
+    if flags: out.insert(0, "**Caution** — " + "; ".join(flags) + ": the numbers resting on it cannot mean much.")
     return " ".join(out) or "No headline numbers for this section."
 
 # %% ../nbs/51_sections.ipynb #c026
