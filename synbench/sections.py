@@ -192,7 +192,8 @@ def calibration(model, suite="toy", data_root=None, *, n_bins: int = 20, roles=(
         recs.append(ev.rec("calibration", lab, "", "ECE", C.ece_from_confidences(conf, correct, n_bins=n_bins),
                            ev.ci(lambda c, a: C.ece_from_confidences(c, a, n_bins=n_bins), conf, correct, vectorized=True), len(y)))
         recs.append(ev.rec("calibration", lab, "", "adaptive_ECE", C.ece_from_confidences(conf, correct, n_bins=n_bins, adaptive=True), n=len(y)))
-        recs.append(ev.rec("calibration", lab, "", "NLL", C.nll(probs, y), n=len(y)))
+        nll = C.nll(_np(ls.logits(ps.logits)).astype(np.float64), y, from_logits=True) if ls.has_logits else C.nll(probs, y)
+        recs.append(ev.rec("calibration", lab, "", "NLL", nll, n=len(y)))
         data[lab] = {"probs": probs, "labels": y, "dataset": name}
     if not recs: raise ValueError(f"suite has none of the roles {roles}")
     return (recs, data) if return_data else recs
