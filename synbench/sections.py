@@ -12,6 +12,7 @@ import pandas as pd
 import torch
 from .core import write_json, provenance
 from .predict import predict, Variant, PredictionSet, _dataset_labelspace, model_id
+from .metrics.stats import N_BOOT
 
 # %% auto #0
 __all__ = ['RECORD_COLUMNS', 'IMAGENET_SUITE', 'PAPER_2D', 'PAPER_3D', 'ABLATION_GRIDS', 'ResultRecord', 'records_to_frame',
@@ -122,7 +123,7 @@ def open_dataset(name, data_root=None, transform=None, limit=None, seed=0, suite
 class Evaluation:
     "Shared state of a section call: model, suite, data root, cache, device, limits, seeds."
     def __init__(self, model, suite="toy", data_root=None, run: str = "", cache_dir=None, device=None,
-                 batch_size: int = 64, limit: int | None = None, seed: int = 0, n_boot: int = 200,
+                 batch_size: int = 64, limit: int | None = None, seed: int = 0, n_boot: int = N_BOOT,
                  progress: bool = False, checkpoint_dir=None, amp: bool = False, shard_size: int = 256):
         if limit is not None and (not isinstance(limit, int) or limit < 1): raise ValueError(f"limit must be a positive int or None, got {limit!r}")
         if not isinstance(n_boot, int) or n_boot < 0: raise ValueError(f"n_boot must be an int >= 0, got {n_boot!r}")
@@ -212,7 +213,7 @@ def ood(model, suite="toy", data_root=None, *, score: str = "msp", fpr_conventio
         a = O.auroc(s_id, s_o); f = O.fpr_at_95tpr(s_id, s_o, convention=fpr_convention)
         aur.append(a); fpr.append(f)
         lab = Path(name).name
-        recs.append(ev.rec("ood", lab, score, "AUROC", a, ev.ci(O.auroc, s_id, s_o, groups=(0, 1)), n))
+        recs.append(ev.rec("ood", lab, score, "AUROC", a, ev.ci(O.auroc, s_id, s_o, groups=(0, 1), vectorized=True), n))
         recs.append(ev.rec("ood", lab, score, "FPR@95", f, n=n))
         data[lab] = {"id_scores": s_id, "ood_scores": s_o}
     recs.append(ev.rec("ood", "Avg", score, "AUROC", np.mean(aur), n=len(sets)))
