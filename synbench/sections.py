@@ -15,9 +15,9 @@ from .predict import predict, Variant, PredictionSet, _dataset_labelspace, model
 from .metrics.stats import N_BOOT
 
 # %% auto #0
-__all__ = ['RECORD_COLUMNS', 'IMAGENET_SUITE', 'PAPER_2D', 'PAPER_3D', 'ABLATION_GRIDS', 'ResultRecord', 'records_to_frame',
-           'get_suite', 'resolve_model', 'model_name', 'open_dataset', 'Evaluation', 'calibration', 'ood',
-           'adversarial', 'corruptions', 'biases', 'ablation_grid', 'ablations', 'write_sidecar', 'read_sidecar',
+__all__ = ['RECORD_COLUMNS', 'IMAGENET_SUITE', 'NATIVE_TRANSFORMS', 'PAPER_2D', 'PAPER_3D', 'ABLATION_GRIDS', 'ResultRecord',
+           'records_to_frame', 'get_suite', 'resolve_model', 'model_name', 'open_dataset', 'Evaluation', 'calibration',
+           'ood', 'adversarial', 'corruptions', 'biases', 'ablation_grid', 'ablations', 'write_sidecar', 'read_sidecar',
            'reading', 'plot_reliability_grid', 'plot_roc', 'plot_severity', 'plot_shape_bias']
 
 # %% ../nbs/51_sections.ipynb #c005
@@ -124,7 +124,10 @@ class Evaluation:
     "Shared state of a section call: model, suite, data root, cache, device, limits, seeds."
     def __init__(self, model, suite="toy", data_root=None, run: str = "", cache_dir=None, device=None,
                  batch_size: int = 64, limit: int | None = None, seed: int = 0, n_boot: int = N_BOOT,
-                 progress: bool = False, checkpoint_dir=None, amp: bool = False, shard_size: int = 256):
+                 progress: bool = False, checkpoint_dir=None, amp: bool = False, shard_size: int = 256,
+                 native_transform: str = "crop"):
+        if native_transform not in NATIVE_TRANSFORMS:
+            raise ValueError(f"native_transform must be one of {NATIVE_TRANSFORMS}, got {native_transform!r}")
         if limit is not None and (not isinstance(limit, int) or limit < 1): raise ValueError(f"limit must be a positive int or None, got {limit!r}")
         if not isinstance(n_boot, int) or n_boot < 0: raise ValueError(f"n_boot must be an int >= 0, got {n_boot!r}")
         self.suite, self.data_root, self.run = get_suite(suite), data_root, run or ""
@@ -132,14 +135,22 @@ class Evaluation:
         self.name = model_name(self.model)
         self.cache_dir = Path(cache_dir) if cache_dir else Path(tempfile.gettempdir()) / "synbench-cache"
         self.device, self.batch_size, self.limit, self.seed, self.n_boot = device, batch_size, limit, seed, n_boot
-        self.progress, self.amp, self.shard_size = progress, amp, shard_size
+        self.progress, self.amp, self.shard_size, self.native_transform = progress, amp, shard_size, native_transform
         self._ds = {}
 
     def dataset(self, name):
         if name not in self._ds:
-            self._ds[name] = open_dataset(name, self.data_root, getattr(self.model, "load_transform", None),
-                                          self.limit, self.seed, self.suite)
+            tf, tag = self.transform(name)
+            ds = open_dataset(name, self.data_root, tf, self.limit, self.seed, self.suite)
+            if tag and isinstance(getattr(ds, "metadata", None), dict): ds.metadata["transform"] = tag  # cached apart
+            self._ds[name] = ds
         return self._ds[name]
+
+    def transform(self, name):
+        "(load transform, tag) of dataset `name`: crop-only for a set stored at 224 px unless native_transform='resize'."
+        t = getattr(self.model, "load_transform", None)
+        if self.native_transform == "resize" or not hasattr(self.model, "crop_transform") or not _native_size(name): return t, None
+        return self.model.crop_transform, "center_crop"
 
     def role(self, role: str):
         "The dataset name playing `role` in the suite (error if the suite has none)."
@@ -163,6 +174,15 @@ class Evaluation:
         from synbench.metrics.stats import bootstrap_ci
         _, lo, hi = bootstrap_ci(fn, *arrays, n_boot=self.n_boot, seed=self.seed, vectorized=vectorized, groups=groups)
         return (lo, hi)
+
+NATIVE_TRANSFORMS = ("crop", "resize")
+
+def _native_size(name) -> int | None:
+    "The `DatasetSpec.native_size` of a registry dataset name (None for other names)."
+    if not isinstance(name, str) or name.startswith(("toy/", "miniworld/")) or ":" in name: return None
+    from synbench.data.datasets import get_dataset_spec
+    try: return get_dataset_spec(_query(name)[0]).native_size
+    except ValueError: return None
 
 def _renormalize(model, how):
     "`model` with input normalisation `how` (see `Classifier.with_normalization`); 'model' leaves it as it is."
