@@ -11,9 +11,9 @@ import pandas as pd
 from .core import atomic_write, resource_path
 
 # %% auto #0
-__all__ = ['TABLES', 'RADAR_AXES', 'collect', 'paper_view', 'paper_reference', 'paper_table', 'to_markdown', 'to_latex',
-           'write_table', 'radar_values', 'fig1_radar', 'fig3_error_vs_ece', 'fig4_shape_bias', 'beside_paper',
-           'make_report', 'cli_report']
+__all__ = ['PAPER_CODE_METRICS', 'TABLES', 'RADAR_AXES', 'collect', 'paper_view', 'paper_reference', 'paper_table', 'to_markdown',
+           'to_latex', 'write_table', 'radar_values', 'fig1_radar', 'fig3_error_vs_ece', 'fig4_shape_bias',
+           'beside_paper', 'make_report', 'cli_report']
 
 # %% ../nbs/53_report.ipynb #c005
 from .sections import RECORD_COLUMNS
@@ -62,8 +62,8 @@ def paper_view(df: pd.DataFrame) -> pd.DataFrame:
             else: add(2, r, "ImageNet", m, var, 100 * v)
         elif s == "corruptions":
             if m == "Acc_clean": add(3, r, "ImageNet", "Acc_clean", "", 100 * v)
-            elif m == "Acc" and not re.search(r"-\d$", var) and d in _CC: add(3, r, _CC[d], "Acc", var, 100 * v)
-            elif m in ("Avg_Acc_cc", "Avg_R_cc") and d in _CC: add(3, r, _CC[d], m, "", 100 * v)
+            elif m in ("Acc", "Acc_paper_code") and not re.search(r"-\d$", var) and d in _CC: add(3, r, _CC[d], m, var, 100 * v)
+            elif m.startswith(("Avg_Acc_cc", "Avg_R_cc")) and d in _CC: add(3, r, _CC[d], m, "", 100 * v)
         elif s == "biases":
             if d == "FOCUS" and m.startswith("CB_"): add(4, r, "FOCUS", m, "", 100 * v)
             elif d == "IN-9L" and m == "Acc": add(5, r, "IN-9L", f"Acc_{var}", "", 100 * v)
@@ -76,9 +76,13 @@ def paper_view(df: pd.DataFrame) -> pd.DataFrame:
         elif s == "ablations": add("ablation", r, "ablation", m, var, v)
     return pd.DataFrame(out, columns=["model", "table", "dataset", "metric", "variant", "value"])
 
+PAPER_CODE_METRICS = ("Acc", "Avg_Acc_cc", "Avg_R_cc")   # Table 3 metrics published as running averages
+
 def paper_reference() -> pd.DataFrame:
     "The paper's published numbers (Tables 1–7 and the code's Fig. 3/4 numbers) in `paper_view`'s columns, with family and n_train_images."
     t = pd.read_csv(resource_path("paper_tables.csv")).fillna({"variant": ""})
+    code = (t.table == 3) & t.metric.isin(PAPER_CODE_METRICS)   # Table 3's numbers are the authors' running averages
+    t.loc[code, "metric"] = t.metric[code] + "_paper_code"
     f = pd.read_csv(resource_path("paper_code_results.csv")).fillna({"variant": ""})
     fam = t.drop_duplicates("model").set_index("model").family
     f = f.assign(table=f.figure.map({3: "fig3", 4: "fig4"}), family=f.model.map(fam), n_train_images=None)
@@ -96,7 +100,8 @@ def _col(r):
 
 _DS_ORDER = ["ImageNet", "SUN", "iNaturalist", "Places", "ImageNet-C", "ImageNet-3DCC", "ImageNet-C+3DCC (10)",
              "FOCUS", "IN-9L", "ImageNet-R", "ImageNet-A", "cue-conflict", "Avg"]
-_MET_ORDER = ["Acc_clean", "Acc", "Acc_adv", "R_adv", "Avg_Acc_cc", "Avg_R_cc", "AUROC", "FPR@95", "CB_1", "CB_2", "CB_3",
+_MET_ORDER = ["Acc_clean", "Acc", "Acc_paper_code", "Acc_adv", "R_adv", "Avg_Acc_cc", "Avg_R_cc", "Avg_Acc_cc_paper_code",
+              "Avg_R_cc_paper_code", "AUROC", "FPR@95", "CB_1", "CB_2", "CB_3",
               "Acc_original", "Acc_mixed_same", "Acc_mixed_rand", "BG_Gap", "test_error", "ece", "ada_ece", "test_nll",
               "R_adv_FGSM", "R_cc_2DCC", "Shape_bias", "FPR@95_SUN", "ECE", "shape_bias"]
 _VAR_ORDER = ["", "FGSM eps=1/255", "PGD-20 eps=1/255", "shot_noise", "motion_blur", "snow", "pixelate", "jpeg_compression",

@@ -104,9 +104,11 @@ def model_name(model) -> str:
     if isinstance(model, str): return model
     return model_id(model)["model"]
 
-def open_dataset(name, data_root=None, transform=None, limit=None, seed=0, suite=None):
-    "Open a dataset of a suite by name: 'toy/<role>', 'miniworld/<set>', 'module:callable', or a registry name."
+def open_dataset(name, data_root=None, transform=None, limit=None, seed=0, suite=None, **subset):
+    "Open a dataset of a suite by name: 'toy/<role>', 'miniworld/<set>', 'module:callable', or a registry name (`subset`: its variant cells)."
     if not isinstance(name, str): return name          # an already-open dataset
+    if subset and (name.startswith(("toy/", "miniworld/")) or ":" in name):
+        raise ValueError(f"dataset {name!r} has no variant cells to pick; got {sorted(subset)}")
     if name.startswith("toy/"):
         from synbench.toy import open_toy
         return open_toy(name, n=int((suite or {}).get("n", 32)), limit=limit, seed=seed)
@@ -117,7 +119,7 @@ def open_dataset(name, data_root=None, transform=None, limit=None, seed=0, suite
         if hasattr(mw, "open_dataset"): return mw.open_dataset(name, data_root=data_root, transform=transform, limit=limit, seed=seed)
     from synbench.data.datasets import open_dataset as od
     base, extra = _query(name)
-    return od(base, data_root, transform, limit=limit, seed=seed, **extra)
+    return od(base, data_root, transform, limit=limit, seed=seed, **extra, **subset)
 
 # %% ../nbs/51_sections.ipynb #c011
 class Evaluation:
@@ -138,13 +140,15 @@ class Evaluation:
         self.progress, self.amp, self.shard_size, self.native_transform = progress, amp, shard_size, native_transform
         self._ds = {}
 
-    def dataset(self, name):
-        if name not in self._ds:
+    def dataset(self, name, subset: dict | None = None):
+        "Dataset `name` opened with this model's transform; `subset` picks variant cells, e.g. {'corruption': ['snow']}."
+        key = (name, json.dumps(subset, sort_keys=True, default=str) if subset else "")
+        if key not in self._ds:
             tf, tag = self.transform(name)
-            ds = open_dataset(name, self.data_root, tf, self.limit, self.seed, self.suite)
+            ds = open_dataset(name, self.data_root, tf, self.limit, self.seed, self.suite, **(subset or {}))
             if tag and isinstance(getattr(ds, "metadata", None), dict): ds.metadata["transform"] = tag  # cached apart
-            self._ds[name] = ds
-        return self._ds[name]
+            self._ds[key] = ds
+        return self._ds[key]
 
     def transform(self, name):
         "(load transform, tag) of dataset `name`: crop-only for a set stored at 224 px unless native_transform='resize'."
@@ -158,8 +162,8 @@ class Evaluation:
         if not v: raise ValueError(f"suite {self.suite.get('name', '?')!r} has no {role!r} dataset; it has {sorted(self.suite)}")
         return v
 
-    def predict(self, name, variant=None) -> PredictionSet:
-        return predict(self.model, self.dataset(name), variant, cache_dir=self.cache_dir, batch_size=self.batch_size,
+    def predict(self, name, variant=None, subset: dict | None = None) -> PredictionSet:
+        return predict(self.model, self.dataset(name, subset), variant, cache_dir=self.cache_dir, batch_size=self.batch_size,
                        device=self.device, amp=self.amp and variant is None, progress=self.progress, shard_size=self.shard_size)
 
     def labelspace(self, name): return _dataset_labelspace(self.dataset(name), self.model)
@@ -269,28 +273,24 @@ PAPER_3D = ("near_focus", "far_focus", "fog_3d", "xy_motion_blur", "z_motion_blu
 
 def corruptions(model, suite="toy", data_root=None, *, corruptions_2d=PAPER_2D, corruptions_3d=PAPER_3D,
                 severities=(1, 2, 3, 4, 5), normalization="model", r_cc_paper_code: bool = False,
-                return_data: bool = False, **kw):
+                allow_partial: bool = False, return_data: bool = False, **kw):
     """Accuracy per corruption x severity, per corruption, Avg Acc_cc and Avg R_cc (2D, 3D and both).
     `normalization` other than 'model' (e.g. 'imagenet', what the paper's code gave CLIP) applies to clean and
-    corrupted inputs alike; `r_cc_paper_code=True` adds Avg_R_cc_paper_code, the paper code's running averages."""
-    from synbench.metrics.robustness import r_cc, r_cc_paper_code as _r_cc_code
+    corrupted inputs alike; `r_cc_paper_code=True` adds the paper code's running averages (`_paper_code` metrics);
+    `allow_partial=True` averages over the on-disk cells present instead of refusing missing ones (and records them)."""
     ev = _ev(model, suite, data_root, kw); name = ev.role("id")
     base = ev.model; ev.model = _renormalize(base, normalization)
     ls = ev.labelspace(name)
     for s in severities:
         if s not in (1, 2, 3, 4, 5): raise ValueError(f"severities must be in 1..5, got {s!r}")
     clean = ev.predict(name); acc0 = float(_np(ls.correct(clean.logits, clean.labels)).mean())
-    recs = [ev.rec("corruptions", "ID", "", "Acc_clean", acc0, n=len(clean))]
-    per = {"2DCC": {}, "3DCC": {}}; table = []
+    recs = [ev.rec("corruptions", "ID", "", "Acc_clean", acc0, n=len(clean))]; table = []
     for dim, lab, names in (("2d", "2DCC", corruptions_2d), ("3d", "3DCC", corruptions_3d)):
         disk = ev.suite.get("c" if dim == "2d" else "3dcc")
         if disk and names and _has_dataset(ev, disk):
-            ps = ev.predict(disk); lsd = ev.labelspace(disk); ok = _np(lsd.correct(ps.logits, ps.labels)).astype(float)
-            df = ps.samples.assign(ok=ok)
-            for c in names:
-                for s in severities:
-                    m = (df["corruption"] == c) & (df["severity"].astype(int) == s)
-                    if m.any(): table.append((lab, c, s, float(df.ok[m].mean()), int(m.sum())))
+            rows, missing = _disk_cells(ev, disk, lab, names, severities, allow_partial); table += rows
+            if missing: recs.append(ev.rec("corruptions", lab, "missing: " + " ".join(f"{c}-{s}" for c, s in missing),
+                                           "n_cells_missing", len(missing), n=len(rows)))
         else:
             src = ev.suite.get("depth") or name if dim == "3d" else name
             lsd = ev.labelspace(src)
@@ -298,22 +298,7 @@ def corruptions(model, suite="toy", data_root=None, *, corruptions_2d=PAPER_2D, 
                 for s in severities:
                     ps = ev.predict(src, Variant.corruption(c, s, seed=ev.seed, kind=dim))
                     table.append((lab, c, s, float(_np(lsd.correct(ps.logits, ps.labels)).mean()), len(ps)))
-    for lab, c, s, acc, n in table:
-        recs.append(ev.rec("corruptions", lab, f"{c}-{s}", "Acc", acc, n=n)); per[lab].setdefault(c, []).append(acc)
-    means = {lab: {c: float(np.mean(v)) for c, v in d.items()} for lab, d in per.items()}
-    for lab, d in means.items():
-        for c, a in d.items(): recs.append(ev.rec("corruptions", lab, c, "Acc", a, n=len(per[lab][c])))
-        if d:
-            recs.append(ev.rec("corruptions", lab, "", "Avg_Acc_cc", np.mean(list(d.values())), n=len(d)))
-            recs.append(ev.rec("corruptions", lab, "", "Avg_R_cc", r_cc(list(d.values()), acc0) if acc0 > 0 else float("nan"), n=len(d)))
-            if r_cc_paper_code:
-                flat = [a for c in d for a in per[lab][c]]
-                recs.append(ev.rec("corruptions", lab, "paper code", "Avg_R_cc_paper_code",
-                                   _r_cc_code(flat, acc0) if acc0 > 0 else float("nan"), n=len(flat)))
-    allv = list(means["2DCC"].values()) + list(means["3DCC"].values())
-    if allv:
-        recs.append(ev.rec("corruptions", "2DCC+3DCC", "", "Avg_Acc_cc", np.mean(allv), n=len(allv)))
-        recs.append(ev.rec("corruptions", "2DCC+3DCC", "", "Avg_R_cc", r_cc(allv, acc0) if acc0 > 0 else float("nan"), n=len(allv)))
+    recs += _corruption_records(ev, table, acc0, r_cc_paper_code)
     ev.model = base
     data = {"clean": acc0, "table": pd.DataFrame(table, columns=["dataset", "corruption", "severity", "acc", "n"])}
     return (recs, data) if return_data else recs
@@ -322,6 +307,56 @@ def _has_dataset(ev, name) -> bool:
     try: ev.dataset(name); return True
     except (ValueError, FileNotFoundError, ImportError) as e:
         warnings.warn(f"on-disk corruption set {name!r} not available ({e}); corrupting on the fly instead"); return False
+
+# %% ../nbs/51_sections.ipynb #c019b
+def _disk_cells(ev, disk, lab, names, severities, allow_partial) -> tuple[list, list]:
+    "(rows, missing) of the requested cells of on-disk set `disk`: only they are predicted; a missing one is an error."
+    on_disk = set(map(tuple, ev.dataset(disk).samples[["corruption", "severity"]].drop_duplicates().itertuples(index=False)))
+    want = [(c, int(s)) for c in names for s in severities]
+    missing = [cs for cs in want if cs not in on_disk]
+    if missing and not allow_partial:
+        raise ValueError(f"{disk}: {len(missing)} of the {len(want)} requested (corruption, severity) cells are not on disk: "
+                         + ", ".join(f"{c}/{s}" for c, s in missing[:12]) + (" ..." if len(missing) > 12 else "")
+                         + "; download them, request only the cells present (corruptions_2d/3d, severities), or pass "
+                         "allow_partial=True to average over the cells present (the missing ones are recorded)")
+    rows = []
+    for c in dict.fromkeys(c for c, _ in want):
+        sev = [s for cc, s in want if cc == c and (cc, s) in on_disk]
+        if not sev: continue
+        ps = ev.predict(disk, subset={"corruption": [c], "severity": sev}); lsd = ev.labelspace(disk)
+        ok = _np(lsd.correct(ps.logits, ps.labels)).astype(float); sv = ps.samples["severity"].astype(int).to_numpy()
+        rows += [(lab, c, s, float(ok[sv == s].mean()), int((sv == s).sum())) for s in sev]
+    return rows, missing
+
+def _corruption_records(ev, table, acc0, paper_code: bool) -> list:
+    "Per-cell, per-corruption and average records of a (dataset, corruption, severity, acc, n) table; with `paper_code`, the running averages too."
+    from synbench.metrics.robustness import r_cc, paper_code_running_accs
+    recs, means, running = [], {}, {}
+    rcc = lambda accs: r_cc(np.asarray(accs, dtype=float), acc0) if acc0 > 0 else float("nan")
+    for lab in ("2DCC", "3DCC"):
+        t = [r for r in table if r[0] == lab]
+        if not t: continue
+        recs += [ev.rec("corruptions", lab, f"{c}-{s}", "Acc", a, n=n) for _, c, s, a, n in t]
+        per = {c: [a for _, cc, _, a, _ in t if cc == c] for c in dict.fromkeys(r[1] for r in t)}
+        means[lab] = {c: float(np.mean(v)) for c, v in per.items()}
+        recs += [ev.rec("corruptions", lab, c, "Acc", a, n=len(per[c])) for c, a in means[lab].items()]
+        m = float(np.mean(list(means[lab].values())))
+        recs += [ev.rec("corruptions", lab, "", "Avg_Acc_cc", m, n=len(per)), ev.rec("corruptions", lab, "", "Avg_R_cc", rcc(list(means[lab].values())), n=len(per))]
+        if paper_code:   # the authors' AverageMeter runs on, never reset, over this group's cells in order
+            run = paper_code_running_accs([r[3] for r in t], [r[4] for r in t]); running[lab] = run
+            for c in per:
+                v = float(np.mean([x for x, r in zip(run, t) if r[1] == c]))
+                recs.append(ev.rec("corruptions", lab, c, "Acc_paper_code", v, n=len(per[c])))
+            recs.append(ev.rec("corruptions", lab, "", "Avg_R_cc_paper_code", rcc(run), n=len(run)))
+    allv = [a for d in means.values() for a in d.values()]
+    if allv:
+        recs += [ev.rec("corruptions", "2DCC+3DCC", "", "Avg_Acc_cc", np.mean(allv), n=len(allv)),
+                 ev.rec("corruptions", "2DCC+3DCC", "", "Avg_R_cc", rcc(allv), n=len(allv))]
+    if running:
+        both = np.concatenate(list(running.values()))
+        recs += [ev.rec("corruptions", "2DCC+3DCC", "", "Avg_Acc_cc_paper_code", float(both.mean()), n=len(both)),
+                 ev.rec("corruptions", "2DCC+3DCC", "", "Avg_R_cc_paper_code", rcc(both), n=len(both))]
+    return recs
 
 # %% ../nbs/51_sections.ipynb #c021
 def _context_bias(correct, n_unc) -> dict:

@@ -37,3 +37,44 @@ def test_224px_sets_are_only_centre_cropped(lite0, dataset_tree, tmp_path):
     assert not torch.allclose(torch.as_tensor(a.logits), torch.as_tensor(b.logits))
     with pytest.raises(ValueError, match="native_transform must be one of"):
         S.Evaluation(lite0, "imagenet", dataset_tree, native_transform="zoom")
+
+
+def test_missing_cells_are_an_error_and_only_requested_cells_run(lite0, dataset_tree, tmp_path):
+    "Item 6: a requested (corruption, severity) not on disk is named; allow_partial records it; no other cell is predicted."
+    from synbench.predict import forward_count, reset_forward_count
+    ev = S.Evaluation(lite0, "imagenet", dataset_tree, cache_dir=tmp_path, n_boot=0, batch_size=64)
+    with pytest.raises(ValueError, match=r"5 of the 9 .* not on disk: shot_noise/3, motion_blur/1, motion_blur/2, motion_blur/3, snow/3; .*allow_partial=True"):
+        S.corruptions(ev, corruptions_2d=("shot_noise", "motion_blur", "snow"), corruptions_3d=(), severities=(1, 2, 3))
+    S.calibration(ev, roles=("id",)); reset_forward_count()        # the clean set is cached: count the cells only
+    d = S.records_to_frame(S.corruptions(ev, corruptions_2d=("snow", "motion_blur"), corruptions_3d=(), severities=(2, 3),
+                                         allow_partial=True))
+    n_cell = len(ev.dataset("imagenet-c", {"corruption": ["snow"], "severity": [2]}))
+    assert forward_count()["images"] == n_cell                     # snow-2 alone: not shot_noise, not severity 1
+    miss = d.query("metric == 'n_cells_missing'")
+    assert miss.value.item() == 3 and miss.variant.item() == "missing: snow-3 motion_blur-2 motion_blur-3"
+    assert set(d.query("metric == 'Acc' and dataset == '2DCC'").variant) == {"snow-2", "snow"}
+    ok = lite0.label_space.correct(ev.predict("imagenet-c", subset={"corruption": ["snow"], "severity": [2]}).logits,
+                                   ev.dataset("imagenet-c", {"corruption": ["snow"], "severity": [2]}).labels)
+    assert d.query("variant == 'snow-2'").value.item() == pytest.approx(np.asarray(ok).mean())
+
+
+def test_table3_running_averages(tmp_path):
+    "Item 1: the 2D+3D Avg_R_cc_paper_code and per-corruption running-average accuracies, by hand from the cells."
+    kw = dict(cache_dir=tmp_path, limit=24, n_boot=0)
+    args = dict(corruptions_2d=("snow", "gaussian_noise"), corruptions_3d=("fog_3d", "near_focus"), severities=(1, 3, 5))
+    d = S.records_to_frame(S.corruptions("toy/supervised-synthetic", "toy", r_cc_paper_code=True, **args, **kw))
+    clean = d.query("metric == 'Acc_clean'").value.item()
+    stored = {}
+    for lab in ("2DCC", "3DCC"):   # the authors' AverageMeter: one running mean per script, over its cells in order
+        cells = d.query("metric == 'Acc' and dataset == @lab and variant.str.contains('-')")
+        run = np.cumsum(cells.value.to_numpy()) / np.arange(1, len(cells) + 1)   # equal cell sizes
+        stored[lab] = run
+        for c in cells.variant.str.rsplit("-", n=1).str[0].unique():
+            want = run[cells.variant.str.startswith(c + "-").to_numpy()].mean()
+            assert d.query("metric == 'Acc_paper_code' and variant == @c").value.item() == pytest.approx(want, abs=1e-12)
+    both = np.concatenate([stored["2DCC"], stored["3DCC"]])
+    q = lambda m: d.query("dataset == '2DCC+3DCC' and metric == @m").value.item()
+    assert q("Avg_Acc_cc_paper_code") == pytest.approx(both.mean(), abs=1e-12)
+    assert q("Avg_R_cc_paper_code") == pytest.approx(both.mean() / clean, abs=1e-12)
+    plain = S.records_to_frame(S.corruptions("toy/supervised-synthetic", "toy", **args, **kw))
+    assert not plain.metric.str.endswith("_paper_code").any()

@@ -46,7 +46,7 @@ def test_ood_and_rescoring_without_forwards(ev):
 
 
 def test_corruptions_from_disk_cells(ev):
-    d = df(S.corruptions(ev, severities=(1,)))
+    d = df(S.corruptions(ev, corruptions_2d=("shot_noise", "snow"), corruptions_3d=("fog_3d", "near_focus"), severities=(1,)))
     cells = set(d.query("metric=='Acc' and dataset=='2DCC'").variant)
     assert {"shot_noise-1", "snow-1", "shot_noise", "snow"} <= cells
     assert {"fog_3d", "near_focus"} <= set(d.query("metric=='Acc' and dataset=='3DCC'").variant)
