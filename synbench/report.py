@@ -85,7 +85,8 @@ def paper_reference() -> pd.DataFrame:
     t.loc[code, "metric"] = t.metric[code] + "_paper_code"
     f = pd.read_csv(resource_path("paper_code_results.csv")).fillna({"variant": ""})
     fam = t.drop_duplicates("model").set_index("model").family
-    f = f.assign(table=f.figure.map({3: "fig3", 4: "fig4"}), family=f.model.map(fam), n_train_images=None)
+    f = f.assign(table=f.figure.map({3: "fig3", 4: "fig4"}), family=f.model.map(fam), n_train_images=None,
+                 variant=f.variant.str.replace("category=", "predicted=", regex=False))   # the authors grouped by prediction
     t = t.assign(table=t.table.astype(object))
     cols = ["model", "family", "table", "dataset", "metric", "variant", "n_train_images", "value"]
     return pd.concat([t[cols], f[cols]], ignore_index=True)
@@ -239,13 +240,13 @@ def fig4_shape_bias(df, models, stem) -> list[Path]:
     import matplotlib.pyplot as plt
     s = df[(df.section == "biases") & (df.metric == "shape_bias")]
     ov = s[s.variant == ""].set_index("model").value.sort_index()
-    per = s[s.variant.str.startswith("category=")]
+    per = s[s.variant.str.contains("=")].assign(variant=lambda d: d.variant.str.split("=", n=1).str[1])
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [1, 2]})
     a1.barh(ov.index, ov.values, color=["C0" if i % 2 == 0 else "C1" for i in range(len(ov))])
     a1.set(xlim=(0, 1), xlabel="shape bias", title="shape bias per model")
-    classes = sorted(set(per.variant.str[9:]))
+    classes = sorted(set(per.variant))
     for i, m in enumerate(ov.index):
-        p = per[per.model == m].assign(c=lambda d: d.variant.str[9:]).set_index("c").value
+        p = per[per.model == m].set_index("variant").value
         a2.scatter([p.get(c, np.nan) for c in classes], range(len(classes)), color=f"C{i}", s=18, label=m)
     a2.set_yticks(range(len(classes)), classes, fontsize=7); a2.set(xlim=(0, 1), xlabel="fraction of shape decisions", title="per class")
     a2.legend(fontsize=6, loc="lower right"); fig.tight_layout()

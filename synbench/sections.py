@@ -15,10 +15,10 @@ from .predict import predict, Variant, PredictionSet, _dataset_labelspace, model
 from .metrics.stats import N_BOOT
 
 # %% auto #0
-__all__ = ['RECORD_COLUMNS', 'IMAGENET_SUITE', 'NATIVE_TRANSFORMS', 'PAPER_2D', 'PAPER_3D', 'ABLATION_GRIDS', 'ResultRecord',
-           'records_to_frame', 'get_suite', 'resolve_model', 'model_name', 'open_dataset', 'Evaluation', 'calibration',
-           'ood', 'adversarial', 'corruptions', 'biases', 'ablation_grid', 'ablations', 'write_sidecar', 'read_sidecar',
-           'reading', 'plot_reliability_grid', 'plot_roc', 'plot_severity', 'plot_shape_bias']
+__all__ = ['RECORD_COLUMNS', 'IMAGENET_SUITE', 'NATIVE_TRANSFORMS', 'PAPER_2D', 'PAPER_3D', 'SHAPE_BIAS_LABEL', 'ABLATION_GRIDS',
+           'ResultRecord', 'records_to_frame', 'get_suite', 'resolve_model', 'model_name', 'open_dataset', 'Evaluation',
+           'calibration', 'ood', 'adversarial', 'corruptions', 'biases', 'ablation_grid', 'ablations', 'write_sidecar',
+           'read_sidecar', 'reading', 'plot_reliability_grid', 'plot_roc', 'plot_severity', 'plot_shape_bias']
 
 # %% ../nbs/51_sections.ipynb #c005
 @dataclass
@@ -363,15 +363,20 @@ def _context_bias(correct, n_unc) -> dict:
     from synbench.metrics import bias as B
     return {f"CB_{k}": float(v) for k, v in B.context_bias(correct, n_unc).cb.items()}
 
-def _shape_bias(pred_names, shape, texture) -> dict:
+SHAPE_BIAS_LABEL = {"shape": "category=", "predicted": "predicted="}   # per-class record variants, one per grouping
+
+def _shape_bias(pred_names, shape, texture, per_class="shape") -> dict:
     from synbench.metrics import bias as B
-    r = B.shape_bias(np.asarray(pred_names, dtype=object), np.asarray(shape, dtype=object), np.asarray(texture, dtype=object))
-    return {"overall": float(r.shape_bias), "per_class": {str(k): float(v) for k, v in r.per_class.items()}}
+    r = B.shape_bias(np.asarray(pred_names, dtype=object), np.asarray(shape, dtype=object), np.asarray(texture, dtype=object),
+                     per_class=per_class)
+    return {"overall": float(r.shape_bias), "per_class": {str(k): float(v) for k, v in r.per_class.items()},
+            "n": {str(k): int(v[2]) for k, v in r.per_class_counts.items()}}
 
 def biases(model, suite="toy", data_root=None, *, parts=("focus", "cue_conflict", "in9"),
-           in9_normalization="model", return_data: bool = False, **kw):
+           in9_normalization="model", shape_bias_per_class: str = "shape", return_data: bool = False, **kw):
     """Context bias (CB_k), shape bias (overall, per class), IN-9L accuracies and BG-Gap.
-    `in9_normalization='none'` feeds the IN-9L images unnormalised, as the paper's code did (to match its numbers)."""
+    `in9_normalization='none'` feeds the IN-9L images unnormalised, as the paper's code did (to match its numbers);
+    `shape_bias_per_class='predicted'` groups per-class shape bias by the predicted category, as the paper's code did."""
     from synbench.metrics import bias as B
     ev = _ev(model, suite, data_root, kw); recs, data = [], {}
     if "focus" in parts and ev.suite.get("focus"):
@@ -387,11 +392,10 @@ def biases(model, suite="toy", data_root=None, *, parts=("focus", "cue_conflict"
         name = ev.role("cue_conflict"); ps = ev.predict(name); ls = ev.labelspace(name)
         names = np.asarray(ls.class_names)[_np(ls.predict(ps.logits)).astype(int)]
         shape, tex = ps.samples["shape"].astype(str).to_numpy(), ps.samples["texture"].astype(str).to_numpy()
-        sb = _shape_bias(names, shape, tex); keep = shape != tex
+        sb = _shape_bias(names, shape, tex, shape_bias_per_class); keep = shape != tex
         recs.append(ev.rec("biases", "cue-conflict", "", "shape_bias", sb["overall"], n=int(keep.sum())))
-        per = sb.get("per_class") or {}
-        for c, v in (per.items() if isinstance(per, dict) else []):
-            recs.append(ev.rec("biases", "cue-conflict", f"category={c}", "shape_bias", v, n=int((keep & (shape == c)).sum())))
+        for c, v in sb["per_class"].items():
+            recs.append(ev.rec("biases", "cue-conflict", SHAPE_BIAS_LABEL[shape_bias_per_class] + c, "shape_bias", v, n=sb["n"][c]))
         data["shape_bias"] = sb
     if "in9" in parts and ev.suite.get("in9"):
         accs = {}
@@ -565,9 +569,9 @@ def plot_shape_bias(records, title: str = ""):
     "Shape bias per class (bars) with the overall value as a line."
     import matplotlib.pyplot as plt
     recs = [r for r in records if r.metric == "shape_bias"]
-    per = [r for r in recs if r.variant.startswith("category=")]; ov = [r for r in recs if r.variant == ""]
+    per = [r for r in recs if r.variant.startswith(tuple(SHAPE_BIAS_LABEL.values()))]; ov = [r for r in recs if r.variant == ""]
     fig, ax = plt.subplots(figsize=(6, 3))
-    ax.bar([r.variant[9:] for r in per], [np.nan if r.value is None else r.value for r in per], color="C2")
+    ax.bar([r.variant.split("=", 1)[1] for r in per], [np.nan if r.value is None else r.value for r in per], color="C2")
     if ov: ax.axhline(ov[0].value, color="k", ls="--", label=f"overall {ov[0].value:.2f}"); ax.legend()
     ax.set(ylim=(0, 1), ylabel="shape bias", title=title or "shape bias per class"); ax.tick_params(axis="x", rotation=60)
     fig.tight_layout(); return fig

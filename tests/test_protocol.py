@@ -78,3 +78,23 @@ def test_table3_running_averages(tmp_path):
     assert q("Avg_R_cc_paper_code") == pytest.approx(both.mean() / clean, abs=1e-12)
     plain = S.records_to_frame(S.corruptions("toy/supervised-synthetic", "toy", **args, **kw))
     assert not plain.metric.str.endswith("_paper_code").any()
+
+
+def test_shape_bias_per_class_grouping_is_labelled(tmp_path):
+    "Item 2: per-class shape bias by presented shape (model-vs-human) or predicted category (the paper's code), labelled apart."
+    from synbench.metrics.bias import shape_bias
+    kw = dict(cache_dir=tmp_path, limit=32, n_boot=0, parts=("cue_conflict",))
+    a, data = S.biases("toy/supervised-synthetic", "toy", return_data=True, **kw)
+    b = S.biases("toy/supervised-synthetic", "toy", shape_bias_per_class="predicted", **kw)
+    a, b = S.records_to_frame(a), S.records_to_frame(b)
+    assert a.query("variant == ''").value.item() == b.query("variant == ''").value.item()
+    assert a.variant.str.startswith(("category=", "")).all() and not a.variant.str.startswith("predicted=").any()
+    per = b[b.variant.str.startswith("predicted=")]; assert len(per) == 4
+    ev = S.Evaluation("toy/supervised-synthetic", "toy", cache_dir=tmp_path, limit=32, n_boot=0)
+    ps = ev.predict("toy/cue-conflict"); ls = ev.labelspace("toy/cue-conflict")
+    pred = np.asarray(ls.class_names)[np.asarray(ls.predict(ps.logits))]
+    sh, tx = ps.samples["shape"].to_numpy(), ps.samples["texture"].to_numpy()
+    for r in per.itertuples():   # by hand: among conflict images the model called c, shape / (shape + texture) decisions
+        c = r.variant.split("=")[1]; m = (pred == c) & (sh != tx)
+        ns, nt = ((pred == sh) & m).sum(), ((pred == tx) & m).sum()
+        assert (np.isnan(r.value) and ns + nt == 0) or r.value == pytest.approx(ns / (ns + nt))
