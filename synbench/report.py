@@ -11,9 +11,9 @@ import pandas as pd
 from .core import atomic_write, resource_path
 
 # %% auto #0
-__all__ = ['PAPER_CODE_METRICS', 'TABLES', 'RADAR_AXES', 'collect', 'paper_view', 'paper_reference', 'paper_table', 'to_markdown',
-           'to_latex', 'write_table', 'radar_values', 'fig1_radar', 'fig3_error_vs_ece', 'fig4_shape_bias',
-           'beside_paper', 'make_report', 'cli_report']
+__all__ = ['ABLATION_SCALE', 'PAPER_CODE_METRICS', 'TABLES', 'RADAR_AXES', 'collect', 'paper_view', 'paper_reference',
+           'paper_table', 'to_markdown', 'to_latex', 'write_table', 'radar_values', 'fig1_radar', 'fig3_error_vs_ece',
+           'fig4_shape_bias', 'beside_paper', 'make_report', 'cli_report']
 
 # %% ../nbs/53_report.ipynb #c005
 from .sections import RECORD_COLUMNS
@@ -48,10 +48,18 @@ def _ood_name(name: str) -> str:
 
 _CC = {"2DCC": "ImageNet-C", "3DCC": "ImageNet-3DCC", "2DCC+3DCC": "ImageNet-C+3DCC (10)"}
 
+ABLATION_SCALE = {"BG_Gap": 10}   # Tables 6-7 print BG-Gap as 10 x the fraction (0.54 there, 5.41 % in Table 5)
+
+def _ablation_key(metric: str, variant: str) -> tuple:
+    "(table, metric, variant, n_train_images) of an ablation record in the paper's keys: 'FPR@95_sun' -> 'FPR@95_SUN'."
+    if metric.startswith("FPR@95_"): metric = "FPR@95_" + _ood_name(metric[7:])
+    var, _, n = variant.partition("; n=")
+    return (7 if var.startswith("data=") else 6), metric, var, n
+
 def paper_view(df: pd.DataFrame) -> pd.DataFrame:
-    "Records as (model, table, dataset, metric, variant, value) in the paper's keys and units."
+    "Records as (model, table, dataset, metric, variant, value, n_train_images) in the paper's keys and units."
     out = []
-    def add(t, r, ds, met, var, v): out.append((r.model, t, ds, met, var, v))
+    def add(t, r, ds, met, var, v, n=""): out.append((r.model, t, ds, met, var, v, n))
     for r in df.itertuples():
         v = r.value
         if v is None or (isinstance(v, float) and math.isnan(v)): continue
@@ -73,8 +81,9 @@ def paper_view(df: pd.DataFrame) -> pd.DataFrame:
             ds = {"ID": "ImageNet", "R": "ImageNet-R", "A": "ImageNet-A"}.get(d, d)
             key = {"test_error": "test_error", "ECE": "ece", "adaptive_ECE": "ada_ece", "NLL": "test_nll"}.get(m)
             if key: add("fig3", r, ds, key, "", v)
-        elif s == "ablations": add("ablation", r, "ablation", m, var, v)
-    return pd.DataFrame(out, columns=["model", "table", "dataset", "metric", "variant", "value"])
+        elif s == "ablations":
+            t, met, var2, n = _ablation_key(m, var); add(t, r, "ablation", met, var2, ABLATION_SCALE.get(m, 1) * v, n)
+    return pd.DataFrame(out, columns=["model", "table", "dataset", "metric", "variant", "value", "n_train_images"])
 
 PAPER_CODE_METRICS = ("Acc", "Avg_Acc_cc", "Avg_R_cc")   # Table 3 metrics published as running averages
 
@@ -94,7 +103,9 @@ def paper_reference() -> pd.DataFrame:
 # %% ../nbs/53_report.ipynb #c010
 TABLES = {1: "Out-of-distribution detection (AUROC, FPR@95)", 2: "Adversarial robustness (%)",
           3: "Common corruptions, 2D and 3D (%)", 4: "Context bias on FOCUS (%)", 5: "Background bias on IN-9L (%)",
-          6: "Ablations", "fig3": "Calibration (Fig. 3 data)", "fig4": "Shape bias (Fig. 4 data)"}
+          6: "Ablation: SynViT-B prompts x data size (fractions; BG_Gap x10 as printed by the paper)",
+          7: "Ablation: CLIP on real / synthetic / both x data size (fractions; BG_Gap x10 as printed by the paper)",
+          "fig3": "Calibration (Fig. 3 data)", "fig4": "Shape bias (Fig. 4 data)"}
 
 def _col(r):
     return " ".join(x for x in (str(r.dataset), str(r.metric), str(r.variant)) if x and x != "nan")
@@ -112,6 +123,7 @@ def _rank(order, v):
     return (order.index(v), "") if v in order else (len(order), str(v))
 
 _ABL_ORDER = ["Acc", "R_adv_FGSM", "R_cc_2DCC", "CB_2", "Shape_bias", "BG_Gap", "FPR@95", "ECE"]
+def _abl_cols(cols): return sorted(cols, key=lambda m: _rank(_ABL_ORDER, m.split("_")[0] if m.startswith("FPR@95") else m))
 
 def _order_key(ds, met, var):
     "Sort key that puts a table's columns in the paper's order (dataset, then metric and variant as the paper groups them)."
@@ -121,13 +133,13 @@ def _order_key(ds, met, var):
     return (d, _rank(_MET_ORDER, met), _rank(_VAR_ORDER, var))
 
 def paper_table(pv: pd.DataFrame, table, models: pd.DataFrame | None = None) -> pd.DataFrame:
-    "Table `table` (1-5, 'fig3', 'fig4', or 6 for ablations) of a paper view, as a wide DataFrame."
-    t = pv[pv.table.astype(str) == str(table if table != 6 else "ablation")]
+    "Table `table` (1-7, 'fig3', 'fig4'; 6 and 7 the ablations, one row per model, variant and size) of a paper view, as a wide DataFrame."
+    t = pv[pv.table.astype(str) == str(table)]
     if t.empty: return pd.DataFrame()
     t = t.assign(column=[_col(r) for r in t.itertuples()])
-    if table == 6:
-        w = t.pivot_table(index=["model", "variant"], columns="metric", values="value", sort=False)
-        return w[sorted(w.columns, key=lambda m: _rank(_ABL_ORDER, m.split("_")[0] if m.startswith("FPR@95") else m))].round(4)
+    if table in (6, 7):
+        w = t.pivot_table(index=["model", "variant", "n_train_images"], columns="metric", values="value", sort=False)
+        return w[_abl_cols(w.columns)].round(4)
     keyed = {r.column: _order_key(r.dataset, r.metric, r.variant) for r in t.itertuples()}
     cols = sorted(keyed, key=keyed.get)
     w = t.pivot_table(index="model", columns="column", values="value", sort=False)[cols]
@@ -254,16 +266,21 @@ def fig4_shape_bias(df, models, stem) -> list[Path]:
 
 # %% ../nbs/53_report.ipynb #c015
 def beside_paper(pv: pd.DataFrame, models: pd.DataFrame) -> dict:
-    "{table: wide DataFrame with the paper's models then the run's}; tables keyed like `TABLES` (ablations excluded)."
+    "{table: wide DataFrame with the paper's models then the run's}; tables keyed like `TABLES`, the ablations (6, 7) included."
     ref = paper_reference()
     info = models.set_index("model") if len(models) else pd.DataFrame(columns=["family", "data"])
     run = pv.assign(family=[info.family.get(m) if m in info.index else None for m in pv.model], source="this run")
     paper = ref.assign(source="paper")
     out = {}
-    for t in (1, 2, 3, 4, 5, "fig3", "fig4"):
+    for t in (1, 2, 3, 4, 5, 6, 7, "fig3", "fig4"):
         r = run[run.table.astype(str) == str(t)]
         if r.empty: continue
         p = paper[paper.table.astype(str) == str(t)]
+        if t in (6, 7):   # the ablations in the paper's layout: rows (model, variant, size), one column per metric
+            both = pd.concat([p[p.metric.isin(set(r.metric))], r], ignore_index=True).fillna({"n_train_images": ""})
+            w = both.pivot_table(index=["source", "family", "model", "variant", "n_train_images"], columns="metric",
+                                 values="value", sort=False, dropna=False)
+            out[t] = w[_abl_cols(w.columns)].dropna(how="all").round(4); continue
         keys = set(map(tuple, r[["dataset", "metric", "variant"]].values))
         p = p[[k in keys for k in map(tuple, p[["dataset", "metric", "variant"]].values)]]
         both = pd.concat([p, r], ignore_index=True).assign(column=lambda d: [_col(x) for x in d.itertuples()])
@@ -285,7 +302,7 @@ def make_report(run_dir, out_dir=None, figures_dir=None) -> dict:
     with atomic_write(res["results"]) as f: df.to_csv(f, index=False, lineterminator="\n")
     with atomic_write(out / "models.csv") as f: models.to_csv(f, index=False, lineterminator="\n")
     names = {1: "table1_ood", 2: "table2_adversarial", 3: "table3_corruptions", 4: "table4_context_bias",
-             5: "table5_background_bias", 6: "table6_7_ablations", "fig3": "fig3_calibration", "fig4": "fig4_shape_bias"}
+             5: "table5_background_bias", 6: "table6_ablation_prompts", 7: "table7_ablation_clip_data", "fig3": "fig3_calibration", "fig4": "fig4_shape_bias"}
     for t, stem in names.items():
         w = paper_table(pv, t, models)
         if not w.empty: res["tables"] += write_table(w, out / "tables" / stem, TABLES[t])

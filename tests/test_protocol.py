@@ -98,3 +98,29 @@ def test_shape_bias_per_class_grouping_is_labelled(tmp_path):
         c = r.variant.split("=")[1]; m = (pred == c) & (sh != tx)
         ns, nt = ((pred == sh) & m).sum(), ((pred == tx) & m).sum()
         assert (np.isnan(r.value) and ns + nt == 0) or r.value == pytest.approx(ns / (ns + nt))
+
+
+def test_ablations_in_the_papers_tables_keys_and_units():
+    "Item 3: Tables 6 and 7 apart, keys FPR@95_SUN and (variant, n_train_images), BG-Gap in the paper's x10 unit."
+    import pandas as pd
+    from synbench.report import paper_view, paper_table, beside_paper, paper_reference
+    rows = [("r", "vit-cls-16M", "ablations", "ablation", "prompt=class name; n=16M", "BG_Gap", 0.0541),
+            ("r", "vit-cls-16M", "ablations", "ablation", "prompt=class name; n=16M", "FPR@95_sun", 0.8),
+            ("r", "vit-cls-16M", "ablations", "ablation", "prompt=class name; n=16M", "Acc", 0.51),
+            ("r", "clip-syn-64M", "ablations", "ablation", "data=synthetic; n=64M", "Acc", 0.3)]
+    df = pd.DataFrame([r + (None, None, None) for r in rows], columns=S.RECORD_COLUMNS)
+    pv = paper_view(df).set_index(["table", "metric"])
+    assert pv.loc[(6, "BG_Gap"), "value"] == pytest.approx(0.541)      # 10 x the fraction, as Tables 6-7 print it
+    assert pv.loc[(6, "BG_Gap"), "variant"] == "prompt=class name" and pv.loc[(6, "BG_Gap"), "n_train_images"] == "16M"
+    assert (6, "FPR@95_SUN") in pv.index and pv.loc[(7, "Acc"), "variant"] == "data=synthetic"
+    ref = paper_reference()   # the paper's own numbers: Table 6's BG-Gap is Table 5's percentage / 10
+    t6 = ref.query("table == 6 and variant == 'prompt=class name' and n_train_images == '16M' and metric == 'BG_Gap'").value.item()
+    t5 = ref.query("table == 5 and model == 'SynViT-B' and metric == 'BG_Gap'").value.item()
+    assert t6 == pytest.approx(t5 / 10, abs=0.005)
+    pv = paper_view(df)
+    assert list(paper_table(pv, 6).index.names) == ["model", "variant", "n_train_images"] and len(paper_table(pv, 7)) == 1
+    bp = beside_paper(pv, pd.DataFrame(columns=["model", "family", "data"]))
+    w6 = bp[6].reset_index()
+    assert {"Acc", "BG_Gap", "FPR@95_SUN"} <= set(bp[6].columns) and "FPR@95_sun" not in bp[6].columns
+    assert len(w6.query("source == 'paper'")) == 12 and len(w6.query("source == 'this run'")) == 1
+    assert len(bp[7].reset_index().query("source == 'paper'")) == 12
