@@ -31,11 +31,12 @@ def collect(run_dir) -> tuple[pd.DataFrame, pd.DataFrame]:
         spec = mp.get("spec") or {}
         if spec.get("name"):
             models[spec["name"]] = {"model": spec["name"], "family": spec.get("family"), "data": spec.get("data"),
-                                    "n_train_images": spec.get("n_train_images"), "checkpoint_sha256": mp.get("checkpoint_sha256")}
+                                    "n_train_images": spec.get("n_train_images"),
+                                    "weights_sha256": mp.get("weights_sha256") or mp.get("checkpoint_sha256")}
     df = pd.DataFrame(recs, columns=RECORD_COLUMNS)
     df = df.sort_values(["section", "model", "dataset", "variant", "metric"], kind="mergesort").reset_index(drop=True)
     mdf = pd.DataFrame(sorted(models.values(), key=lambda r: r["model"]),
-                       columns=["model", "family", "data", "n_train_images", "checkpoint_sha256"])
+                       columns=["model", "family", "data", "n_train_images", "weights_sha256"])
     return df, mdf
 
 # %% ../nbs/53_report.ipynb #c007
@@ -59,7 +60,7 @@ def _ablation_key(metric: str, variant: str) -> tuple:
 def paper_view(df: pd.DataFrame) -> pd.DataFrame:
     "Records as (model, table, dataset, metric, variant, value, n_train_images) in the paper's keys and units."
     out = []
-    def add(t, r, ds, met, var, v, n=""): out.append((r.model, t, ds, met, var, v, n))
+    def add(t, r, ds, met, var, v, n=""): out.append((r.model, t, ds, met, var, v, n, r.variant or ""))
     for r in df.itertuples():
         v = r.value
         if v is None or (isinstance(v, float) and math.isnan(v)): continue
@@ -67,7 +68,7 @@ def paper_view(df: pd.DataFrame) -> pd.DataFrame:
         if s == "ood": add(1, r, _ood_name(d), m, "", v)
         elif s == "adversarial":
             if m == "Acc_clean": add(2, r, "ImageNet", "Acc_clean", "", 100 * v)
-            else: add(2, r, "ImageNet", m, var, 100 * v)
+            else: add(2, r, "ImageNet", m, var.split(" step=")[0], 100 * v)   # the paper's key; the step stays in `setting`
         elif s == "corruptions":
             if m == "Acc_clean": add(3, r, "ImageNet", "Acc_clean", "", 100 * v)
             elif m in ("Acc", "Acc_paper_code") and not re.search(r"-\d$", var) and d in _CC: add(3, r, _CC[d], m, var, 100 * v)
@@ -83,7 +84,18 @@ def paper_view(df: pd.DataFrame) -> pd.DataFrame:
             if key: add("fig3", r, ds, key, "", v)
         elif s == "ablations":
             t, met, var2, n = _ablation_key(m, var); add(t, r, "ablation", met, var2, ABLATION_SCALE.get(m, 1) * v, n)
-    return pd.DataFrame(out, columns=["model", "table", "dataset", "metric", "variant", "value", "n_train_images"])
+    return _refuse_ambiguous(pd.DataFrame(out, columns=["model", "table", "dataset", "metric", "variant", "value", "n_train_images", "setting"]))
+
+def _refuse_ambiguous(pv: pd.DataFrame) -> pd.DataFrame:
+    "`pv`, unless two records (two settings: PGD steps, FPR conventions, OOD scores...) map to one cell, which would be averaged."
+    key = ["model", "table", "dataset", "metric", "variant", "n_train_images"]
+    dup = pv[pv.astype({"table": str}).duplicated(key, keep=False)]
+    if len(dup):
+        g = dup.iloc[0]; same = dup[(dup[key].astype(str) == g[key].astype(str)).all(axis=1)]
+        raise ValueError(f"{g.model}: Table {g.table} {g.dataset} {g.metric} {g.variant or ''} has {len(same)} results from different "
+                         f"settings ({', '.join(repr(s) for s in same.setting)}) that would be averaged; report each setting "
+                         "from its own run directory (synbench run --run NAME)")
+    return pv
 
 PAPER_CODE_METRICS = ("Acc", "Avg_Acc_cc", "Avg_R_cc")   # Table 3 metrics published as running averages
 

@@ -238,16 +238,18 @@ def ood(model, suite="toy", data_root=None, *, score: str = "msp", fpr_conventio
         aur.append(a); fpr.append(f)
         lab = Path(name).name
         recs.append(ev.rec("ood", lab, score, "AUROC", a, ev.ci(O.auroc, s_id, s_o, groups=(0, 1), vectorized=True), n))
-        recs.append(ev.rec("ood", lab, score, "FPR@95", f, n=n))
+        recs.append(ev.rec("ood", lab, f"{score}; fpr={fpr_convention}", "FPR@95", f, n=n))
         data[lab] = {"id_scores": s_id, "ood_scores": s_o}
     recs.append(ev.rec("ood", "Avg", score, "AUROC", np.mean(aur), n=len(sets)))
-    recs.append(ev.rec("ood", "Avg", score, "FPR@95", np.mean(fpr), n=len(sets)))
+    recs.append(ev.rec("ood", "Avg", f"{score}; fpr={fpr_convention}", "FPR@95", np.mean(fpr), n=len(sets)))
     return (recs, data) if return_data else recs
 
 # %% ../nbs/51_sections.ipynb #c017
 def _eps_label(eps):
     e = eps * 255
     return f"{round(e)}/255" if abs(e - round(e)) < 1e-6 else f"{eps:g}"
+
+def _step_label(a): return "2/225" if abs(a - 2 / 225) < 1e-12 else f"{a:.4g}"
 
 def adversarial(model, suite="toy", data_root=None, *, eps: float = 1 / 255, steps: int = 20, alpha=None,
                 attacks=("fgsm", "pgd"), return_data: bool = False, **kw):
@@ -260,7 +262,8 @@ def adversarial(model, suite="toy", data_root=None, *, eps: float = 1 / 255, ste
     data = {"clean": c0.mean()}
     for a in attacks:
         v = Variant.attack(a, eps) if a == "fgsm" else Variant.attack(a, eps, steps=steps, alpha=alpha, seed=ev.seed)
-        lab = f"FGSM eps={_eps_label(eps)}" if a == "fgsm" else f"PGD-{steps} eps={_eps_label(eps)}"
+        step = alpha if alpha is not None else 2.5 * eps / steps   # the setting goes into the record
+        lab = f"FGSM eps={_eps_label(eps)}" if a == "fgsm" else f"PGD-{steps} eps={_eps_label(eps)} step={_step_label(step)}"
         ps = ev.predict(name, v); ca = _np(ls.correct(ps.logits, ps.labels)).astype(float)
         recs.append(ev.rec("adversarial", "ID", lab, "Acc_adv", ca.mean(), ev.ci(lambda c: c.mean(-1), ca, vectorized=True), len(ca)))
         recs.append(ev.rec("adversarial", "ID", lab, "R_adv", r_adv(ca.mean(), c0.mean()) if c0.mean() > 0 else float("nan"), n=len(ca)))

@@ -124,3 +124,23 @@ def test_ablations_in_the_papers_tables_keys_and_units():
     assert {"Acc", "BG_Gap", "FPR@95_SUN"} <= set(bp[6].columns) and "FPR@95_sun" not in bp[6].columns
     assert len(w6.query("source == 'paper'")) == 12 and len(w6.query("source == 'this run'")) == 1
     assert len(bp[7].reset_index().query("source == 'paper'")) == 12
+
+
+def test_bookkeeping_settings_in_records_and_no_silent_average(tmp_path):
+    "Item 9: models.csv gets the weights hash; PGD step and FPR convention stay in the records; a clash is refused."
+    import json
+    import pandas as pd
+    from synbench.report import collect, paper_view
+    side = tmp_path / "reports" / "calibration" / "m.json"; side.parent.mkdir(parents=True)
+    prov = {"model_provenance": {"weights_sha256": "ab" * 32, "spec": {"name": "M", "family": "supervised", "data": "real"}}}
+    side.write_text(json.dumps({"records": [], "parameters": {}, "provenance": prov}))
+    assert collect(tmp_path)[1].weights_sha256.tolist() == ["ab" * 32]
+    kw = dict(cache_dir=tmp_path, limit=16, n_boot=0)
+    adv = S.records_to_frame(S.adversarial("toy/supervised-real", "toy", steps=2, alpha="paper", **kw))
+    assert "PGD-2 eps=1/255 step=2/225" in set(adv.variant)
+    o = S.records_to_frame(S.ood("toy/supervised-real", "toy", fpr_convention="openood", **kw))
+    assert set(o.query("metric == 'FPR@95'").variant) == {"msp; fpr=openood"}
+    rows = [("r", "M", "adversarial", "ID", f"PGD-20 eps=1/255 step={s}", "R_adv", 0.1, None, None, 5) for s in ("2/225", "0.0004902")]
+    with pytest.raises(ValueError, match=r"M: Table 2 ImageNet R_adv PGD-20 eps=1/255 has 2 results .*'PGD-20 eps=1/255 step=2/225'"):
+        paper_view(pd.DataFrame(rows, columns=S.RECORD_COLUMNS))
+    assert paper_view(pd.DataFrame(rows[:1], columns=S.RECORD_COLUMNS)).variant.item() == "PGD-20 eps=1/255"

@@ -69,7 +69,7 @@ def test_biases_focus_cue_conflict_in9(ev):
 def test_adversarial_imagenet(ev):
     d = df(S.adversarial(ev, eps=4 / 255, steps=2))
     c = d.query("metric=='Acc_clean'").value.item()
-    for v in ("FGSM eps=4/255", "PGD-2 eps=4/255"):
+    for v in ("FGSM eps=4/255", "PGD-2 eps=4/255 step=0.01961"):
         a = d.query("metric=='Acc_adv' and variant==@v").value.item()
         assert a <= c + 1e-9
         if c > 0: assert d.query("metric=='R_adv' and variant==@v").value.item() == pytest.approx(a / c)
