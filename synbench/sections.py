@@ -16,9 +16,10 @@ from .metrics.stats import N_BOOT
 
 # %% auto #0
 __all__ = ['RECORD_COLUMNS', 'IMAGENET_SUITE', 'NATIVE_TRANSFORMS', 'PAPER_2D', 'PAPER_3D', 'SHAPE_BIAS_LABEL', 'ABLATION_GRIDS',
-           'ResultRecord', 'records_to_frame', 'get_suite', 'resolve_model', 'model_name', 'open_dataset', 'Evaluation',
-           'calibration', 'ood', 'adversarial', 'corruptions', 'biases', 'ablation_grid', 'ablations', 'write_sidecar',
-           'read_sidecar', 'reading', 'plot_reliability_grid', 'plot_roc', 'plot_severity', 'plot_shape_bias']
+           'PRESETS', 'ResultRecord', 'records_to_frame', 'get_suite', 'resolve_model', 'model_name', 'open_dataset',
+           'Evaluation', 'calibration', 'ood', 'adversarial', 'corruptions', 'biases', 'ablation_grid', 'ablations',
+           'write_sidecar', 'read_sidecar', 'reading', 'plot_reliability_grid', 'plot_roc', 'plot_severity',
+           'plot_shape_bias', 'preset_job']
 
 # %% ../nbs/51_sections.ipynb #c005
 @dataclass
@@ -578,3 +579,31 @@ def plot_shape_bias(records, title: str = ""):
     if ov: ax.axhline(ov[0].value, color="k", ls="--", label=f"overall {ov[0].value:.2f}"); ax.legend()
     ax.set(ylim=(0, 1), ylabel="shape bias", title=title or "shape bias per class"); ax.tick_params(axis="x", rotation=60)
     fig.tight_layout(); return fig
+
+# %% ../nbs/51_sections.ipynb #c036b
+PRESETS = {
+    "paper-text": {"doc": "the paper's text and the references it cites (synbench's defaults)", "models": {},
+                   "sections": {}, "family": {}},
+    "paper-code": {"doc": "what the authors' code (visinf/benchmarking-synthetic-clones) ran behind the published numbers",
+                   "models": {"DeiT": "DeiT-III-L", "CLIP": "CLIP-OpenAI"},
+                   "sections": {"ood": {"score": "entropy", "fpr_convention": "paper_code"},
+                                "adversarial": {"alpha": "paper"},
+                                "corruptions": {"r_cc_paper_code": True, "native_transform": "resize"},
+                                "biases": {"in9_normalization": "none", "shape_bias_per_class": "predicted"}},
+                   "family": {"multi-modal": {"corruptions": {"normalization": "imagenet"}}}},
+}
+
+def _family(model: str) -> str | None:
+    "The family of a registry or MiniWorld model name (None when unknown)."
+    try:
+        if model.startswith("miniworld/"):
+            from synbench.miniworld.zoo import zoo_table; return zoo_table().get(model, {}).get("family")
+        from synbench.models import get_spec; return get_spec(model).family
+    except (ValueError, KeyError, ImportError): return None
+
+def preset_job(preset: str, section: str, model: str) -> tuple[str, dict]:
+    "(model, template parameters) that `preset` sets for one (section, model) job."
+    if preset not in PRESETS: raise ValueError(f"unknown preset {preset!r}; expected one of {sorted(PRESETS)}")
+    p = PRESETS[preset]; m = p["models"].get(model, model)
+    fam = p["family"].get(_family(m), {}) if p["family"] else {}
+    return m, {**p["sections"].get(section, {}), **fam.get(section, {}), "preset": preset}

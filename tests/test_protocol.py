@@ -144,3 +144,25 @@ def test_bookkeeping_settings_in_records_and_no_silent_average(tmp_path):
     with pytest.raises(ValueError, match=r"M: Table 2 ImageNet R_adv PGD-20 eps=1/255 has 2 results .*'PGD-20 eps=1/255 step=2/225'"):
         paper_view(pd.DataFrame(rows, columns=S.RECORD_COLUMNS))
     assert paper_view(pd.DataFrame(rows[:1], columns=S.RECORD_COLUMNS)).variant.item() == "PGD-20 eps=1/255"
+
+
+def test_preset_paper_code_plan_shows_the_authors_choices(tmp_path, capsys):
+    "Build: `synbench run --preset paper-code --plan --models DeiT CLIP` prints every resolved parameter and runs nothing."
+    from synbench.runner import cli_run
+    rc = cli_run(["--preset", "paper-code", "--plan", "--models", "DeiT", "CLIP", "--runs-dir", str(tmp_path), "--param", "ood.score=msp"])
+    out = capsys.readouterr().out
+    assert rc == 0 and not any(tmp_path.iterdir())                       # nothing run, nothing written
+    for job in ("ood/DeiT-III-L", "ood/CLIP-OpenAI", "adversarial/DeiT-III-L", "corruptions/CLIP-OpenAI", "biases/DeiT-III-L"):
+        assert job in out, job
+    def params(job):
+        import itertools
+        lines = itertools.takewhile(lambda l: l.startswith("    "), out.split(job + "  ->")[1].split("\n")[1:])
+        return dict(l.strip().split(" = ", 1) for l in lines)
+    assert params("ood/DeiT-III-L")["score"] == "'msp'" and params("ood/DeiT-III-L")["fpr_convention"] == "'paper_code'"  # --param wins
+    assert params("adversarial/DeiT-III-L")["alpha"] == "'paper'" and params("biases/CLIP-OpenAI")["in9_normalization"] == "'none'"
+    assert params("corruptions/CLIP-OpenAI")["normalization"] == "'imagenet'" and params("corruptions/DeiT-III-L")["normalization"] == '"model"'
+    assert params("corruptions/DeiT-III-L")["r_cc_paper_code"] == "True" and params("biases/DeiT-III-L")["shape_bias_per_class"] == "'predicted'"
+    assert params("calibration/CLIP-OpenAI")["n_boot"] == "1000"
+    cli_run(["--plan", "--models", "DeiT", "--sections", "ood", "--runs-dir", str(tmp_path)])
+    text = capsys.readouterr().out
+    assert "ood/DeiT  ->" in text and "preset = 'paper-text'" in text and 'score = "msp"' in text
