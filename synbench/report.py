@@ -11,9 +11,9 @@ import pandas as pd
 from .core import atomic_write, resource_path
 
 # %% auto #0
-__all__ = ['ABLATION_SCALE', 'PAPER_CODE_METRICS', 'TABLES', 'RADAR_AXES', 'collect', 'paper_view', 'paper_reference',
-           'paper_table', 'to_markdown', 'to_latex', 'write_table', 'radar_values', 'fig1_radar', 'fig3_error_vs_ece',
-           'fig4_shape_bias', 'beside_paper', 'make_report', 'cli_report']
+__all__ = ['ABLATION_SCALE', 'PAPER_CODE_METRICS', 'TABLES', 'RADAR_AXES', 'PAPER_SETTINGS', 'collect', 'paper_view',
+           'paper_reference', 'paper_table', 'to_markdown', 'to_latex', 'write_table', 'radar_values', 'fig1_radar',
+           'fig3_error_vs_ece', 'fig4_shape_bias', 'beside_paper', 'make_report', 'cli_report']
 
 # %% ../nbs/53_report.ipynb #c005
 from .sections import RECORD_COLUMNS
@@ -277,6 +277,23 @@ def fig4_shape_bias(df, models, stem) -> list[Path]:
     return _save(fig, stem)
 
 # %% ../nbs/53_report.ipynb #c015
+PAPER_SETTINGS = {   # what stands behind each table's published numbers (the authors' code), for the header of beside_paper.md
+    1: "paper: OOD score entropy, the code's FPR rule (preset paper-code: score=entropy, fpr_convention=paper_code)",
+    2: "paper: PGD step 2/225 (preset paper-code: alpha='paper'); DeiT = DeiT-III-L, CLIP = CLIP-OpenAI weights",
+    3: "paper: running averages over the cells (keys *_paper_code; preset paper-code: r_cc_paper_code=True), "
+       "ImageNet-C/3DCC files resized to 256 then cropped, ImageNet mean/std for CLIP",
+    4: "paper: FOCUS as in the authors' code", 5: "paper: IN-9L fed unnormalised (preset paper-code: in9_normalization='none')",
+    6: "paper: fractions, BG_Gap x10", 7: "paper: fractions, BG_Gap x10",
+    "fig3": "paper: the authors' calibration JSONs", "fig4": "paper: per-class shape bias by predicted category (keys predicted=<class>)"}
+
+def _run_settings(run_dir) -> str:
+    "The presets and section options a run's sidecars record, one line."
+    seen = {}
+    for f in sorted((Path(run_dir) / "reports").glob("*/*.json")):
+        p = json.loads(f.read_text()).get("parameters") or {}
+        seen.setdefault(p.get("preset", "paper-text"), set()).add(f.parent.name)
+    return "; ".join(f"preset {k} ({', '.join(sorted(v))})" for k, v in sorted(seen.items())) or "no sidecars"
+
 def beside_paper(pv: pd.DataFrame, models: pd.DataFrame) -> dict:
     "{table: wide DataFrame with the paper's models then the run's}; tables keyed like `TABLES`, the ablations (6, 7) included."
     ref = paper_reference()
@@ -322,7 +339,10 @@ def make_report(run_dir, out_dir=None, figures_dir=None) -> dict:
     if ((df.section == "biases") & (df.metric == "shape_bias")).any(): res["figures"] += fig4_shape_bias(df, models, figs / "fig4_shape_bias")
     if len(radar_values(df).columns): res["figures"] += fig1_radar(df, models, figs / "fig1_radar")
     bp = beside_paper(pv, models); parts = []
-    for t, w in bp.items(): parts.append(to_markdown(w, f"Beside the paper — {TABLES[t]}"))
+    runs = _run_settings(run_dir)
+    for t, w in bp.items():
+        parts.append(f"Settings — this run: {runs}; {PAPER_SETTINGS.get(t, '')}. Where they differ, the rows are not like for like.\n\n"
+                     + to_markdown(w, f"Beside the paper — {TABLES[t]}"))
     with atomic_write(out / "beside_paper.md") as f:
         f.write("# This run beside the paper's published numbers\n\nPaper: Singh et al., CVPR-W 2024 (paper_tables.csv; "
                 "Figs. 3/4 from the authors' code results). Units as in the paper.\n\n" + "\n".join(parts))

@@ -52,3 +52,5 @@ def test_table3_resnet50_reproduced_under_paper_code(tmp_path):
     # the true accuracies differ from the published running averages, and are never set beside them
     assert abs(run["ImageNet-C Acc jpeg_compression"] - 47.03) > 5 and "ImageNet-C Acc jpeg_compression" not in paper.dropna().index
     assert "ResNet50-offline" in (res["beside"]).read_text()
+    md = res["beside"].read_text()
+    assert "Settings — this run: preset paper-code (corruptions)" in md and "running averages over the cells" in md
