@@ -11,8 +11,8 @@ from .core import package_dir, write_json, atomic_write
 
 # %% auto #0
 __all__ = ['SECTIONS', 'MODEL_GROUPS', 'sync_templates', 'template_path', 'template_parameters', 'slug', 'Job', 'expand_models',
-           'plan', 'job_done', 'execute_job', 'slurm_cluster', 'job_env', 'run', 'build_parser', 'auto_suite',
-           'cli_run']
+           'plan', 'job_done', 'execute_job', 'slurm_cluster', 'job_env', 'run', 'build_parser', 'print_plan',
+           'auto_suite', 'cli_run']
 
 # %% ../nbs/52_runner.ipynb #c005
 SECTIONS = ("calibration", "ood", "adversarial", "corruptions", "biases", "ablations")
@@ -85,8 +85,9 @@ def expand_models(models) -> list[str]:
             else: out.append(x)
     return list(dict.fromkeys(out))
 
-def plan(models, sections, run_dir, grids=(), params: dict | None = None, section_params: dict | None = None) -> list[Job]:
-    "The (section x model) jobs of a run, with each template's parameters filled in."
+def plan(models, sections, run_dir, grids=(), params: dict | None = None, section_params: dict | None = None,
+         preset: str = "paper-text") -> list[Job]:
+    "The (section x model) jobs of a run, with each template's parameters filled in (`preset` first, explicit ones over it)."
     run_dir = Path(run_dir).resolve(); jobs = []
     sections = list(sections or SECTIONS)
     for s in sections:
@@ -99,8 +100,10 @@ def plan(models, sections, run_dir, grids=(), params: dict | None = None, sectio
         if s == "ablations" and not targets:
             raise ValueError("the ablations section needs --grids NAME (e.g. 'toy', or 'modelA+modelB+...')")
         for m in targets:
+            from synbench.sections import preset_job
+            m, pre = preset_job(preset, s, m) if s != "ablations" else (m, {"preset": preset})
             out = run_dir / "reports" / s
-            p = {**(params or {}), **((section_params or {}).get(s, {})), "model": m, "run_dir": str(run_dir),
+            p = {**pre, **(params or {}), **((section_params or {}).get(s, {})), "model": m, "run_dir": str(run_dir),
                  "sidecar": str(out / f"{slug(m)}.json.partial")}
             unknown = sorted(set((section_params or {}).get(s, {})) - set(declared))
             if unknown: raise ValueError(f"section {s!r} has no parameters {unknown}; it takes {sorted(declared)}")
@@ -226,7 +229,7 @@ def job_env(workers: int, scheduler=None, environ=None, cpu_count=None) -> dict:
 # %% ../nbs/52_runner.ipynb #c021
 def run(models, sections=None, run_name="default", runs_dir="runs", executor="local", workers=1, scheduler=None,
         grids=(), params=None, section_params=None, force=False, gpus_per_job=0, timeout=None, quiet=False,
-        kernel_name: str = "python3") -> dict:
+        kernel_name: str = "python3", preset: str = "paper-text") -> dict:
     "Plan and execute a run; returns the summary dict (also written to runs/<run>/summary.json)."
     from synbench.predict import file_lock
     if executor not in ("local", "dask"): raise ValueError(f"executor must be 'local' or 'dask', got {executor!r}")
@@ -235,7 +238,7 @@ def run(models, sections=None, run_name="default", runs_dir="runs", executor="lo
     run_dir = (Path(runs_dir) / run_name).resolve()
     params = {"run": run_name, "cache_dir": str(run_dir / "cache"), **(params or {})}
     with file_lock(run_dir / ".run.lock", timeout=0, what=f"run directory {run_dir}"):
-        jobs = plan(models, sections, run_dir, grids, params, section_params)
+        jobs = plan(models, sections, run_dir, grids, params, section_params, preset)
         todo = [j for j in jobs if force or not job_done(j)]
         say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
         say(f"synbench run {run_name}: {len(jobs)} jobs, {len(jobs) - len(todo)} already done, {len(todo)} to run "
@@ -287,8 +290,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", default=[], metavar="[SECTION.]KEY=VALUE", help="a template option (VALUE as JSON when it parses)")
     p.add_argument("--timeout", type=float, default=None, help="seconds per notebook cell")
     p.add_argument("--force", action="store_true", help="rerun finished jobs")
+    p.add_argument("--preset", default="paper-text", choices=["paper-text", "paper-code"],
+                   help="protocol choices set at once: the paper's text (default) or the authors' code")
+    p.add_argument("--plan", action="store_true", help="print the jobs and every resolved parameter, run nothing")
     p.add_argument("--quiet", action="store_true")
     return p
+
+def print_plan(jobs) -> int:
+    "Print each job and every parameter its template will run with (its defaults filled in); runs nothing."
+    for j in jobs:
+        print(f"{j.name}  ->  {j.report}")
+        for k, v in {**template_parameters(j.section), **{k: repr(v) for k, v in j.parameters.items()}}.items():
+            if k not in ("sidecar",): print(f"    {k} = {v}")
+    print(f"{len(jobs)} job(s); nothing was run (--plan)")
+    return 0
 
 def auto_suite(models) -> str:
     "'toy' when every model is a toy one, 'miniworld' when every one is MiniWorld's, else 'imagenet'."
@@ -318,8 +333,12 @@ def cli_run(argv=None) -> int:
             else: params[k] = _value(v)
         grids = [g for x in a.grids for g in x.split(",") if g]
         if sections is None and not grids: sections = [s for s in SECTIONS if s != "ablations"]
+        if a.plan:   # the parameters `run` would give each job, printed instead of run
+            rd = (Path(a.runs_dir) / a.run).resolve()
+            return print_plan(plan(a.models, sections, rd, grids, {"run": a.run, "cache_dir": str(rd / "cache"), **params},
+                                   section_params, a.preset))
         summary = run(a.models, sections, a.run, a.runs_dir, "dask" if a.scheduler else a.executor, a.workers,
-                      a.scheduler, grids, params, section_params, a.force, a.gpus_per_job, a.timeout, a.quiet, a.kernel)
+                      a.scheduler, grids, params, section_params, a.force, a.gpus_per_job, a.timeout, a.quiet, a.kernel, a.preset)
     except LockedError as e:
         print(f"synbench run: refused: {e}", file=sys.stderr); return 3
     except (ValueError, FileNotFoundError) as e:
