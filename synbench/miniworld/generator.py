@@ -34,9 +34,7 @@ def make_prompts(kind: str, n: int, seed: int):
         name = CLASSES[c]
         if kind == "class": out.append(name)
         elif kind == "template": out.append(TEMPLATES[int(rng.integers(len(TEMPLATES)))].format(name))
-        else:
-            ctx = {a: vals[int(rng.integers(len(vals)))] for a, vals in ATTRIBUTES.items()}
-            out.append(caption(int(c), ctx))
+        else: out.append(caption(int(c), sample_context(int(c), rng)))   # a plausible scene, as an LLM would caption it
     return out, labels.astype(np.int64)
 
 # %% ../../nbs/61_miniworld.generator.ipynb #c009
