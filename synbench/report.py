@@ -11,22 +11,39 @@ import pandas as pd
 from .core import atomic_write, resource_path
 
 # %% auto #0
-__all__ = ['TABLES', 'RADAR_AXES', 'collect', 'paper_view', 'paper_reference', 'paper_table', 'to_markdown', 'to_latex',
-           'write_table', 'radar_values', 'fig1_radar', 'fig3_error_vs_ece', 'fig4_shape_bias', 'beside_paper',
-           'make_report', 'cli_report']
+__all__ = ['TABLES', 'RADAR_AXES', 'read_records', 'collect', 'paper_view', 'paper_reference', 'paper_table', 'to_markdown',
+           'to_latex', 'write_table', 'radar_values', 'fig1_radar', 'fig3_error_vs_ece', 'fig4_shape_bias',
+           'beside_paper', 'make_report', 'cli_report']
 
 # %% ../nbs/53_report.ipynb #c005
 from .sections import RECORD_COLUMNS
 
+def read_records(path) -> dict:
+    """A sidecar read defensively: JSON object with a list `records` whose items are records (a dict holding every
+    `ResultRecord` field, a numeric-or-null value); otherwise a ValueError naming the file and the record."""
+    path = Path(path)
+    try: doc = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as e: raise ValueError(f"sidecar {path} is not valid JSON ({e}); delete it and rerun its job") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
+        raise ValueError(f"sidecar {path} must be a JSON object with a list 'records', got {type(doc).__name__}"
+                         f"{'' if not isinstance(doc, dict) else ' without one'}; delete it and rerun its job")
+    for i, r in enumerate(doc["records"]):
+        miss = [k for k in RECORD_COLUMNS if not isinstance(r, dict) or k not in r]
+        v = r.get("value") if isinstance(r, dict) else None
+        if miss or not (v is None or isinstance(v, (int, float)) and not isinstance(v, bool)):
+            raise ValueError(f"sidecar {path}: record {i} is not a result record "
+                             f"({'missing ' + ', '.join(miss) if miss else f'value {v!r} is not a number'}): {str(r)[:120]}")
+    return doc
+
 def collect(run_dir) -> tuple[pd.DataFrame, pd.DataFrame]:
-    "(records, models) of a run folder."
+    "(records, models) of a run folder; every sidecar is read with `read_records`."
     run_dir = Path(run_dir)
     files = sorted((run_dir / "reports").glob("*/*.json"))
     if not files: raise ValueError(f"no results under {run_dir}/reports/<section>/*.json; run `synbench run` first")
     recs, models = [], {}
     for f in files:
-        doc = json.loads(f.read_text())
-        recs += doc.get("records", [])
+        doc = read_records(f)
+        recs += doc["records"]
         mp = (doc.get("provenance") or {}).get("model_provenance") or {}
         spec = mp.get("spec") or {}
         if spec.get("name"):
