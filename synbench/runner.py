@@ -401,7 +401,9 @@ def check_model(name: str, allow_code: bool = False, where: str = "--models") ->
     try:
         base, kw = _query(name, TOY_OPTIONS if name.startswith("toy/") else {} if name.startswith("miniworld/") else LOADER_OPTIONS)
         if name.startswith(("toy/", "miniworld/")) or "/" not in base and not Path(base).suffix:
-            return None if base in known_models() else f"{where}: unknown model {base!r}{_hint(base, known_models())}; `synbench models list` shows the registry"
+            names = known_models(); fold = not base.startswith(("toy/", "miniworld/"))   # registry names are case-blind
+            if base in names or fold and base.lower() in {n.lower() for n in names}: return None
+            return f"{where}: unknown model {base!r}{_hint(base, names)}; `synbench models list` shows the registry"
         spec = resolve_spec(base, kw.get("arch"))
         if spec.source == "checkpoint" and Path(spec.checkpoint).is_absolute() and not Path(spec.checkpoint).is_file():
             return f"{where} {name!r}: checkpoint file {spec.checkpoint} does not exist"
@@ -494,9 +496,10 @@ def preflight(models, sections=None, run_name="default", runs_dir="runs", grids=
 
 # %% ../nbs/52_runner.ipynb #i17_15
 def _check_grids(grids, sel, add):
-    from synbench.sections import ablation_grid
+    from synbench.sections import ablation_grid, is_code_ref
     if "ablations" in sel and not grids: add("the ablations section needs --grids NAME (e.g. 'toy', or 'modelA+modelB+...')")
     for g in grids:
+        if is_code_ref(g): add(f"--grids {g!r} names Python code ('module:callable'); refused (grids never run code)"); continue
         try: ms = ablation_grid(g)
         except ValueError as e: add(f"--grids: {e}"); continue
         for m in ms: add(check_model(m, False, where=f"--grids {g!r}:"))
