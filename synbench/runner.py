@@ -374,7 +374,7 @@ def check_params(sections, params: dict, section_params: dict) -> tuple[list[str
         if not any(s in sel for s in have) and not where:
             warns.append(f"--param {k}: used only by {', '.join(have)}, which this run does not select; it has no effect")
         p = check_value(k, v, decl[have[0]][k])
-        if p: errs.append(f"--param {where}{k}={json.dumps(v)}: {p}")
+        if p: errs.append(f"{where}{k}={json.dumps(v)}: {p}")
     for k, v in params.items(): one("", k, v, SECTIONS)
     for s, kv in section_params.items():
         if s not in SECTIONS: errs.append(f"--param {s}.…: unknown section {s!r}{_hint(s, SECTIONS)}; sections: {', '.join(SECTIONS)}"); continue
