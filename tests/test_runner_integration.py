@@ -102,7 +102,7 @@ def test_integration_end_to_end(tmp_path):
     assert not (rep / "ood" / "toy__supervised-real.json").exists()      # the interrupted job left no result
     # rerun, with one more model that passes the pre-flight check but cannot load (a registry model whose
     # checkpoint is not on disk): its jobs fail, the others finish
-    r = synbench(*[x if x != "toy/supervised-real" else "toy/supervised-real,SynResNet50" for x in kargs])
+    r = synbench(*[x if x != "toy/supervised-real" else "toy/supervised-real,SynResNet50" for x in kargs], "--suite", "toy")
     assert r.returncode == 1, r.stdout + r.stderr
     summary = json.loads((kdir / "int" / "summary.json").read_text())
     assert {f["job"] for f in summary["failed"]} == {"calibration/SynResNet50", "ood/SynResNet50"}
