@@ -166,15 +166,16 @@ def model_id(classifier) -> dict:
     return {"model": str(name), "model_hash": h.hexdigest()[:16]}
 
 def dataset_id(dataset) -> dict:
-    "Name, length and a hash of the sample ids of `dataset`."
+    "Name, length, a hash of the sample ids of `dataset`, and its load transform's tag when it is not the model's default."
     name = getattr(dataset, "name", None) or getattr(getattr(dataset, "spec", None), "name", None) or type(dataset).__name__
     s = getattr(dataset, "samples", None)
     if s is None or "id" not in getattr(s, "columns", []):
         raise ValueError(f"dataset {name!r} needs a `.samples` table with an 'id' column (see synbench.data.datasets)")
     ids = [str(i) for i in s["id"].tolist()]
     if len(ids) != len(dataset): raise ValueError(f"dataset {name!r}: len(dataset)={len(dataset)} but .samples has {len(ids)} rows")
+    md = getattr(dataset, "metadata", None); tf = md.get("transform") if isinstance(md, dict) else None
     return {"dataset": str(name), "n": len(ids), "ids_hash": _sha("\n".join(ids).encode())[:16],
-            "limit": getattr(dataset, "limit", None)}
+            "limit": getattr(dataset, "limit", None), **({"transform": tf} if tf else {})}
 
 def _slug(s: str) -> str: return re.sub(r"[^A-Za-z0-9._=-]+", "_", s).strip("_")[:60]
 

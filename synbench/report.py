@@ -11,9 +11,10 @@ import pandas as pd
 from .core import atomic_write, resource_path
 
 # %% auto #0
-__all__ = ['TABLES', 'RADAR_AXES', 'read_records', 'collect', 'paper_view', 'paper_reference', 'paper_table', 'to_markdown',
-           'to_latex', 'write_table', 'radar_values', 'fig1_radar', 'fig3_error_vs_ece', 'fig4_shape_bias',
-           'beside_paper', 'make_report', 'cli_report']
+__all__ = ['ABLATION_SCALE', 'PAPER_CODE_METRICS', 'TABLES', 'RADAR_AXES', 'PAPER_SETTINGS', 'read_records', 'collect',
+           'paper_view', 'paper_reference', 'paper_table', 'to_markdown', 'to_latex', 'write_table', 'flag_rows',
+           'radar_values', 'fig1_radar', 'fig3_error_vs_ece', 'fig4_shape_bias', 'beside_paper', 'make_report',
+           'cli_report']
 
 # %% ../nbs/53_report.ipynb #c005
 from .sections import RECORD_COLUMNS
@@ -48,11 +49,12 @@ def collect(run_dir) -> tuple[pd.DataFrame, pd.DataFrame]:
         spec = mp.get("spec") or {}
         if spec.get("name"):
             models[spec["name"]] = {"model": spec["name"], "family": spec.get("family"), "data": spec.get("data"),
-                                    "n_train_images": spec.get("n_train_images"), "checkpoint_sha256": mp.get("checkpoint_sha256")}
+                                    "n_train_images": spec.get("n_train_images"),
+                                    "weights_sha256": mp.get("weights_sha256") or mp.get("checkpoint_sha256")}
     df = pd.DataFrame(recs, columns=RECORD_COLUMNS)
     df = df.sort_values(["section", "model", "dataset", "variant", "metric"], kind="mergesort").reset_index(drop=True)
     mdf = pd.DataFrame(sorted(models.values(), key=lambda r: r["model"]),
-                       columns=["model", "family", "data", "n_train_images", "checkpoint_sha256"])
+                       columns=["model", "family", "data", "n_train_images", "weights_sha256"])
     return df, mdf
 
 # %% ../nbs/53_report.ipynb #c007
@@ -65,10 +67,18 @@ def _ood_name(name: str) -> str:
 
 _CC = {"2DCC": "ImageNet-C", "3DCC": "ImageNet-3DCC", "2DCC+3DCC": "ImageNet-C+3DCC (10)"}
 
+ABLATION_SCALE = {"BG_Gap": 10}   # Tables 6-7 print BG-Gap as 10 x the fraction (0.54 there, 5.41 % in Table 5)
+
+def _ablation_key(metric: str, variant: str) -> tuple:
+    "(table, metric, variant, n_train_images) of an ablation record in the paper's keys: 'FPR@95_sun' -> 'FPR@95_SUN'."
+    if metric.startswith("FPR@95_"): metric = "FPR@95_" + _ood_name(metric[7:])
+    var, _, n = variant.partition("; n=")
+    return (7 if var.startswith("data=") else 6), metric, var, n
+
 def paper_view(df: pd.DataFrame) -> pd.DataFrame:
-    "Records as (model, table, dataset, metric, variant, value) in the paper's keys and units."
+    "Records as (model, table, dataset, metric, variant, value, n_train_images) in the paper's keys and units."
     out = []
-    def add(t, r, ds, met, var, v): out.append((r.model, t, ds, met, var, v))
+    def add(t, r, ds, met, var, v, n=""): out.append((r.model, t, ds, met, var, v, n, r.variant or ""))
     for r in df.itertuples():
         v = r.value
         if v is None or (isinstance(v, float) and math.isnan(v)): continue
@@ -76,11 +86,11 @@ def paper_view(df: pd.DataFrame) -> pd.DataFrame:
         if s == "ood": add(1, r, _ood_name(d), m, "", v)
         elif s == "adversarial":
             if m == "Acc_clean": add(2, r, "ImageNet", "Acc_clean", "", 100 * v)
-            else: add(2, r, "ImageNet", m, var, 100 * v)
+            else: add(2, r, "ImageNet", m, var.split(" step=")[0], 100 * v)   # the paper's key; the step stays in `setting`
         elif s == "corruptions":
             if m == "Acc_clean": add(3, r, "ImageNet", "Acc_clean", "", 100 * v)
-            elif m == "Acc" and not re.search(r"-\d$", var) and d in _CC: add(3, r, _CC[d], "Acc", var, 100 * v)
-            elif m in ("Avg_Acc_cc", "Avg_R_cc") and d in _CC: add(3, r, _CC[d], m, "", 100 * v)
+            elif m in ("Acc", "Acc_paper_code") and not re.search(r"-\d$", var) and d in _CC: add(3, r, _CC[d], m, var, 100 * v)
+            elif m.startswith(("Avg_Acc_cc", "Avg_R_cc")) and d in _CC: add(3, r, _CC[d], m, "", 100 * v)
         elif s == "biases":
             if d == "FOCUS" and m.startswith("CB_"): add(4, r, "FOCUS", m, "", 100 * v)
             elif d == "IN-9L" and m == "Acc": add(5, r, "IN-9L", f"Acc_{var}", "", 100 * v)
@@ -90,15 +100,32 @@ def paper_view(df: pd.DataFrame) -> pd.DataFrame:
             ds = {"ID": "ImageNet", "R": "ImageNet-R", "A": "ImageNet-A"}.get(d, d)
             key = {"test_error": "test_error", "ECE": "ece", "adaptive_ECE": "ada_ece", "NLL": "test_nll"}.get(m)
             if key: add("fig3", r, ds, key, "", v)
-        elif s == "ablations": add("ablation", r, "ablation", m, var, v)
-    return pd.DataFrame(out, columns=["model", "table", "dataset", "metric", "variant", "value"])
+        elif s == "ablations":
+            t, met, var2, n = _ablation_key(m, var); add(t, r, "ablation", met, var2, ABLATION_SCALE.get(m, 1) * v, n)
+    return _refuse_ambiguous(pd.DataFrame(out, columns=["model", "table", "dataset", "metric", "variant", "value", "n_train_images", "setting"]))
+
+def _refuse_ambiguous(pv: pd.DataFrame) -> pd.DataFrame:
+    "`pv`, unless two records (two settings: PGD steps, FPR conventions, OOD scores...) map to one cell, which would be averaged."
+    key = ["model", "table", "dataset", "metric", "variant", "n_train_images"]
+    dup = pv[pv.astype({"table": str}).duplicated(key, keep=False)]
+    if len(dup):
+        g = dup.iloc[0]; same = dup[(dup[key].astype(str) == g[key].astype(str)).all(axis=1)]
+        raise ValueError(f"{g.model}: Table {g.table} {g.dataset} {g.metric} {g.variant or ''} has {len(same)} results from different "
+                         f"settings ({', '.join(repr(s) for s in same.setting)}) that would be averaged; report each setting "
+                         "from its own run directory (synbench run --run NAME)")
+    return pv
+
+PAPER_CODE_METRICS = ("Acc", "Avg_Acc_cc", "Avg_R_cc")   # Table 3 metrics published as running averages
 
 def paper_reference() -> pd.DataFrame:
     "The paper's published numbers (Tables 1–7 and the code's Fig. 3/4 numbers) in `paper_view`'s columns, with family and n_train_images."
     t = pd.read_csv(resource_path("paper_tables.csv")).fillna({"variant": ""})
+    code = (t.table == 3) & t.metric.isin(PAPER_CODE_METRICS)   # Table 3's numbers are the authors' running averages
+    t.loc[code, "metric"] = t.metric[code] + "_paper_code"
     f = pd.read_csv(resource_path("paper_code_results.csv")).fillna({"variant": ""})
     fam = t.drop_duplicates("model").set_index("model").family
-    f = f.assign(table=f.figure.map({3: "fig3", 4: "fig4"}), family=f.model.map(fam), n_train_images=None)
+    f = f.assign(table=f.figure.map({3: "fig3", 4: "fig4"}), family=f.model.map(fam), n_train_images=None,
+                 variant=f.variant.str.replace("category=", "predicted=", regex=False))   # the authors grouped by prediction
     t = t.assign(table=t.table.astype(object))
     cols = ["model", "family", "table", "dataset", "metric", "variant", "n_train_images", "value"]
     return pd.concat([t[cols], f[cols]], ignore_index=True)
@@ -106,14 +133,17 @@ def paper_reference() -> pd.DataFrame:
 # %% ../nbs/53_report.ipynb #c010
 TABLES = {1: "Out-of-distribution detection (AUROC, FPR@95)", 2: "Adversarial robustness (%)",
           3: "Common corruptions, 2D and 3D (%)", 4: "Context bias on FOCUS (%)", 5: "Background bias on IN-9L (%)",
-          6: "Ablations", "fig3": "Calibration (Fig. 3 data)", "fig4": "Shape bias (Fig. 4 data)"}
+          6: "Ablation: SynViT-B prompts x data size (fractions; BG_Gap x10 as printed by the paper)",
+          7: "Ablation: CLIP on real / synthetic / both x data size (fractions; BG_Gap x10 as printed by the paper)",
+          "fig3": "Calibration (Fig. 3 data)", "fig4": "Shape bias (Fig. 4 data)"}
 
 def _col(r):
     return " ".join(x for x in (str(r.dataset), str(r.metric), str(r.variant)) if x and x != "nan")
 
 _DS_ORDER = ["ImageNet", "SUN", "iNaturalist", "Places", "ImageNet-C", "ImageNet-3DCC", "ImageNet-C+3DCC (10)",
              "FOCUS", "IN-9L", "ImageNet-R", "ImageNet-A", "cue-conflict", "Avg"]
-_MET_ORDER = ["Acc_clean", "Acc", "Acc_adv", "R_adv", "Avg_Acc_cc", "Avg_R_cc", "AUROC", "FPR@95", "CB_1", "CB_2", "CB_3",
+_MET_ORDER = ["Acc_clean", "Acc", "Acc_paper_code", "Acc_adv", "R_adv", "Avg_Acc_cc", "Avg_R_cc", "Avg_Acc_cc_paper_code",
+              "Avg_R_cc_paper_code", "AUROC", "FPR@95", "CB_1", "CB_2", "CB_3",
               "Acc_original", "Acc_mixed_same", "Acc_mixed_rand", "BG_Gap", "test_error", "ece", "ada_ece", "test_nll",
               "R_adv_FGSM", "R_cc_2DCC", "Shape_bias", "FPR@95_SUN", "ECE", "shape_bias"]
 _VAR_ORDER = ["", "FGSM eps=1/255", "PGD-20 eps=1/255", "shot_noise", "motion_blur", "snow", "pixelate", "jpeg_compression",
@@ -123,6 +153,7 @@ def _rank(order, v):
     return (order.index(v), "") if v in order else (len(order), str(v))
 
 _ABL_ORDER = ["Acc", "R_adv_FGSM", "R_cc_2DCC", "CB_2", "Shape_bias", "BG_Gap", "FPR@95", "ECE"]
+def _abl_cols(cols): return sorted(cols, key=lambda m: _rank(_ABL_ORDER, m.split("_")[0] if m.startswith("FPR@95") else m))
 
 def _order_key(ds, met, var):
     "Sort key that puts a table's columns in the paper's order (dataset, then metric and variant as the paper groups them)."
@@ -132,13 +163,13 @@ def _order_key(ds, met, var):
     return (d, _rank(_MET_ORDER, met), _rank(_VAR_ORDER, var))
 
 def paper_table(pv: pd.DataFrame, table, models: pd.DataFrame | None = None) -> pd.DataFrame:
-    "Table `table` (1-5, 'fig3', 'fig4', or 6 for ablations) of a paper view, as a wide DataFrame."
-    t = pv[pv.table.astype(str) == str(table if table != 6 else "ablation")]
+    "Table `table` (1-7, 'fig3', 'fig4'; 6 and 7 the ablations, one row per model, variant and size) of a paper view, as a wide DataFrame."
+    t = pv[pv.table.astype(str) == str(table)]
     if t.empty: return pd.DataFrame()
     t = t.assign(column=[_col(r) for r in t.itertuples()])
-    if table == 6:
-        w = t.pivot_table(index=["model", "variant"], columns="metric", values="value", sort=False)
-        return w[sorted(w.columns, key=lambda m: _rank(_ABL_ORDER, m.split("_")[0] if m.startswith("FPR@95") else m))].round(4)
+    if table in (6, 7):
+        w = t.pivot_table(index=["model", "variant", "n_train_images"], columns="metric", values="value", sort=False)
+        return w[_abl_cols(w.columns)].round(4)
     keyed = {r.column: _order_key(r.dataset, r.metric, r.variant) for r in t.itertuples()}
     cols = sorted(keyed, key=keyed.get)
     w = t.pivot_table(index="model", columns="column", values="value", sort=False)[cols]
@@ -177,6 +208,24 @@ def write_table(df: pd.DataFrame, stem, title: str = "") -> list[Path]:
         with atomic_write(stem.with_suffix(suf)) as f: f.write(text)
         out.append(stem.with_suffix(suf))
     return out
+
+# %% ../nbs/53_report.ipynb #cflag4
+_TABLE_RECORDS = {1: ("ood", None), 2: ("adversarial", None), 3: ("corruptions", None), 4: ("biases", "FOCUS"),
+                  5: ("biases", "IN-9L"), 6: ("ablations", None), 7: ("ablations", None), "fig3": ("calibration", None),
+                  "fig4": ("biases", "cue-conflict")}
+
+def flag_rows(w: pd.DataFrame, df: pd.DataFrame, table) -> pd.DataFrame:
+    "Table `table` with a `flag` column after the model columns: the flags of the records behind each row ('' if none)."
+    if w.empty or "flag" not in df: return w
+    sec, ds = _TABLE_RECORDS[table]
+    r = df[(df.section == sec) & df.flag.notna() & (df.flag != "")]
+    if ds is not None: r = r[r.dataset == ds]
+    notes = r.groupby("model").flag.agg(lambda s: "; ".join(dict.fromkeys(s)))
+    models = w.index.get_level_values("model")
+    pos = sum(c in ("family", "data") for c in w.columns)
+    return w.copy().assign(flag=[notes.get(m, "") for m in models]).pipe(
+        lambda d: d[list(d.columns[:pos]) + ["flag"] + list(d.columns[pos:-1])])
+
 
 # %% ../nbs/53_report.ipynb #c013
 RADAR_AXES = [("Acc", "calibration", "ID", "test_error", "", lambda v: 1 - v),
@@ -251,30 +300,53 @@ def fig4_shape_bias(df, models, stem) -> list[Path]:
     import matplotlib.pyplot as plt
     s = df[(df.section == "biases") & (df.metric == "shape_bias")]
     ov = s[s.variant == ""].set_index("model").value.sort_index()
-    per = s[s.variant.str.startswith("category=")]
+    per = s[s.variant.str.contains("=")].assign(variant=lambda d: d.variant.str.split("=", n=1).str[1])
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [1, 2]})
     a1.barh(ov.index, ov.values, color=["C0" if i % 2 == 0 else "C1" for i in range(len(ov))])
     a1.set(xlim=(0, 1), xlabel="shape bias", title="shape bias per model")
-    classes = sorted(set(per.variant.str[9:]))
+    classes = sorted(set(per.variant))
     for i, m in enumerate(ov.index):
-        p = per[per.model == m].assign(c=lambda d: d.variant.str[9:]).set_index("c").value
+        p = per[per.model == m].set_index("variant").value
         a2.scatter([p.get(c, np.nan) for c in classes], range(len(classes)), color=f"C{i}", s=18, label=m)
     a2.set_yticks(range(len(classes)), classes, fontsize=7); a2.set(xlim=(0, 1), xlabel="fraction of shape decisions", title="per class")
     a2.legend(fontsize=6, loc="lower right"); fig.tight_layout()
     return _save(fig, stem)
 
 # %% ../nbs/53_report.ipynb #c015
+PAPER_SETTINGS = {   # what stands behind each table's published numbers (the authors' code), for the header of beside_paper.md
+    1: "paper: OOD score entropy, the code's FPR rule (preset paper-code: score=entropy, fpr_convention=paper_code)",
+    2: "paper: PGD step 2/225 (preset paper-code: alpha='paper'); DeiT = DeiT-III-L, CLIP = CLIP-OpenAI weights",
+    3: "paper: running averages over the cells (keys *_paper_code; preset paper-code: r_cc_paper_code=True), "
+       "ImageNet-C/3DCC files resized to 256 then cropped, ImageNet mean/std for CLIP",
+    4: "paper: FOCUS as in the authors' code", 5: "paper: IN-9L fed unnormalised (preset paper-code: in9_normalization='none')",
+    6: "paper: fractions, BG_Gap x10", 7: "paper: fractions, BG_Gap x10",
+    "fig3": "paper: the authors' calibration JSONs", "fig4": "paper: per-class shape bias by predicted category (keys predicted=<class>)"}
+
+def _run_settings(run_dir) -> str:
+    "The presets and section options a run's sidecars record, one line."
+    seen = {}
+    for f in sorted((Path(run_dir) / "reports").glob("*/*.json")):
+        p = read_records(f).get("parameters")   # read defensively, as `collect` does
+        p = p if isinstance(p, dict) else {}
+        seen.setdefault(p.get("preset", "paper-text"), set()).add(f.parent.name)
+    return "; ".join(f"preset {k} ({', '.join(sorted(v))})" for k, v in sorted(seen.items())) or "no sidecars"
+
 def beside_paper(pv: pd.DataFrame, models: pd.DataFrame) -> dict:
-    "{table: wide DataFrame with the paper's models then the run's}; tables keyed like `TABLES` (ablations excluded)."
+    "{table: wide DataFrame with the paper's models then the run's}; tables keyed like `TABLES`, the ablations (6, 7) included."
     ref = paper_reference()
     info = models.set_index("model") if len(models) else pd.DataFrame(columns=["family", "data"])
     run = pv.assign(family=[info.family.get(m) if m in info.index else None for m in pv.model], source="this run")
     paper = ref.assign(source="paper")
     out = {}
-    for t in (1, 2, 3, 4, 5, "fig3", "fig4"):
+    for t in (1, 2, 3, 4, 5, 6, 7, "fig3", "fig4"):
         r = run[run.table.astype(str) == str(t)]
         if r.empty: continue
         p = paper[paper.table.astype(str) == str(t)]
+        if t in (6, 7):   # the ablations in the paper's layout: rows (model, variant, size), one column per metric
+            both = pd.concat([p[p.metric.isin(set(r.metric))], r], ignore_index=True).fillna({"n_train_images": ""})
+            w = both.pivot_table(index=["source", "family", "model", "variant", "n_train_images"], columns="metric",
+                                 values="value", sort=False, dropna=False)
+            out[t] = w[_abl_cols(w.columns)].dropna(how="all").round(4); continue
         keys = set(map(tuple, r[["dataset", "metric", "variant"]].values))
         p = p[[k in keys for k in map(tuple, p[["dataset", "metric", "variant"]].values)]]
         both = pd.concat([p, r], ignore_index=True).assign(column=lambda d: [_col(x) for x in d.itertuples()])
@@ -296,15 +368,18 @@ def make_report(run_dir, out_dir=None, figures_dir=None) -> dict:
     with atomic_write(res["results"]) as f: df.to_csv(f, index=False, lineterminator="\n")
     with atomic_write(out / "models.csv") as f: models.to_csv(f, index=False, lineterminator="\n")
     names = {1: "table1_ood", 2: "table2_adversarial", 3: "table3_corruptions", 4: "table4_context_bias",
-             5: "table5_background_bias", 6: "table6_7_ablations", "fig3": "fig3_calibration", "fig4": "fig4_shape_bias"}
+             5: "table5_background_bias", 6: "table6_ablation_prompts", 7: "table7_ablation_clip_data", "fig3": "fig3_calibration", "fig4": "fig4_shape_bias"}
     for t, stem in names.items():
-        w = paper_table(pv, t, models)
+        w = flag_rows(paper_table(pv, t, models), df, t)
         if not w.empty: res["tables"] += write_table(w, out / "tables" / stem, TABLES[t])
     if (df.section == "calibration").any(): res["figures"] += fig3_error_vs_ece(df, models, figs / "fig3_error_vs_ece")
     if ((df.section == "biases") & (df.metric == "shape_bias")).any(): res["figures"] += fig4_shape_bias(df, models, figs / "fig4_shape_bias")
     if len(radar_values(df).columns): res["figures"] += fig1_radar(df, models, figs / "fig1_radar")
     bp = beside_paper(pv, models); parts = []
-    for t, w in bp.items(): parts.append(to_markdown(w, f"Beside the paper — {TABLES[t]}"))
+    runs = _run_settings(run_dir)
+    for t, w in bp.items():
+        parts.append(f"Settings — this run: {runs}; {PAPER_SETTINGS.get(t, '')}. Where they differ, the rows are not like for like.\n\n"
+                     + to_markdown(w, f"Beside the paper — {TABLES[t]}"))
     with atomic_write(out / "beside_paper.md") as f:
         f.write("# This run beside the paper's published numbers\n\nPaper: Singh et al., CVPR-W 2024 (paper_tables.csv; "
                 "Figs. 3/4 from the authors' code results). Units as in the paper.\n\n" + "\n".join(parts))

@@ -14,7 +14,7 @@ __all__ = ['SECTIONS', 'RUN_NAME', 'MODEL_GROUPS', 'RESERVED', 'sync_templates',
            'resolve_run_dir', 'Job', 'expand_models', 'plan', 'job_done', 'failed_report', 'set_aside',
            'check_notebook', 'execute_job', 'slurm_cluster', 'job_env', 'declared_parameters', 'value_checks',
            'check_value', 'check_params', 'known_models', 'check_model', 'check_dataset', 'check_suite', 'check_device',
-           'PreflightError', 'preflight', 'run', 'build_parser', 'auto_suite', 'cli_run']
+           'PreflightError', 'preflight', 'run', 'build_parser', 'print_plan', 'auto_suite', 'cli_run']
 
 # %% ../nbs/52_runner.ipynb #c005
 SECTIONS = ("calibration", "ood", "adversarial", "corruptions", "biases", "ablations")
@@ -98,8 +98,9 @@ def expand_models(models) -> list[str]:
             else: out.append(x)
     return list(dict.fromkeys(out))
 
-def plan(models, sections, run_dir, grids=(), params: dict | None = None, section_params: dict | None = None) -> list[Job]:
-    "The (section x model) jobs of a run, with each template's parameters filled in."
+def plan(models, sections, run_dir, grids=(), params: dict | None = None, section_params: dict | None = None,
+         preset: str = "paper-text") -> list[Job]:
+    "The (section x model) jobs of a run, with each template's parameters filled in (`preset` first, explicit ones over it)."
     run_dir = Path(run_dir).resolve(); jobs = []
     sections = list(sections or SECTIONS)
     for s in sections:
@@ -112,8 +113,10 @@ def plan(models, sections, run_dir, grids=(), params: dict | None = None, sectio
         if s == "ablations" and not targets:
             raise ValueError("the ablations section needs --grids NAME (e.g. 'toy', or 'modelA+modelB+...')")
         for m in targets:
+            from synbench.sections import preset_job
+            m, pre = preset_job(preset, s, m) if s != "ablations" else (m, {"preset": preset})
             out = run_dir / "reports" / s
-            p = {**(params or {}), **((section_params or {}).get(s, {})), "model": m, "run_dir": str(run_dir),
+            p = {**pre, **(params or {}), **((section_params or {}).get(s, {})), "model": m, "run_dir": str(run_dir),
                  "sidecar": str(out / f"{slug(m)}.json.partial")}
             if s == "ablations" or not p.get("allow_code"): p.pop("allow_code", None)   # a grid's names never run code
             unknown = sorted(set((section_params or {}).get(s, {})) - set(declared))
@@ -282,7 +285,7 @@ def job_env(workers: int, scheduler=None, environ=None, cpu_count=None) -> dict:
     return {k: n for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS") if k not in environ}
 
 # %% ../nbs/52_runner.ipynb #i17_1
-RESERVED = ("model", "run", "run_dir", "sidecar", "allow_code")   # set by the runner, never by --param
+RESERVED = ("model", "run", "run_dir", "sidecar", "allow_code", "preset")   # set by the runner, never by --param
 
 def _hint(name, names) -> str:
     "' (did you mean ...?)' with the closest of `names` (compared case-blind), or ''."
@@ -333,6 +336,7 @@ def value_checks() -> dict:
     from synbench.corruptions.depth3d import CORRUPTIONS_3D, ALIASES
     from synbench.metrics.ood import SCORES, CONVENTIONS
     from synbench.models.core import NORMALIZATIONS
+    from synbench.sections import NATIVE_TRANSFORMS, SHAPE_BIAS_LABEL, PRESETS
     sev = lambda v: (f"must be a non-empty list of severities 1..5, got {v!r}" if not isinstance(v, list) or not v
                      or any(isinstance(x, bool) or x not in (1, 2, 3, 4, 5) for x in v) else None)
     return {"limit": _ints(1, none=True), "batch_size": _ints(1), "n_boot": _ints(0), "seed": _ints(0, 2**32 - 1),
@@ -341,7 +345,8 @@ def value_checks() -> dict:
             "score": _names(list(SCORES), many=False), "fpr_convention": _names(list(CONVENTIONS), many=False),
             "normalization": _names(["model", *NORMALIZATIONS], many=False),
             "in9_normalization": _names(["model", *NORMALIZATIONS], many=False),
-            "parts": _names(["focus", "cue_conflict", "in9"])}
+            "parts": _names(["focus", "cue_conflict", "in9"]), "native_transform": _names(list(NATIVE_TRANSFORMS), many=False),
+            "shape_bias_per_class": _names(list(SHAPE_BIAS_LABEL), many=False), "preset": _names(list(PRESETS), many=False)}
 
 # %% ../nbs/52_runner.ipynb #i17_5
 def _type_problem(value, default) -> str | None:
@@ -368,7 +373,7 @@ def check_params(sections, params: dict, section_params: dict) -> tuple[list[str
     every = sorted(set().union(*map(set, decl.values())) - set(RESERVED))
     errs, warns = [], []
     def one(where, k, v, secs):
-        if k in RESERVED: errs.append(f"{where}{k}: set by the runner, not by --param"); return
+        if k in RESERVED: errs.append(f"{where}{k}: set by the runner, not by --param" + (" (use --preset NAME)" if k == "preset" else "")); return
         have = [s for s in secs if k in decl[s]]
         if not have: errs.append(f"--param {where}{k}: no template declares {k!r}{_hint(k, every)}"); return
         if not any(s in sel for s in have) and not where:
@@ -469,8 +474,9 @@ class PreflightError(ValueError):
         super().__init__(f"{n} problem{'s' * (n > 1)} found before starting; nothing was run or written:\n" + "\n".join(f"  - {p}" for p in self.problems))
 
 def preflight(models, sections=None, run_name="default", runs_dir="runs", grids=(), params=None, section_params=None,
-              workers=1, timeout=None) -> list[str]:
+              workers=1, timeout=None, preset="paper-text") -> list[str]:
     "Check a run before any kernel starts, writing nothing: raises `PreflightError` listing every problem; returns the warnings."
+    from synbench.sections import PRESETS
     params, sp = dict(params or {}), dict(section_params or {}); allow = params.get("allow_code") is True
     probs = []; add = lambda p: p and probs.append(p)
     try: run_dir = resolve_run_dir(runs_dir, run_name)
@@ -488,8 +494,9 @@ def preflight(models, sections=None, run_name="default", runs_dir="runs", grids=
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1: add(f"--workers must be a positive integer, got {workers!r}")
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0):
         add(f"--timeout must be a whole number of seconds > 0, got {timeout!r}")
+    if preset not in PRESETS: add(f"--preset: unknown preset {preset!r}{_hint(preset, list(PRESETS))}; presets: {', '.join(PRESETS)}")
     if not probs:
-        try: plan(models, sel, run_dir, grids, params, sp)
+        try: plan(models, sel, run_dir, grids, params, sp, preset)
         except ValueError as e: add(str(e))
     if probs: raise PreflightError(probs)
     return warns
@@ -507,18 +514,18 @@ def _check_grids(grids, sel, add):
 # %% ../nbs/52_runner.ipynb #c021
 def run(models, sections=None, run_name="default", runs_dir="runs", executor="local", workers=1, scheduler=None,
         grids=(), params=None, section_params=None, force=False, gpus_per_job=0, timeout=None, quiet=False,
-        kernel_name: str = "python3") -> dict:
-    """Check (`preflight`: every problem at once, nothing written), plan and execute a run; returns the summary dict
-    (also written to runs/<run>/summary.json)."""
+        kernel_name: str = "python3", preset: str = "paper-text") -> dict:
+    """Check (`preflight`: every problem at once, nothing written), plan and execute a run with `preset`'s settings
+    under explicit ones; returns the summary dict (also written to runs/<run>/summary.json)."""
     from synbench.predict import file_lock
     if executor not in ("local", "dask"): raise ValueError(f"executor must be 'local' or 'dask', got {executor!r}")
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
-    for w in preflight(models, sections, run_name, runs_dir, grids, params, section_params, workers, timeout):
+    for w in preflight(models, sections, run_name, runs_dir, grids, params, section_params, workers, timeout, preset):
         print(f"synbench run: warning: {w}", file=sys.stderr)
     run_dir = resolve_run_dir(runs_dir, run_name)
     params = {"run": run_name, "cache_dir": str(run_dir / "cache"), **(params or {})}
     with file_lock(run_dir / ".run.lock", timeout=0, what=f"run directory {run_dir}"):
-        jobs = plan(models, sections, run_dir, grids, params, section_params)
+        jobs = plan(models, sections, run_dir, grids, params, section_params, preset)
         todo = [j for j in jobs if force or not job_done(j)]
         if force:
             for j in todo: set_aside(j)
@@ -574,8 +581,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-corrupt", action="store_true", help="skip unreadable images (their count and ids go into each sidecar)")
     p.add_argument("--allow-code", action="store_true", help="let --models name a Python factory 'module:callable' of your own "
                    "(called without arguments; never for --grids or suite datasets)")
+    p.add_argument("--preset", default="paper-text", choices=["paper-text", "paper-code"],
+                   help="protocol choices set at once: the paper's text (default) or the authors' code")
+    p.add_argument("--plan", action="store_true", help="check, then print the jobs and every resolved parameter; run and write nothing")
     p.add_argument("--quiet", action="store_true")
     return p
+
+def print_plan(jobs) -> int:
+    "Print each job and every parameter its template will run with (its defaults filled in); runs nothing."
+    for j in jobs:
+        print(f"{j.name}  ->  {j.report}")
+        for k, v in {**template_parameters(j.section), **{k: repr(v) for k, v in j.parameters.items()}}.items():
+            if k not in ("sidecar",): print(f"    {k} = {v}")
+    print(f"{len(jobs)} job(s); nothing was run (--plan)")
+    return 0
 
 def auto_suite(models) -> str:
     "'toy' when every model is a toy one, 'miniworld' when every one is MiniWorld's, else 'imagenet'."
@@ -607,8 +626,14 @@ def cli_run(argv=None) -> int:
             else: params[k] = _value(v)
         grids = [g for x in a.grids for g in x.split(",") if g]
         if sections is None and not grids: sections = [s for s in SECTIONS if s != "ablations"]
+        if a.plan:   # checked as `run` would, then the parameters `run` would give each job, printed instead of run
+            for w in preflight(a.models, sections, a.run, a.runs_dir, grids, params, section_params, a.workers, a.timeout, a.preset):
+                print(f"synbench run: warning: {w}", file=sys.stderr)
+            rd = resolve_run_dir(a.runs_dir, a.run)
+            return print_plan(plan(a.models, sections, rd, grids, {"run": a.run, "cache_dir": str(rd / "cache"), **params},
+                                   section_params, a.preset))
         summary = run(a.models, sections, a.run, a.runs_dir, "dask" if a.scheduler else a.executor, a.workers,
-                      a.scheduler, grids, params, section_params, a.force, a.gpus_per_job, a.timeout, a.quiet, a.kernel)
+                      a.scheduler, grids, params, section_params, a.force, a.gpus_per_job, a.timeout, a.quiet, a.kernel, a.preset)
     except LockedError as e:
         print(f"synbench run: refused: {e}", file=sys.stderr); return 3
     except PreflightError as e:

@@ -12,18 +12,20 @@ import pandas as pd
 import torch
 from .core import write_json, provenance
 from .predict import predict, Variant, PredictionSet, _dataset_labelspace, model_id
+from .metrics.stats import N_BOOT
 
 # %% auto #0
-__all__ = ['RECORD_COLUMNS', 'IMAGENET_SUITE', 'LOADER_OPTIONS', 'TOY_OPTIONS', 'PAPER_2D', 'PAPER_3D', 'ABLATION_GRIDS',
-           'ResultRecord', 'records_to_frame', 'get_suite', 'is_code_ref', 'resolve_model', 'model_name',
-           'open_dataset', 'Evaluation', 'calibration', 'ood', 'adversarial', 'corruptions', 'biases', 'known_grids',
-           'ablation_grid', 'ablations', 'write_sidecar', 'read_sidecar', 'reading', 'plot_reliability_grid',
-           'plot_roc', 'plot_severity', 'plot_shape_bias']
+__all__ = ['RECORD_COLUMNS', 'IMAGENET_SUITE', 'LOADER_OPTIONS', 'TOY_OPTIONS', 'NATIVE_TRANSFORMS', 'NEAR_CHANCE', 'PAPER_2D',
+           'PAPER_3D', 'SHAPE_BIAS_LABEL', 'ABLATION_GRIDS', 'PRESETS', 'ResultRecord', 'records_to_frame', 'get_suite',
+           'is_code_ref', 'resolve_model', 'model_name', 'open_dataset', 'Evaluation', 'flag_near_chance',
+           'calibration', 'ood', 'adversarial', 'corruptions', 'biases', 'known_grids', 'ablation_grid', 'ablations',
+           'write_sidecar', 'read_sidecar', 'reading', 'plot_reliability_grid', 'plot_roc', 'plot_severity',
+           'plot_shape_bias', 'preset_job']
 
 # %% ../nbs/51_sections.ipynb #c005
 @dataclass
 class ResultRecord:
-    "One number: run, model, section, dataset, variant, metric, value, ci_low, ci_high, n."
+    "One number: run, model, section, dataset, variant, metric, value, ci_low, ci_high, n, and a flag when it cannot mean much."
     run: str
     model: str
     section: str
@@ -34,6 +36,7 @@ class ResultRecord:
     ci_low: float | None = None
     ci_high: float | None = None
     n: int | None = None
+    flag: str | None = None      # why the number cannot mean much (e.g. near chance), else None
     def to_dict(self): return dataclasses.asdict(self)
 
 RECORD_COLUMNS = [f.name for f in dataclasses.fields(ResultRecord)]
@@ -144,13 +147,16 @@ def model_name(model) -> str:
     if isinstance(model, str): return model
     return model_id(model)["model"]
 
-def open_dataset(name, data_root=None, transform=None, limit=None, seed=0, suite=None, skip_corrupt: bool = False):
+def open_dataset(name, data_root=None, transform=None, limit=None, seed=0, suite=None, skip_corrupt: bool = False, **subset):
     """Open a dataset of a suite by name: 'toy/<role>', 'miniworld/<set>', or a registry name with its variant options
-    ('in9?variant=mixed_rand'). Names never run code. `skip_corrupt`: skip unreadable images (registry datasets)."""
+    ('in9?variant=mixed_rand'); `subset` picks a registry dataset's variant cells (e.g. `corruption=['snow']`).
+    Names never run code. `skip_corrupt`: skip unreadable images (registry datasets)."""
     if not isinstance(name, str): return name          # an already-open dataset
     if is_code_ref(name):
         raise ValueError(f"dataset {name!r} names Python code ('module:callable'); dataset names never run code. "
                          "Use a registry, MiniWorld or toy name, or open the dataset in Python and put the object in the suite dict")
+    if subset and name.startswith(("toy/", "miniworld/")):
+        raise ValueError(f"dataset {name!r} has no variant cells to pick; got {sorted(subset)}")
     if name.startswith("toy/"):
         from synbench.toy import open_toy
         base, _ = _query(name, {}); return open_toy(base, n=int((suite or {}).get("n", 32)), limit=limit, seed=seed)
@@ -160,15 +166,19 @@ def open_dataset(name, data_root=None, transform=None, limit=None, seed=0, suite
     from synbench.data.datasets import open_dataset as od, get_dataset_spec
     spec = get_dataset_spec(name.partition("?")[0])
     base, extra = _query(name, dict.fromkeys(spec.variants))
-    return od(base, data_root, transform, limit=limit, seed=seed, skip_corrupt=skip_corrupt, **extra)
+    both = sorted(set(extra) & set(subset))
+    if both: raise ValueError(f"dataset {name!r} picks {', '.join(both)} in its name and again as requested cells; pick them in one place")
+    return od(base, data_root, transform, limit=limit, seed=seed, skip_corrupt=skip_corrupt, **extra, **subset)
 
 # %% ../nbs/51_sections.ipynb #c011
 class Evaluation:
     "Shared state of a section call: model, suite, data root, cache, device, limits, seeds."
     def __init__(self, model, suite="toy", data_root=None, run: str = "", cache_dir=None, device=None,
-                 batch_size: int = 64, limit: int | None = None, seed: int = 0, n_boot: int = 200,
+                 batch_size: int = 64, limit: int | None = None, seed: int = 0, n_boot: int = N_BOOT,
                  progress: bool = False, checkpoint_dir=None, amp: bool = False, shard_size: int = 256,
-                 allow_code: bool = False, skip_corrupt: bool = False):
+                 native_transform: str = "crop", allow_code: bool = False, skip_corrupt: bool = False):
+        if native_transform not in NATIVE_TRANSFORMS:
+            raise ValueError(f"native_transform must be one of {NATIVE_TRANSFORMS}, got {native_transform!r}")
         if limit is not None and (not isinstance(limit, int) or limit < 1): raise ValueError(f"limit must be a positive int or None, got {limit!r}")
         if not isinstance(n_boot, int) or n_boot < 0: raise ValueError(f"n_boot must be an int >= 0, got {n_boot!r}")
         self.suite, self.data_root, self.run = get_suite(suite), data_root, run or ""
@@ -176,17 +186,30 @@ class Evaluation:
         self.name = model_name(self.model)
         self.cache_dir = Path(cache_dir) if cache_dir else Path(tempfile.gettempdir()) / "synbench-cache"
         self.device, self.batch_size, self.limit, self.seed, self.n_boot = device, batch_size, limit, seed, n_boot
-        self.progress, self.amp, self.shard_size, self.skip_corrupt = progress, amp, shard_size, skip_corrupt
+        self.progress, self.amp, self.shard_size, self.native_transform = progress, amp, shard_size, native_transform
+        self.skip_corrupt = skip_corrupt
         self._ds, self.skipped = {}, {}   # skipped: dataset name -> {'n', 'ids'} of unreadable images left out
 
-    def dataset(self, name):
-        if name not in self._ds:
-            ds = open_dataset(name, self.data_root, getattr(self.model, "load_transform", None),
-                              self.limit, self.seed, self.suite, skip_corrupt=self.skip_corrupt)
+    def dataset(self, name, subset: dict | None = None):
+        "Dataset `name` opened with this model's transform; `subset` picks variant cells, e.g. {'corruption': ['snow']}."
+        key = (name, json.dumps(subset, sort_keys=True, default=str) if subset else "")
+        if key not in self._ds:
+            tf, tag = self.transform(name)
+            ds = open_dataset(name, self.data_root, tf, self.limit, self.seed, self.suite,
+                              skip_corrupt=self.skip_corrupt, **(subset or {}))
+            if tag and isinstance(getattr(ds, "metadata", None), dict): ds.metadata["transform"] = tag  # cached apart
             gone = (getattr(ds, "metadata", None) or {}).get("skipped") or []
-            if gone: self.skipped[str(name)] = {"n": len(gone), "ids": [g.get("id", g.get("path")) for g in gone]}
-            self._ds[name] = ds
-        return self._ds[name]
+            if gone:   # summed over the cells (subsets) of one dataset
+                s = self.skipped.setdefault(str(name), {"n": 0, "ids": []})
+                s["n"] += len(gone); s["ids"] += [g.get("id", g.get("path")) for g in gone]
+            self._ds[key] = ds
+        return self._ds[key]
+
+    def transform(self, name):
+        "(load transform, tag) of dataset `name`: crop-only for a set stored at 224 px unless native_transform='resize'."
+        t = getattr(self.model, "load_transform", None)
+        if self.native_transform == "resize" or not hasattr(self.model, "crop_transform") or not _native_size(name): return t, None
+        return self.model.crop_transform, "center_crop"
 
     def role(self, role: str):
         "The dataset name playing `role` in the suite (error if the suite has none)."
@@ -194,8 +217,8 @@ class Evaluation:
         if not v: raise ValueError(f"suite {self.suite.get('name', '?')!r} has no {role!r} dataset; it has {sorted(self.suite)}")
         return v
 
-    def predict(self, name, variant=None) -> PredictionSet:
-        return predict(self.model, self.dataset(name), variant, cache_dir=self.cache_dir, batch_size=self.batch_size,
+    def predict(self, name, variant=None, subset: dict | None = None) -> PredictionSet:
+        return predict(self.model, self.dataset(name, subset), variant, cache_dir=self.cache_dir, batch_size=self.batch_size,
                        device=self.device, amp=self.amp and variant is None, progress=self.progress, shard_size=self.shard_size)
 
     def labelspace(self, name): return _dataset_labelspace(self.dataset(name), self.model)
@@ -211,6 +234,15 @@ class Evaluation:
         _, lo, hi = bootstrap_ci(fn, *arrays, n_boot=self.n_boot, seed=self.seed, vectorized=vectorized, groups=groups)
         return (lo, hi)
 
+NATIVE_TRANSFORMS = ("crop", "resize")
+
+def _native_size(name) -> int | None:
+    "The `DatasetSpec.native_size` of a registry dataset name (None for other names)."
+    if not isinstance(name, str) or name.startswith(("toy/", "miniworld/")) or ":" in name: return None
+    from synbench.data.datasets import get_dataset_spec
+    try: return get_dataset_spec(_query(name)[0]).native_size
+    except ValueError: return None
+
 def _renormalize(model, how):
     "`model` with input normalisation `how` (see `Classifier.with_normalization`); 'model' leaves it as it is."
     if how == "model": return model
@@ -220,6 +252,17 @@ def _renormalize(model, how):
 
 def _ev(model, suite, data_root, kw) -> Evaluation:
     return model if isinstance(model, Evaluation) else Evaluation(model, suite, data_root, **kw)
+
+# %% ../nbs/51_sections.ipynb #cflag1
+NEAR_CHANCE = 2.0        # a clean accuracy below NEAR_CHANCE x chance (1 / classes) flags the numbers resting on it
+
+def flag_near_chance(recs: list, acc: float | None, n_classes: int, what: str) -> list:
+    "Set `flag` on `recs` when `acc`, the clean accuracy they rest on, is below twice chance (1 / `n_classes`)."
+    if acc is None or n_classes < 2 or acc >= NEAR_CHANCE / n_classes: return recs
+    note = f"near chance: {what} is {acc:.3f}, below {NEAR_CHANCE:g} x chance ({NEAR_CHANCE / n_classes:.3f})"
+    for r in recs: r.flag = note
+    return recs
+
 
 # %% ../nbs/51_sections.ipynb #c013
 def _np(x): return x.detach().cpu().numpy() if torch.is_tensor(x) else np.asarray(x)
@@ -240,7 +283,9 @@ def calibration(model, suite="toy", data_root=None, *, n_bins: int = 20, roles=(
         recs.append(ev.rec("calibration", lab, "", "ECE", C.ece_from_confidences(conf, correct, n_bins=n_bins),
                            ev.ci(lambda c, a: C.ece_from_confidences(c, a, n_bins=n_bins), conf, correct, vectorized=True), len(y)))
         recs.append(ev.rec("calibration", lab, "", "adaptive_ECE", C.ece_from_confidences(conf, correct, n_bins=n_bins, adaptive=True), n=len(y)))
-        recs.append(ev.rec("calibration", lab, "", "NLL", C.nll(probs, y), n=len(y)))
+        nll = C.nll(_np(ls.logits(ps.logits)).astype(np.float64), y, from_logits=True) if ls.has_logits else C.nll(probs, y)
+        recs.append(ev.rec("calibration", lab, "", "NLL", nll, n=len(y)))
+        flag_near_chance(recs[-4:], 1 - err, probs.shape[1], f"accuracy on {lab}")
         data[lab] = {"probs": probs, "labels": y, "dataset": name}
     if not recs: raise ValueError(f"suite has none of the roles {roles}")
     return (recs, data) if return_data else recs
@@ -259,17 +304,21 @@ def ood(model, suite="toy", data_root=None, *, score: str = "msp", fpr_conventio
         a = O.auroc(s_id, s_o); f = O.fpr_at_95tpr(s_id, s_o, convention=fpr_convention)
         aur.append(a); fpr.append(f)
         lab = Path(name).name
-        recs.append(ev.rec("ood", lab, score, "AUROC", a, ev.ci(O.auroc, s_id, s_o, groups=(0, 1)), n))
-        recs.append(ev.rec("ood", lab, score, "FPR@95", f, n=n))
+        recs.append(ev.rec("ood", lab, score, "AUROC", a, ev.ci(O.auroc, s_id, s_o, groups=(0, 1), vectorized=True), n))
+        recs.append(ev.rec("ood", lab, f"{score}; fpr={fpr_convention}", "FPR@95", f, n=n))
         data[lab] = {"id_scores": s_id, "ood_scores": s_o}
     recs.append(ev.rec("ood", "Avg", score, "AUROC", np.mean(aur), n=len(sets)))
-    recs.append(ev.rec("ood", "Avg", score, "FPR@95", np.mean(fpr), n=len(sets)))
+    recs.append(ev.rec("ood", "Avg", f"{score}; fpr={fpr_convention}", "FPR@95", np.mean(fpr), n=len(sets)))
+    ps, ls = ev.predict(ev.role("id")), ev.labelspace(ev.role("id"))
+    flag_near_chance(recs, float(_np(ls.correct(ps.logits, ps.labels)).mean()), ls.n_classes, "accuracy on the ID set")
     return (recs, data) if return_data else recs
 
 # %% ../nbs/51_sections.ipynb #c017
 def _eps_label(eps):
     e = eps * 255
     return f"{round(e)}/255" if abs(e - round(e)) < 1e-6 else f"{eps:g}"
+
+def _step_label(a): return "2/225" if abs(a - 2 / 225) < 1e-12 else f"{a:.4g}"
 
 def adversarial(model, suite="toy", data_root=None, *, eps: float = 1 / 255, steps: int = 20, alpha=None,
                 attacks=("fgsm", "pgd"), return_data: bool = False, **kw):
@@ -282,11 +331,13 @@ def adversarial(model, suite="toy", data_root=None, *, eps: float = 1 / 255, ste
     data = {"clean": c0.mean()}
     for a in attacks:
         v = Variant.attack(a, eps) if a == "fgsm" else Variant.attack(a, eps, steps=steps, alpha=alpha, seed=ev.seed)
-        lab = f"FGSM eps={_eps_label(eps)}" if a == "fgsm" else f"PGD-{steps} eps={_eps_label(eps)}"
+        step = alpha if alpha is not None else 2.5 * eps / steps   # the setting goes into the record
+        lab = f"FGSM eps={_eps_label(eps)}" if a == "fgsm" else f"PGD-{steps} eps={_eps_label(eps)} step={_step_label(step)}"
         ps = ev.predict(name, v); ca = _np(ls.correct(ps.logits, ps.labels)).astype(float)
         recs.append(ev.rec("adversarial", "ID", lab, "Acc_adv", ca.mean(), ev.ci(lambda c: c.mean(-1), ca, vectorized=True), len(ca)))
         recs.append(ev.rec("adversarial", "ID", lab, "R_adv", r_adv(ca.mean(), c0.mean()) if c0.mean() > 0 else float("nan"), n=len(ca)))
         data[lab] = ca.mean()
+    flag_near_chance(recs, c0.mean(), ls.n_classes, "clean accuracy on ID")
     return (recs, data) if return_data else recs
 
 # %% ../nbs/51_sections.ipynb #c019
@@ -295,28 +346,24 @@ PAPER_3D = ("near_focus", "far_focus", "fog_3d", "xy_motion_blur", "z_motion_blu
 
 def corruptions(model, suite="toy", data_root=None, *, corruptions_2d=PAPER_2D, corruptions_3d=PAPER_3D,
                 severities=(1, 2, 3, 4, 5), normalization="model", r_cc_paper_code: bool = False,
-                return_data: bool = False, **kw):
+                allow_partial: bool = False, return_data: bool = False, **kw):
     """Accuracy per corruption x severity, per corruption, Avg Acc_cc and Avg R_cc (2D, 3D and both).
     `normalization` other than 'model' (e.g. 'imagenet', what the paper's code gave CLIP) applies to clean and
-    corrupted inputs alike; `r_cc_paper_code=True` adds Avg_R_cc_paper_code, the paper code's running averages."""
-    from synbench.metrics.robustness import r_cc, r_cc_paper_code as _r_cc_code
+    corrupted inputs alike; `r_cc_paper_code=True` adds the paper code's running averages (`_paper_code` metrics);
+    `allow_partial=True` averages over the on-disk cells present instead of refusing missing ones (and records them)."""
     ev = _ev(model, suite, data_root, kw); name = ev.role("id")
     base = ev.model; ev.model = _renormalize(base, normalization)
     ls = ev.labelspace(name)
     for s in severities:
         if s not in (1, 2, 3, 4, 5): raise ValueError(f"severities must be in 1..5, got {s!r}")
     clean = ev.predict(name); acc0 = float(_np(ls.correct(clean.logits, clean.labels)).mean())
-    recs = [ev.rec("corruptions", "ID", "", "Acc_clean", acc0, n=len(clean))]
-    per = {"2DCC": {}, "3DCC": {}}; table = []
+    recs = [ev.rec("corruptions", "ID", "", "Acc_clean", acc0, n=len(clean))]; table = []
     for dim, lab, names in (("2d", "2DCC", corruptions_2d), ("3d", "3DCC", corruptions_3d)):
         disk = ev.suite.get("c" if dim == "2d" else "3dcc")
         if disk and names and _has_dataset(ev, disk):
-            ps = ev.predict(disk); lsd = ev.labelspace(disk); ok = _np(lsd.correct(ps.logits, ps.labels)).astype(float)
-            df = ps.samples.assign(ok=ok)
-            for c in names:
-                for s in severities:
-                    m = (df["corruption"] == c) & (df["severity"].astype(int) == s)
-                    if m.any(): table.append((lab, c, s, float(df.ok[m].mean()), int(m.sum())))
+            rows, missing = _disk_cells(ev, disk, lab, names, severities, allow_partial); table += rows
+            if missing: recs.append(ev.rec("corruptions", lab, "missing: " + " ".join(f"{c}-{s}" for c, s in missing),
+                                           "n_cells_missing", len(missing), n=len(rows)))
         else:
             src = ev.suite.get("depth") or name if dim == "3d" else name
             lsd = ev.labelspace(src)
@@ -324,23 +371,9 @@ def corruptions(model, suite="toy", data_root=None, *, corruptions_2d=PAPER_2D, 
                 for s in severities:
                     ps = ev.predict(src, Variant.corruption(c, s, seed=ev.seed, kind=dim))
                     table.append((lab, c, s, float(_np(lsd.correct(ps.logits, ps.labels)).mean()), len(ps)))
-    for lab, c, s, acc, n in table:
-        recs.append(ev.rec("corruptions", lab, f"{c}-{s}", "Acc", acc, n=n)); per[lab].setdefault(c, []).append(acc)
-    means = {lab: {c: float(np.mean(v)) for c, v in d.items()} for lab, d in per.items()}
-    for lab, d in means.items():
-        for c, a in d.items(): recs.append(ev.rec("corruptions", lab, c, "Acc", a, n=len(per[lab][c])))
-        if d:
-            recs.append(ev.rec("corruptions", lab, "", "Avg_Acc_cc", np.mean(list(d.values())), n=len(d)))
-            recs.append(ev.rec("corruptions", lab, "", "Avg_R_cc", r_cc(list(d.values()), acc0) if acc0 > 0 else float("nan"), n=len(d)))
-            if r_cc_paper_code:
-                flat = [a for c in d for a in per[lab][c]]
-                recs.append(ev.rec("corruptions", lab, "paper code", "Avg_R_cc_paper_code",
-                                   _r_cc_code(flat, acc0) if acc0 > 0 else float("nan"), n=len(flat)))
-    allv = list(means["2DCC"].values()) + list(means["3DCC"].values())
-    if allv:
-        recs.append(ev.rec("corruptions", "2DCC+3DCC", "", "Avg_Acc_cc", np.mean(allv), n=len(allv)))
-        recs.append(ev.rec("corruptions", "2DCC+3DCC", "", "Avg_R_cc", r_cc(allv, acc0) if acc0 > 0 else float("nan"), n=len(allv)))
+    recs += _corruption_records(ev, table, acc0, r_cc_paper_code)
     ev.model = base
+    flag_near_chance(recs, acc0, ls.n_classes, "clean accuracy on ID")
     data = {"clean": acc0, "table": pd.DataFrame(table, columns=["dataset", "corruption", "severity", "acc", "n"])}
     return (recs, data) if return_data else recs
 
@@ -349,20 +382,75 @@ def _has_dataset(ev, name) -> bool:
     except (ValueError, FileNotFoundError, ImportError) as e:
         warnings.warn(f"on-disk corruption set {name!r} not available ({e}); corrupting on the fly instead"); return False
 
+# %% ../nbs/51_sections.ipynb #c019b
+def _disk_cells(ev, disk, lab, names, severities, allow_partial) -> tuple[list, list]:
+    "(rows, missing) of the requested cells of on-disk set `disk`: only they are predicted; a missing one is an error."
+    on_disk = set(map(tuple, ev.dataset(disk).samples[["corruption", "severity"]].drop_duplicates().itertuples(index=False)))
+    want = [(c, int(s)) for c in names for s in severities]
+    missing = [cs for cs in want if cs not in on_disk]
+    if missing and not allow_partial:
+        raise ValueError(f"{disk}: {len(missing)} of the {len(want)} requested (corruption, severity) cells are not on disk: "
+                         + ", ".join(f"{c}/{s}" for c, s in missing[:12]) + (" ..." if len(missing) > 12 else "")
+                         + "; download them, request only the cells present (corruptions_2d/3d, severities), or pass "
+                         "allow_partial=True to average over the cells present (the missing ones are recorded)")
+    rows = []
+    for c in dict.fromkeys(c for c, _ in want):
+        sev = [s for cc, s in want if cc == c and (cc, s) in on_disk]
+        if not sev: continue
+        ps = ev.predict(disk, subset={"corruption": [c], "severity": sev}); lsd = ev.labelspace(disk)
+        ok = _np(lsd.correct(ps.logits, ps.labels)).astype(float); sv = ps.samples["severity"].astype(int).to_numpy()
+        rows += [(lab, c, s, float(ok[sv == s].mean()), int((sv == s).sum())) for s in sev]
+    return rows, missing
+
+def _corruption_records(ev, table, acc0, paper_code: bool) -> list:
+    "Per-cell, per-corruption and average records of a (dataset, corruption, severity, acc, n) table; with `paper_code`, the running averages too."
+    from synbench.metrics.robustness import r_cc, paper_code_running_accs
+    recs, means, running = [], {}, {}
+    rcc = lambda accs: r_cc(np.asarray(accs, dtype=float), acc0) if acc0 > 0 else float("nan")
+    for lab in ("2DCC", "3DCC"):
+        t = [r for r in table if r[0] == lab]
+        if not t: continue
+        recs += [ev.rec("corruptions", lab, f"{c}-{s}", "Acc", a, n=n) for _, c, s, a, n in t]
+        per = {c: [a for _, cc, _, a, _ in t if cc == c] for c in dict.fromkeys(r[1] for r in t)}
+        means[lab] = {c: float(np.mean(v)) for c, v in per.items()}
+        recs += [ev.rec("corruptions", lab, c, "Acc", a, n=len(per[c])) for c, a in means[lab].items()]
+        m = float(np.mean(list(means[lab].values())))
+        recs += [ev.rec("corruptions", lab, "", "Avg_Acc_cc", m, n=len(per)), ev.rec("corruptions", lab, "", "Avg_R_cc", rcc(list(means[lab].values())), n=len(per))]
+        if paper_code:   # the authors' AverageMeter runs on, never reset, over this group's cells in order
+            run = paper_code_running_accs([r[3] for r in t], [r[4] for r in t]); running[lab] = run
+            for c in per:
+                v = float(np.mean([x for x, r in zip(run, t) if r[1] == c]))
+                recs.append(ev.rec("corruptions", lab, c, "Acc_paper_code", v, n=len(per[c])))
+            recs.append(ev.rec("corruptions", lab, "", "Avg_R_cc_paper_code", rcc(run), n=len(run)))
+    allv = [a for d in means.values() for a in d.values()]
+    if allv:
+        recs += [ev.rec("corruptions", "2DCC+3DCC", "", "Avg_Acc_cc", np.mean(allv), n=len(allv)),
+                 ev.rec("corruptions", "2DCC+3DCC", "", "Avg_R_cc", rcc(allv), n=len(allv))]
+    if running:
+        both = np.concatenate(list(running.values()))
+        recs += [ev.rec("corruptions", "2DCC+3DCC", "", "Avg_Acc_cc_paper_code", float(both.mean()), n=len(both)),
+                 ev.rec("corruptions", "2DCC+3DCC", "", "Avg_R_cc_paper_code", rcc(both), n=len(both))]
+    return recs
+
 # %% ../nbs/51_sections.ipynb #c021
 def _context_bias(correct, n_unc) -> dict:
     from synbench.metrics import bias as B
     return {f"CB_{k}": float(v) for k, v in B.context_bias(correct, n_unc).cb.items()}
 
-def _shape_bias(pred_names, shape, texture) -> dict:
+SHAPE_BIAS_LABEL = {"shape": "category=", "predicted": "predicted="}   # per-class record variants, one per grouping
+
+def _shape_bias(pred_names, shape, texture, per_class="shape") -> dict:
     from synbench.metrics import bias as B
-    r = B.shape_bias(np.asarray(pred_names, dtype=object), np.asarray(shape, dtype=object), np.asarray(texture, dtype=object))
-    return {"overall": float(r.shape_bias), "per_class": {str(k): float(v) for k, v in r.per_class.items()}}
+    r = B.shape_bias(np.asarray(pred_names, dtype=object), np.asarray(shape, dtype=object), np.asarray(texture, dtype=object),
+                     per_class=per_class)
+    return {"overall": float(r.shape_bias), "per_class": {str(k): float(v) for k, v in r.per_class.items()},
+            "n": {str(k): int(v[2]) for k, v in r.per_class_counts.items()}}
 
 def biases(model, suite="toy", data_root=None, *, parts=("focus", "cue_conflict", "in9"),
-           in9_normalization="model", return_data: bool = False, **kw):
+           in9_normalization="model", shape_bias_per_class: str = "shape", return_data: bool = False, **kw):
     """Context bias (CB_k), shape bias (overall, per class), IN-9L accuracies and BG-Gap.
-    `in9_normalization='none'` feeds the IN-9L images unnormalised, as the paper's code did (to match its numbers)."""
+    `in9_normalization='none'` feeds the IN-9L images unnormalised, as the paper's code did (to match its numbers);
+    `shape_bias_per_class='predicted'` groups per-class shape bias by the predicted category, as the paper's code did."""
     from synbench.metrics import bias as B
     ev = _ev(model, suite, data_root, kw); recs, data = [], {}
     if "focus" in parts and ev.suite.get("focus"):
@@ -373,16 +461,17 @@ def biases(model, suite="toy", data_root=None, *, parts=("focus", "cue_conflict"
             if m.any(): recs.append(ev.rec("biases", "FOCUS", f"P_{k}", "Acc", ok[m].mean(), n=int(m.sum())))
         for metric, v in _context_bias(ok, nu).items():
             recs.append(ev.rec("biases", "FOCUS", "", metric, v, n=len(ok)))
+        flag_near_chance([r for r in recs if r.dataset == "FOCUS"], ok[nu == 0].mean() if (nu == 0).any() else None,
+                         ls.n_classes, "FOCUS accuracy in common contexts (P_0)")
         data["focus"] = pd.DataFrame({"n_uncommon": nu, "correct": ok})
     if "cue_conflict" in parts and ev.suite.get("cue_conflict"):
         name = ev.role("cue_conflict"); ps = ev.predict(name); ls = ev.labelspace(name)
         names = np.asarray(ls.class_names)[_np(ls.predict(ps.logits)).astype(int)]
         shape, tex = ps.samples["shape"].astype(str).to_numpy(), ps.samples["texture"].astype(str).to_numpy()
-        sb = _shape_bias(names, shape, tex); keep = shape != tex
+        sb = _shape_bias(names, shape, tex, shape_bias_per_class); keep = shape != tex
         recs.append(ev.rec("biases", "cue-conflict", "", "shape_bias", sb["overall"], n=int(keep.sum())))
-        per = sb.get("per_class") or {}
-        for c, v in (per.items() if isinstance(per, dict) else []):
-            recs.append(ev.rec("biases", "cue-conflict", f"category={c}", "shape_bias", v, n=int((keep & (shape == c)).sum())))
+        for c, v in sb["per_class"].items():
+            recs.append(ev.rec("biases", "cue-conflict", SHAPE_BIAS_LABEL[shape_bias_per_class] + c, "shape_bias", v, n=sb["n"][c]))
         data["shape_bias"] = sb
     if "in9" in parts and ev.suite.get("in9"):
         accs = {}
@@ -395,6 +484,7 @@ def biases(model, suite="toy", data_root=None, *, parts=("focus", "cue_conflict"
         ev.model = base
         if {"mixed_same", "mixed_rand"} <= set(accs):
             recs.append(ev.rec("biases", "IN-9L", tag.strip(), "BG_Gap", B.bg_gap(accs["mixed_same"], accs["mixed_rand"])))
+        flag_near_chance([r for r in recs if r.dataset == "IN-9L"], accs.get("original"), ls.n_classes, "IN-9L accuracy on original images")
         data["in9"] = accs
     if not recs: raise ValueError(f"suite has none of the bias sets {parts}")
     return (recs, data) if return_data else recs
@@ -454,8 +544,9 @@ def ablations(grid="toy", suite="toy", data_root=None, *, eps: float = 1 / 255,
         b = biases(ev, parts=tuple(p for p in ("focus", "cue_conflict", "in9") if ev.suite.get(p)))
         vals.update({"CB_2": pick(b, "FOCUS", "CB_2"), "Shape_bias": pick(b, "cue-conflict", "shape_bias"),
                      "BG_Gap": pick(b, "IN-9L", "BG_Gap")})
+        flag = next((r.flag for r in cal if r.dataset == "ID" and r.flag), None)
         for k, v in vals.items():
-            if v is not None: recs.append(ev.rec("ablations", "ablation", var, k, v))
+            if v is not None: recs.append(ev.rec("ablations", "ablation", var, k, v)); recs[-1].flag = flag
     df = records_to_frame(recs)
     return (recs, {"table": df.pivot_table(index=["model", "variant"], columns="metric", values="value", sort=False)}) if return_data else recs
 
@@ -523,6 +614,8 @@ def reading(section: str, records) -> str:
         df = records_to_frame(recs)
         for met, g in df.groupby("metric", sort=False):
             b = g.loc[g.value.idxmax()]; out.append(f"Highest {met}: {b.model} ({b.variant}, {b.value:.3f}).")
+    flags = list(dict.fromkeys(r.flag for r in recs if r.flag))
+    if flags: out.insert(0, "**Caution** — " + "; ".join(flags) + ": the numbers resting on it cannot mean much.")
     return " ".join(out) or "No headline numbers for this section."
 
 # %% ../nbs/51_sections.ipynb #c026
@@ -560,9 +653,37 @@ def plot_shape_bias(records, title: str = ""):
     "Shape bias per class (bars) with the overall value as a line."
     import matplotlib.pyplot as plt
     recs = [r for r in records if r.metric == "shape_bias"]
-    per = [r for r in recs if r.variant.startswith("category=")]; ov = [r for r in recs if r.variant == ""]
+    per = [r for r in recs if r.variant.startswith(tuple(SHAPE_BIAS_LABEL.values()))]; ov = [r for r in recs if r.variant == ""]
     fig, ax = plt.subplots(figsize=(6, 3))
-    ax.bar([r.variant[9:] for r in per], [np.nan if r.value is None else r.value for r in per], color="C2")
+    ax.bar([r.variant.split("=", 1)[1] for r in per], [np.nan if r.value is None else r.value for r in per], color="C2")
     if ov: ax.axhline(ov[0].value, color="k", ls="--", label=f"overall {ov[0].value:.2f}"); ax.legend()
     ax.set(ylim=(0, 1), ylabel="shape bias", title=title or "shape bias per class"); ax.tick_params(axis="x", rotation=60)
     fig.tight_layout(); return fig
+
+# %% ../nbs/51_sections.ipynb #c036b
+PRESETS = {
+    "paper-text": {"doc": "the paper's text and the references it cites (synbench's defaults)", "models": {},
+                   "sections": {}, "family": {}},
+    "paper-code": {"doc": "what the authors' code (visinf/benchmarking-synthetic-clones) ran behind the published numbers",
+                   "models": {"DeiT": "DeiT-III-L", "CLIP": "CLIP-OpenAI"},
+                   "sections": {"ood": {"score": "entropy", "fpr_convention": "paper_code"},
+                                "adversarial": {"alpha": "paper"},
+                                "corruptions": {"r_cc_paper_code": True, "native_transform": "resize"},
+                                "biases": {"in9_normalization": "none", "shape_bias_per_class": "predicted"}},
+                   "family": {"multi-modal": {"corruptions": {"normalization": "imagenet"}}}},
+}
+
+def _family(model: str) -> str | None:
+    "The family of a registry or MiniWorld model name (None when unknown)."
+    try:
+        if model.startswith("miniworld/"):
+            from synbench.miniworld.zoo import zoo_table; return zoo_table().get(model, {}).get("family")
+        from synbench.models import get_spec; return get_spec(model).family
+    except (ValueError, KeyError, ImportError): return None
+
+def preset_job(preset: str, section: str, model: str) -> tuple[str, dict]:
+    "(model, template parameters) that `preset` sets for one (section, model) job."
+    if preset not in PRESETS: raise ValueError(f"unknown preset {preset!r}; expected one of {sorted(PRESETS)}")
+    p = PRESETS[preset]; m = p["models"].get(model, model)
+    fam = p["family"].get(_family(m), {}) if p["family"] else {}
+    return m, {**p["sections"].get(section, {}), **fam.get(section, {}), "preset": preset}

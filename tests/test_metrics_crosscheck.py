@@ -63,12 +63,15 @@ def test_ece_matches_paper_code_formula(n_bins):
 def test_adaptive_ece_vs_paper_code():
     z, y = _logits(5_000, 50, seed=3)
     ours = cal.ece(z, y, n_bins=15, adaptive=True, from_logits=True)
-    # equal to the paper's rule once the lowest-confidence sample is kept in the first bin ...
-    assert ours == pytest.approx(_paper_adaece(z, y, 15, close_first=True), abs=1e-12)
-    # ... and the paper code's value differs by at most that one sample's share
-    conf = torch.softmax(z.double(), 1).max(1).values.numpy()
-    n_min = int((conf == conf.min()).sum())
-    assert abs(ours - _paper_adaece(z, y, 15)) <= n_min / len(conf) + 1e-12
+    # equal to the reference AdaptiveECELoss: the minimum-confidence sample(s) fall in no bin
+    assert ours == pytest.approx(_paper_adaece(z, y, 15), abs=1e-12)
+    assert abs(ours - _paper_adaece(z, y, 15, close_first=True)) > 1e-9   # the rule matters on this data
+    # heavy ties at the minimum: all of them are left out, as in the reference
+    c = np.r_[np.full(50, 0.4), np.linspace(0.5, 1, 150)]; a = np.r_[np.zeros(50), np.ones(150)]
+    kept = c > 0.4
+    edges = np.interp(np.linspace(0, 200, 6), np.arange(200), np.sort(c))
+    ref = sum(abs(a[m].sum() - c[m].sum()) for m in ((c > lo) & (c <= hi) for lo, hi in zip(edges[:-1], edges[1:]))) / 200
+    assert kept.sum() == 150 and cal.ece_from_confidences(c, a, n_bins=5, adaptive=True) == pytest.approx(ref, abs=1e-12)
 
 
 def test_ece_vs_torchmetrics_where_binning_agrees():

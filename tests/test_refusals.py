@@ -74,6 +74,16 @@ CASES = {  # name -> (arguments, what the message must say)
     "seed -1": ([*TOY, "--seed", "-1"], "seed=-1"),
     "suite JSON broken": ([*TOY[:4], "--suite", '{"id": "toy/id",'], "suite JSON does not parse"),
     "suite names an unknown dataset": ([*TOY[:4], "--suite", '{"id": "toy/idd"}'], "did you mean 'toy/id'"),
+    # issue 13's template parameters are checked like the others; the preset comes from --preset only; --plan checks first
+    "unknown native transform": (["--models", "toy/supervised-real", "--sections", "corruptions", "--suite", "toy",
+                                  "--param", "corruptions.native_transform=zoom"], "unknown 'zoom'"),
+    "unknown shape-bias grouping": (["--models", "toy/supervised-real", "--sections", "biases", "--suite", "toy",
+                                     "--param", "shape_bias_per_class=texture"], "unknown 'texture'"),
+    "allow_partial not a boolean": (["--models", "toy/supervised-real", "--sections", "corruptions", "--suite", "toy",
+                                     "--param", "corruptions.allow_partial=1"], "must be true or false"),
+    "preset as a param": ([*TOY, "--param", "preset=paper-code"], "use --preset NAME"),
+    "plan with a bad model": (["--plan", "--models", "toy/supervised-rael", "--sections", "calibration", "--suite", "toy"],
+                              "did you mean 'toy/supervised-real'"),
 }
 
 
@@ -101,6 +111,22 @@ def test_setting_for_an_unselected_section_warns(tmp_path):
     assert any("used only by adversarial" in w for w in warns), warns
     assert any("section 'adversarial' is not selected" in w for w in warns), warns
     assert list(tmp_path.iterdir()) == []
+
+
+def test_issue13_parameters_and_presets_pass_the_preflight(tmp_path, capsys):
+    "The options issue 13 added to the templates are declared, so the pre-flight check takes them; --preset works with it."
+    assert R.preflight(["toy/supervised-real"], ["corruptions", "biases"], "p", tmp_path, params={"suite": "toy"},
+                       section_params={"corruptions": {"allow_partial": True, "native_transform": "resize"},
+                                       "biases": {"shape_bias_per_class": "predicted"}}, preset="paper-code") == []
+    with pytest.raises(R.PreflightError, match="unknown preset 'paper'"):
+        R.preflight(["toy/supervised-real"], ["calibration"], "p", tmp_path, params={"suite": "toy"}, preset="paper")
+    runs = tmp_path / "runs"
+    rc = R.cli_run(["--plan", "--preset", "paper-code", "--models", "toy/supervised-real", "--sections", "corruptions", "--suite", "toy",
+                    "--param", "corruptions.allow_partial=true", "--skip-corrupt", "--runs-dir", str(runs)])
+    out = capsys.readouterr().out
+    assert rc == 0 and not runs.exists() and list(tmp_path.iterdir()) == [], out
+    for want in ("allow_partial = True", "native_transform = 'resize'", "skip_corrupt = True", "preset = 'paper-code'"):
+        assert want in out, (want, out)
 
 
 def test_allow_code_runs_a_factory_named_on_the_command_line_only(tmp_path):

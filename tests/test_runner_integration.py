@@ -70,7 +70,7 @@ def test_integration_end_to_end(tmp_path):
     out = base / "local" / "int" / "report"
     tables = {p.name for p in (out / "tables").iterdir()}
     for stem in ("table1_ood", "table2_adversarial", "table3_corruptions", "table4_context_bias",
-                 "table5_background_bias", "table6_7_ablations", "fig3_calibration", "fig4_shape_bias"):
+                 "table5_background_bias", "table6_ablation_prompts", "fig3_calibration", "fig4_shape_bias"):
         assert {f"{stem}.md", f"{stem}.tex"} <= tables, stem
     figs = {p.name for p in (base / "local" / "figures").iterdir()}
     for stem in ("fig1_radar", "fig3_error_vs_ece", "fig4_shape_bias"):
@@ -83,7 +83,7 @@ def test_integration_end_to_end(tmp_path):
     assert "ResNet50" in beside and "SynCLIP" in beside and "toy/supervised-synthetic" in beside
     r_dask = pd.read_csv(base / "dask" / "int" / "report" / "results.csv")
     pd.testing.assert_frame_equal(res[res.model.isin(set(r_dask.model))].reset_index(drop=True), r_dask)
-    assert (out / "tables/table6_7_ablations.tex").read_bytes() == (base / "dask/int/report/tables/table6_7_ablations.tex").read_bytes()
+    assert (out / "tables/table6_ablation_prompts.tex").read_bytes() == (base / "dask/int/report/tables/table6_ablation_prompts.tex").read_bytes()
 
     # 5. kill -9 in the middle of a run; a concurrent run is refused meanwhile; the rerun finishes and equals (1)
     kdir = base / "killed"

@@ -46,7 +46,7 @@ def test_ood_and_rescoring_without_forwards(ev):
 
 
 def test_corruptions_from_disk_cells(ev):
-    d = df(S.corruptions(ev, severities=(1,)))
+    d = df(S.corruptions(ev, corruptions_2d=("shot_noise", "snow"), corruptions_3d=("fog_3d", "near_focus"), severities=(1,)))
     cells = set(d.query("metric=='Acc' and dataset=='2DCC'").variant)
     assert {"shot_noise-1", "snow-1", "shot_noise", "snow"} <= cells
     assert {"fog_3d", "near_focus"} <= set(d.query("metric=='Acc' and dataset=='3DCC'").variant)
@@ -69,7 +69,7 @@ def test_biases_focus_cue_conflict_in9(ev):
 def test_adversarial_imagenet(ev):
     d = df(S.adversarial(ev, eps=4 / 255, steps=2))
     c = d.query("metric=='Acc_clean'").value.item()
-    for v in ("FGSM eps=4/255", "PGD-2 eps=4/255"):
+    for v in ("FGSM eps=4/255", "PGD-2 eps=4/255 step=0.01961"):
         a = d.query("metric=='Acc_adv' and variant==@v").value.item()
         assert a <= c + 1e-9
         if c > 0: assert d.query("metric=='R_adv' and variant==@v").value.item() == pytest.approx(a / c)

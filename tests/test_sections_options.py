@@ -26,7 +26,8 @@ def test_corruption_normalization_override_and_running_average(model, tmp_path):
     assert own.query("metric == 'Acc'").value.to_numpy().tolist() != inet.query("metric == 'Acc'").value.to_numpy().tolist() \
         or clean(own) != clean(inet)
     cells = own.query("metric == 'Acc' and variant.str.contains('-')").value.to_numpy()
-    code = own.query("metric == 'Avg_R_cc_paper_code'").value.item()
+    code = own.query("metric == 'Avg_R_cc_paper_code' and dataset == '2DCC'").value.item()
+    assert own.query("metric == 'Avg_R_cc_paper_code' and dataset == '2DCC+3DCC'").value.item() == pytest.approx(code)
     assert code == pytest.approx(r_cc_paper_code(list(cells), clean(own)))
     # hand check of the running average: mean of cumulative means over the 4 cells, / clean
     run = np.cumsum(cells) / np.arange(1, len(cells) + 1)

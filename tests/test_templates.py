@@ -37,3 +37,14 @@ def test_templates_report_something():
         assert f"S.{s}(" in code and "S.write_sidecar(" in code and "S.reading(" in code
         tagged = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
         assert len(tagged) == 1
+
+
+def test_bootstrap_default_everywhere():
+    "Issue 13 item 5: >= 1000 resamples by default in every template, in `Evaluation` and in the stats functions."
+    import inspect
+    from synbench.metrics.stats import N_BOOT, bootstrap_ci
+    from synbench.sections import Evaluation
+    assert N_BOOT >= 1000
+    for s in SECTIONS: assert int(template_parameters(s)["n_boot"]) == N_BOOT, s
+    assert inspect.signature(Evaluation).parameters["n_boot"].default == N_BOOT
+    assert inspect.signature(bootstrap_ci).parameters["n_boot"].default == N_BOOT

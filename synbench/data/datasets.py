@@ -85,6 +85,7 @@ class DatasetSpec:
     citation: str = ""
     aliases: tuple = ()
     notes: str = ""
+    native_size: int | None = None  # images stored at their final size (224-px sets): evaluated centre-crop only
 
     @property
     def label_space(self) -> str | None:
@@ -158,7 +159,7 @@ def _spec_list() -> list[DatasetSpec]:
             download="noise.tar, blur.tar, weather.tar, digital.tar (and extra.tar); unpack all into imagenet-c/",
             citation="Hendrycks & Dietterich, Benchmarking Neural Network Robustness to Common Corruptions "
                      "and Perturbations, ICLR 2019",
-            aliases=("in-c", "imagenetc", "2dcc", "common-corruptions")),
+            aliases=("in-c", "imagenetc", "2dcc", "common-corruptions"), native_size=224),
         DatasetSpec(
             "imagenet-3dcc", "ImageNet-3DCC", "corruption_folders", ("imagenet-3dcc", "ImageNet-3DCC", "imagenet_3dcc"),
             ("imagenet",), 50_000, in1k,
@@ -168,7 +169,7 @@ def _spec_list() -> list[DatasetSpec]:
             url="https://3dcommoncorruptions.epfl.ch/",
             download="the ImageNet-3DCC archives (EPFL-VILAB/3DCommonCorruptions); unpack into imagenet-3dcc/",
             citation="Kar et al., 3D Common Corruptions and Data Augmentation, CVPR 2022",
-            aliases=("in-3dcc", "3dcc", "imagenet3dcc")),
+            aliases=("in-3dcc", "3dcc", "imagenet3dcc"), native_size=224),
         *[DatasetSpec(
             key, f"{title} (OOD subset of Huang & Li)", "flat", (f"ood/{folder}", folder, f"ood/{folder.lower()}"),
             (), 10_000,
@@ -198,7 +199,7 @@ def _spec_list() -> list[DatasetSpec]:
             download="stimuli/style-transfer-preprocessed-512/ of rgeirhos/texture-vs-shape (also shipped by "
                      "bethgelab/model-vs-human as datasets/cue-conflict/); copy it to cue-conflict/",
             citation="Geirhos et al., ImageNet-trained CNNs are biased towards texture, ICLR 2019",
-            aliases=("cueconflict", "shape-bias", "stylized")),
+            aliases=("cueconflict", "shape-bias", "stylized"), native_size=224),
         DatasetSpec(
             "in9", "ImageNet-9 backgrounds challenge (IN-9L test variants)", "in9",
             ("bg_challenge", "in9", "backgrounds_challenge", "imagenet-9"),

@@ -11,8 +11,8 @@ import numpy as np
 from ..core import resource_path
 
 # %% auto #0
-__all__ = ['ShapeBiasResult', 'shape_bias', 'cue_conflict_categories', 'parse_cue_conflict_name', 'bg_gap', 'n_uncommon',
-           'ContextBiasResult', 'context_bias']
+__all__ = ['SHAPE_BIAS_GROUPINGS', 'ShapeBiasResult', 'shape_bias', 'cue_conflict_categories', 'parse_cue_conflict_name',
+           'bg_gap', 'n_uncommon', 'ContextBiasResult', 'context_bias']
 
 # %% ../../nbs/13_metrics.bias.ipynb #c005
 def _labels(a, what: str) -> np.ndarray:
@@ -40,10 +40,15 @@ class ShapeBiasResult:
     def __float__(self): return float(self.shape_bias)
     def to_dict(self) -> dict: return dataclasses.asdict(self)
 
-def shape_bias(pred, shape, texture, class_names: Sequence[str] | None = None) -> ShapeBiasResult:
+SHAPE_BIAS_GROUPINGS = ("shape", "predicted")   # per-class grouping: model-vs-human's, the paper code's
+
+def shape_bias(pred, shape, texture, class_names: Sequence[str] | None = None, per_class: str = "shape") -> ShapeBiasResult:
     """Shape bias (Geirhos et al. 2019) of decisions `pred` on cue-conflict images with categories
     `shape` and `texture` (names or indices; `pred` may hold -1/None for "no category"). Images whose
-    shape equals their texture are excluded. `class_names` turns integer `pred` into names."""
+    shape equals their texture are excluded. `class_names` turns integer `pred` into names; `per_class`
+    groups by the presented 'shape' category (model-vs-human) or the 'predicted' one (the paper's code)."""
+    if per_class not in SHAPE_BIAS_GROUPINGS:
+        raise ValueError(f"per_class must be one of {SHAPE_BIAS_GROUPINGS}, got {per_class!r}")
     p, s, t = _labels(pred, "pred"), _labels(shape, "shape"), _labels(texture, "texture")
     if not (len(p) == len(s) == len(t)):
         raise ValueError(f"pred, shape and texture must have the same length, got {len(p)}, {len(s)}, {len(t)}")
@@ -67,13 +72,14 @@ def shape_bias(pred, shape, texture, class_names: Sequence[str] | None = None) -
     is_shape = np.array([a == b for a, b in zip(p, s)], dtype=bool) & keep
     is_tex = np.array([a == b for a, b in zip(p, t)], dtype=bool) & keep
     def ratio(ns, nt): return ns / (ns + nt) if ns + nt else float("nan")
-    per_class, counts = {}, {}
+    group = s if per_class == "shape" else p
+    per, counts = {}, {}
     for c in sorted(set(s[keep].tolist()), key=str):
-        m = keep & np.array([v == c for v in s], dtype=bool)
+        m = keep & np.array([v == c for v in group], dtype=bool)
         ns, nt = int(is_shape[m].sum()), int(is_tex[m].sum())
-        per_class[c], counts[c] = ratio(ns, nt), (ns, nt, int(m.sum()))
+        per[c], counts[c] = ratio(ns, nt), (ns, nt, int(m.sum()))
     ns, nt = int(is_shape.sum()), int(is_tex.sum())
-    return ShapeBiasResult(ratio(ns, nt), per_class, ns, nt, int(keep.sum()), int((~keep).sum()), counts)
+    return ShapeBiasResult(ratio(ns, nt), per, ns, nt, int(keep.sum()), int((~keep).sum()), counts)
 
 # %% ../../nbs/13_metrics.bias.ipynb #c009
 @functools.lru_cache(maxsize=None)

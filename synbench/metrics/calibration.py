@@ -146,7 +146,7 @@ def ece_from_confidences(conf, correct, n_bins: int = 20, adaptive: bool = False
             order = np.argsort(c2[b], kind="stable")
             cs = c2[b][order]
             edges = np.interp(np.linspace(0, N, n_bins + 1), np.arange(N), cs)
-            pos = np.searchsorted(cs, edges, side="right"); pos[0] = 0; pos[-1] = N
+            pos = np.searchsorted(cs, edges, side="right"); pos[-1] = N   # samples == edges[0] in no bin, as the reference
             s_acc = np.diff(np.r_[0.0, np.cumsum(a2[b][order])][pos])
             s_conf = np.diff(np.r_[0.0, np.cumsum(cs)][pos])
             out[b] = np.abs(s_acc - s_conf).sum() / N
@@ -174,10 +174,11 @@ def reliability_bins_from_confidences(conf, correct, n_bins: int = 20, adaptive:
     if c.ndim != 1: raise ValueError(f"conf must be 1-D here, got shape {c.shape}")
     edges = equal_mass_edges(c, n_bins) if adaptive else equal_width_edges(n_bins)
     idx = bin_index(c, edges)
-    cnt = np.bincount(idx, minlength=n_bins)
+    if adaptive: idx = np.where(c > edges[0], idx, n_bins)   # the lowest confidences: in no bin, as in AdaECE
+    cnt = np.bincount(idx, minlength=n_bins + 1)[:n_bins]
     with np.errstate(invalid="ignore", divide="ignore"):
-        acc = np.bincount(idx, weights=a, minlength=n_bins) / cnt
-        cf = np.bincount(idx, weights=c, minlength=n_bins) / cnt
+        acc = np.bincount(idx, weights=a, minlength=n_bins + 1)[:n_bins] / cnt
+        cf = np.bincount(idx, weights=c, minlength=n_bins + 1)[:n_bins] / cnt
     return pd.DataFrame({"bin": np.arange(n_bins), "lo": edges[:-1], "hi": edges[1:], "count": cnt,
                          "accuracy": acc, "confidence": cf, "gap": acc - cf, "weight": cnt / c.size})
 

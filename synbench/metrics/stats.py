@@ -8,9 +8,12 @@ import numpy as np
 from .calibration import to_numpy
 
 # %% auto #0
-__all__ = ['bootstrap_distribution', 'percentile_interval', 'bootstrap_ci', 'bootstrap_ci_two_sample', 'paired_difference']
+__all__ = ['N_BOOT', 'bootstrap_distribution', 'percentile_interval', 'bootstrap_ci', 'bootstrap_ci_two_sample',
+           'paired_difference']
 
 # %% ../../nbs/14_metrics.stats.ipynb #c005
+N_BOOT = 1000   # the default number of resamples everywhere (sections, templates, runner)
+
 def _check_boot_args(n_boot, alpha, seed):
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
         raise ValueError(f"n_boot must be a positive integer (e.g. 1000), got {n_boot!r}")
@@ -46,7 +49,7 @@ def _index_chunks(sizes, n_boot, seed, chunk_size=None):
         yield {g: rng.integers(0, n, size=(b, n)) for g, n in sizes.items()}
         done += b
 
-def bootstrap_distribution(metric_fn, *arrays, n_boot: int = 1000, seed: int = 0, groups=None,
+def bootstrap_distribution(metric_fn, *arrays, n_boot: int = N_BOOT, seed: int = 0, groups=None,
                            vectorized: bool = False, chunk_size: int | None = None) -> np.ndarray:
     "The `n_boot` bootstrap values of `metric_fn(*arrays)` (arrays resampled along axis 0, shared indices within a group)."
     _check_boot_args(n_boot, 0.05, seed)
@@ -74,7 +77,7 @@ def percentile_interval(values, alpha: float = 0.05) -> tuple[float, float]:
     lo, hi = np.quantile(np.asarray(values, dtype=np.float64), [alpha / 2, 1 - alpha / 2])
     return float(lo), float(hi)
 
-def bootstrap_ci(metric_fn, *arrays, n_boot: int = 1000, alpha: float = 0.05, seed: int = 0, groups=None,
+def bootstrap_ci(metric_fn, *arrays, n_boot: int = N_BOOT, alpha: float = 0.05, seed: int = 0, groups=None,
                  vectorized: bool = False, chunk_size: int | None = None) -> tuple[float, float, float]:
     "(value, lo, hi): `metric_fn(*arrays)` and its percentile-bootstrap (1 - alpha) interval."
     _check_boot_args(n_boot, alpha, seed)
@@ -85,7 +88,7 @@ def bootstrap_ci(metric_fn, *arrays, n_boot: int = 1000, alpha: float = 0.05, se
                                   vectorized=vectorized, chunk_size=chunk_size)
     return (value, *percentile_interval(vals, alpha))
 
-def bootstrap_ci_two_sample(metric_fn, id_scores, ood_scores, n_boot: int = 1000, alpha: float = 0.05,
+def bootstrap_ci_two_sample(metric_fn, id_scores, ood_scores, n_boot: int = N_BOOT, alpha: float = 0.05,
                             seed: int = 0, vectorized: bool = False) -> tuple[float, float, float]:
     "(value, lo, hi) for a metric of two independent samples, e.g. `ood.auroc(id_scores, ood_scores)`; each is resampled on its own."
     return bootstrap_ci(metric_fn, id_scores, ood_scores, n_boot=n_boot, alpha=alpha, seed=seed,
@@ -95,7 +98,7 @@ def bootstrap_ci_two_sample(metric_fn, id_scores, ood_scores, n_boot: int = 1000
 def _as_tuple(x):
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
-def paired_difference(metric_fn, arrays_a, arrays_b, n_boot: int = 1000, alpha: float = 0.05, seed: int = 0,
+def paired_difference(metric_fn, arrays_a, arrays_b, n_boot: int = N_BOOT, alpha: float = 0.05, seed: int = 0,
                       groups=None, vectorized: bool = False, chunk_size: int | None = None) -> tuple[float, float, float]:
     "(diff, lo, hi) for metric_fn(*arrays_a) - metric_fn(*arrays_b), both resampled with the same indices."
     A, B = _as_tuple(arrays_a), _as_tuple(arrays_b)

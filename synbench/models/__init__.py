@@ -8,7 +8,7 @@ __all__ = ['ModelSpec', 'Classifier', 'load_model', 'resolve_spec', 'spec_from_s
            'REGISTRY', 'PAPER_MODELS', 'ALTERNATIVES', 'ABLATIONS', 'get_spec', 'list_models', 'availability',
            'models_table', 'cli_models_list', 'fit_probe', 'ZeroShotHead', 'zero_shot_weights',
            'cached_zero_shot_weights', 'train_linear_probe', 'extract_features', 'save_head', 'load_head',
-           'linear_head', 'PAPER_PROBE_LRS', 'PAPER_LOGIT_SCALE']
+           'linear_head', 'PAPER_PROBE_LRS', 'PAPER_PROBE_EPOCHS', 'PAPER_LOGIT_SCALE']
 
 # %% ../../nbs/43_models.ipynb #c004
 from .core import (ModelSpec, Classifier, load_model, resolve_spec, spec_from_source, read_state_dict,
@@ -17,10 +17,10 @@ from .core import (ModelSpec, Classifier, load_model, resolve_spec, spec_from_so
 from .registry import (REGISTRY, PAPER_MODELS, ALTERNATIVES, ABLATIONS, get_spec, list_models,
                                       availability, models_table, cli_models_list, fit_probe)
 from .heads import (ZeroShotHead, zero_shot_weights, cached_zero_shot_weights, train_linear_probe,
-                                   extract_features, save_head, load_head, linear_head, PAPER_PROBE_LRS, PAPER_LOGIT_SCALE)
+                                   extract_features, save_head, load_head, linear_head, PAPER_PROBE_LRS, PAPER_PROBE_EPOCHS, PAPER_LOGIT_SCALE)
 _all_ = ["ModelSpec", "Classifier", "load_model", "resolve_spec", "spec_from_source", "read_state_dict", "load_weights",
          "checkpoint_root", "find_checkpoint", "MissingCheckpointError", "FAMILIES", "DATA_KINDS", "HEAD_KINDS",
          "REGISTRY", "PAPER_MODELS", "ALTERNATIVES", "ABLATIONS", "get_spec", "list_models", "availability",
          "models_table", "cli_models_list", "fit_probe", "ZeroShotHead", "zero_shot_weights", "cached_zero_shot_weights",
          "train_linear_probe", "extract_features", "save_head", "load_head", "linear_head", "PAPER_PROBE_LRS",
-         "PAPER_LOGIT_SCALE"]
+         "PAPER_PROBE_EPOCHS", "PAPER_LOGIT_SCALE"]

@@ -220,6 +220,13 @@ class Classifier(nn.Module):
         img = TF.center_crop(img, [h, w])
         return TF.to_tensor(img)
 
+    def crop_transform(self, img) -> torch.Tensor:
+        "PIL image -> 3 x H x W in [0, 1], centre-cropped to at most the input size, never resized (for sets stored at 224 px)."
+        from torchvision.transforms import functional as TF
+        img = img.convert("RGB") if hasattr(img, "convert") else img
+        (h, w), (W, H) = self.input_size, img.size
+        return TF.to_tensor(TF.center_crop(img, [min(h, H), min(w, W)]))
+
     def extra_repr(self) -> str:
         return f"name={self.spec.name!r}, input_size={self.input_size}, source={self.spec.source!r}"
 

@@ -12,9 +12,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['PAPER_LOGIT_SCALE', 'PAPER_PROBE_LRS', 'imagenet_zero_shot_metadata', 'zero_shot_weights', 'ZeroShotHead',
-           'cache_dir', 'zero_shot_cache_key', 'cached_zero_shot_weights', 'linear_head', 'train_linear_probe',
-           'extract_features', 'save_head', 'load_head']
+__all__ = ['PAPER_LOGIT_SCALE', 'PAPER_PROBE_LRS', 'PAPER_PROBE_EPOCHS', 'imagenet_zero_shot_metadata', 'zero_shot_weights',
+           'ZeroShotHead', 'cache_dir', 'zero_shot_cache_key', 'cached_zero_shot_weights', 'linear_head',
+           'train_linear_probe', 'extract_features', 'save_head', 'load_head']
 
 # %% ../../nbs/42_models.heads.ipynb #c005
 PAPER_LOGIT_SCALE = 100.0
@@ -92,6 +92,7 @@ def cached_zero_shot_weights(model_id: str, encode_text, tokenize, classnames=No
 
 # %% ../../nbs/42_models.heads.ipynb #c012
 PAPER_PROBE_LRS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
+PAPER_PROBE_EPOCHS = 90   # the authors' heads are `*_lp_e90`: 90 epochs
 
 def linear_head(in_features: int, n_classes: int, bn: bool = True) -> nn.Module:
     "`BatchNorm1d(affine=False, eps=1e-6)` + `Linear`, initialised as in the paper's code (N(0, 0.01²), bias 0)."
@@ -106,7 +107,7 @@ def _split(n, val_fraction, seed):
     if n - n_val < 1: raise ValueError(f"{n} samples are too few to hold out val_fraction={val_fraction}")
     return perm[n_val:], perm[:n_val]
 
-def train_linear_probe(features, labels, n_classes: int | None = None, lrs=PAPER_PROBE_LRS, epochs: int = 10,
+def train_linear_probe(features, labels, n_classes: int | None = None, lrs=PAPER_PROBE_LRS, epochs: int = PAPER_PROBE_EPOCHS,
                        batch_size: int = 256, val_fraction: float = 0.1, seed: int = 0, bn: bool = True,
                        device=None) -> tuple[nn.Module, dict]:
     """Train one linear head per learning rate on `features` (N x D), pick the best on a held-out

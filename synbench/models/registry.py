@@ -8,7 +8,7 @@ import argparse, difflib, json, sys
 from pathlib import Path
 from .core import (ModelSpec, checkpoint_root, find_checkpoint, hf_cached_file, timm_hub_id,
                                   open_clip_hub_id, FAMILIES, DATA_KINDS, load_model, resolve_spec)
-from .heads import PAPER_PROBE_LRS, extract_features, train_linear_probe, save_head, cache_dir
+from .heads import PAPER_PROBE_LRS, PAPER_PROBE_EPOCHS, extract_features, train_linear_probe, save_head, cache_dir
 
 # %% auto #0
 __all__ = ['PAPER_MODELS', 'ALTERNATIVES', 'ABLATIONS', 'OFFLINE', 'REGISTRY', 'get_spec', 'list_models', 'availability',
@@ -194,7 +194,7 @@ def cli_models_list(argv: list[str] | None = None) -> int:
 
 # %% ../../nbs/41_models.registry.ipynb #c021
 def fit_probe(name_or_spec, train_dataset, checkpoint_dir=None, device=None, cache=None, lrs=PAPER_PROBE_LRS,
-              epochs: int = 10, batch_size: int = 256, val_fraction: float = 0.1, seed: int = 0,
+              epochs: int = PAPER_PROBE_EPOCHS, batch_size: int = 256, val_fraction: float = 0.1, seed: int = 0,
               n_classes: int = 1000, download: bool = True) -> Path:
     "Train and save the linear probe of a `synbench-probe` model; returns the head file's path."
     spec = resolve_spec(name_or_spec)
