@@ -45,6 +45,13 @@ def get_device(device: str | torch.device | None = None) -> torch.device:
     return dev
 
 # %% ../nbs/00_core.ipynb #c012
+def _umask() -> int:
+    "The process's umask (read without changing it, from /proc where there is one)."
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"): return int(line.split()[1], 8)
+    m = os.umask(0o022); os.umask(m); return m
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8"):
     "Context manager yielding a file object; on success the file replaces `path` atomically, on error nothing is written."
@@ -53,6 +60,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
     binary = "b" in mode
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())   # mkstemp makes 0600; the file gets the user's umask, as open() would give it
         with os.fdopen(fd, mode, **({} if binary else {"encoding": encoding})) as f:
             yield f
             f.flush()

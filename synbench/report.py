@@ -11,22 +11,45 @@ import pandas as pd
 from .core import atomic_write, resource_path
 
 # %% auto #0
-__all__ = ['ABLATION_SCALE', 'PAPER_CODE_METRICS', 'TABLES', 'RADAR_AXES', 'PAPER_SETTINGS', 'collect', 'paper_view',
-           'paper_reference', 'paper_table', 'to_markdown', 'to_latex', 'write_table', 'flag_rows', 'radar_values',
-           'fig1_radar', 'fig3_error_vs_ece', 'fig4_shape_bias', 'beside_paper', 'make_report', 'cli_report']
+__all__ = ['OPTIONAL_FIELDS', 'ABLATION_SCALE', 'PAPER_CODE_METRICS', 'TABLES', 'RADAR_AXES', 'PAPER_SETTINGS', 'read_records',
+           'collect', 'paper_view', 'paper_reference', 'paper_table', 'to_markdown', 'to_latex', 'write_table',
+           'flag_rows', 'radar_values', 'fig1_radar', 'fig3_error_vs_ece', 'fig4_shape_bias', 'beside_paper',
+           'make_report', 'cli_report']
 
 # %% ../nbs/53_report.ipynb #c005
 from .sections import RECORD_COLUMNS
 
+OPTIONAL_FIELDS = ("flag",)   # record fields a sidecar may lack (added after sidecars were first written)
+
+def read_records(path) -> dict:
+    """A sidecar read defensively: JSON object with a list `records` whose items are records (a dict holding every
+    `ResultRecord` field but `flag`, which sidecars written before it existed lack; a numeric-or-null value, a text-or-null
+    flag); otherwise a ValueError naming the file and the record."""
+    path = Path(path)
+    try: doc = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as e: raise ValueError(f"sidecar {path} is not valid JSON ({e}); delete it and rerun its job") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
+        raise ValueError(f"sidecar {path} must be a JSON object with a list 'records', got {type(doc).__name__}"
+                         f"{'' if not isinstance(doc, dict) else ' without one'}; delete it and rerun its job")
+    for i, r in enumerate(doc["records"]):
+        miss = [k for k in RECORD_COLUMNS if k not in OPTIONAL_FIELDS and (not isinstance(r, dict) or k not in r)]
+        v, fl = (r.get("value"), r.get("flag")) if isinstance(r, dict) else (None, None)
+        if miss: bad = 'missing ' + ', '.join(miss)
+        elif not (v is None or isinstance(v, (int, float)) and not isinstance(v, bool)): bad = f'value {v!r} is not a number'
+        elif not (fl is None or isinstance(fl, str)): bad = f'flag {fl!r} is not text'
+        else: bad = None
+        if bad: raise ValueError(f"sidecar {path}: record {i} is not a result record ({bad}): {str(r)[:120]}")
+    return doc
+
 def collect(run_dir) -> tuple[pd.DataFrame, pd.DataFrame]:
-    "(records, models) of a run folder."
+    "(records, models) of a run folder; every sidecar is read with `read_records`."
     run_dir = Path(run_dir)
     files = sorted((run_dir / "reports").glob("*/*.json"))
     if not files: raise ValueError(f"no results under {run_dir}/reports/<section>/*.json; run `synbench run` first")
     recs, models = [], {}
     for f in files:
-        doc = json.loads(f.read_text())
-        recs += doc.get("records", [])
+        doc = read_records(f)
+        recs += doc["records"]
         mp = (doc.get("provenance") or {}).get("model_provenance") or {}
         spec = mp.get("spec") or {}
         if spec.get("name"):
@@ -308,7 +331,8 @@ def _run_settings(run_dir) -> str:
     "The presets and section options a run's sidecars record, one line."
     seen = {}
     for f in sorted((Path(run_dir) / "reports").glob("*/*.json")):
-        p = json.loads(f.read_text()).get("parameters") or {}
+        p = read_records(f).get("parameters")   # read defensively, as `collect` does
+        p = p if isinstance(p, dict) else {}
         seen.setdefault(p.get("preset", "paper-text"), set()).add(f.parent.name)
     return "; ".join(f"preset {k} ({', '.join(sorted(v))})" for k, v in sorted(seen.items())) or "no sidecars"
 

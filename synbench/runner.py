@@ -4,15 +4,17 @@
 
 # %% ../nbs/52_runner.ipynb #c003
 from __future__ import annotations
-import argparse, contextlib, dataclasses, functools, json, os, re, shutil, sys, tempfile, time, traceback, uuid
+import argparse, ast, contextlib, difflib, dataclasses, functools, json, os, re, shutil, sys, tempfile, time, traceback, uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from .core import package_dir, write_json, atomic_write
 
 # %% auto #0
-__all__ = ['SECTIONS', 'MODEL_GROUPS', 'sync_templates', 'template_path', 'template_parameters', 'slug', 'Job', 'expand_models',
-           'plan', 'job_done', 'execute_job', 'slurm_cluster', 'job_env', 'run', 'build_parser', 'print_plan',
-           'auto_suite', 'cli_run']
+__all__ = ['SECTIONS', 'RUN_NAME', 'MODEL_GROUPS', 'RESERVED', 'sync_templates', 'template_path', 'template_parameters', 'slug',
+           'resolve_run_dir', 'Job', 'expand_models', 'plan', 'job_done', 'failed_report', 'set_aside',
+           'check_notebook', 'execute_job', 'slurm_cluster', 'job_env', 'declared_parameters', 'value_checks',
+           'check_value', 'check_params', 'known_models', 'check_model', 'check_dataset', 'check_suite', 'check_device',
+           'PreflightError', 'preflight', 'run', 'build_parser', 'print_plan', 'auto_suite', 'cli_run']
 
 # %% ../nbs/52_runner.ipynb #c005
 SECTIONS = ("calibration", "ood", "adversarial", "corruptions", "biases", "ablations")
@@ -52,6 +54,19 @@ def slug(name: str) -> str:
     "File-safe form of a model name."
     return re.sub(r"[^A-Za-z0-9._=+-]+", "_", str(name).replace("/", "__")).strip("_")
 
+RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+def resolve_run_dir(runs_dir, run_name) -> Path:
+    "RUNS_DIR/NAME resolved; refused unless NAME is a plain name (`RUN_NAME`) and the result lies inside RUNS_DIR."
+    if not isinstance(run_name, str) or not RUN_NAME.fullmatch(run_name):
+        raise ValueError(f"--run {run_name!r} is not a run name: use letters, digits, '.', '_' and '-', starting with a "
+                         "letter or digit (e.g. 'default', 'exp-2'); '.', '..' and paths are refused")
+    base = Path(runs_dir).expanduser().resolve()
+    d = (base / run_name).resolve()
+    if d.parent != base:
+        raise ValueError(f"--run {run_name!r} resolves to {d}, outside the runs directory {base} (a symlink?); pick another name")
+    return d
+
 @dataclass
 class Job:
     "One template execution."
@@ -70,7 +85,7 @@ class Job:
 MODEL_GROUPS = {"toy": ["toy/supervised-real", "toy/supervised-synthetic", "toy/multi-modal-real", "toy/multi-modal-synthetic"]}
 
 def expand_models(models) -> list[str]:
-    "Split comma lists and expand group names ('toy'; MiniWorld's zoo as 'miniworld' when present)."
+    "Split comma lists and expand group names ('toy'; MiniWorld's zoo as 'miniworld')."
     out = []
     for m in models or []:
         for x in str(m).split(","):
@@ -78,10 +93,8 @@ def expand_models(models) -> list[str]:
             if not x: continue
             if x in MODEL_GROUPS: out += MODEL_GROUPS[x]
             elif x == "miniworld":
-                import importlib; mw = importlib.import_module("synbench.miniworld")
-                zoo = getattr(mw, "MODELS", None) or getattr(mw, "ZOO", None) or (mw.zoo_table() if callable(getattr(mw, "zoo_table", None)) else None)
-                if zoo is None: raise ValueError("synbench.miniworld has no model zoo (MODELS) in this version")
-                out += list(zoo)
+                from synbench.miniworld import MODELS as MW_MODELS
+                out += list(MW_MODELS)
             else: out.append(x)
     return list(dict.fromkeys(out))
 
@@ -105,11 +118,23 @@ def plan(models, sections, run_dir, grids=(), params: dict | None = None, sectio
             out = run_dir / "reports" / s
             p = {**pre, **(params or {}), **((section_params or {}).get(s, {})), "model": m, "run_dir": str(run_dir),
                  "sidecar": str(out / f"{slug(m)}.json.partial")}
+            if s == "ablations" or not p.get("allow_code"): p.pop("allow_code", None)   # a grid's names never run code
             unknown = sorted(set((section_params or {}).get(s, {})) - set(declared))
             if unknown: raise ValueError(f"section {s!r} has no parameters {unknown}; it takes {sorted(declared)}")
             p = {k: v for k, v in p.items() if k in declared}
             jobs.append(Job(s, m, str(out / f"{slug(m)}.ipynb"), str(out / f"{slug(m)}.json"), p))
+    _refuse_collisions(jobs)
     return jobs
+
+def _refuse_collisions(jobs):
+    "Two jobs writing one report (names that slug alike, compared case-blind) are refused, naming both."
+    seen, bad = {}, []
+    for j in jobs:
+        k = j.report.lower()
+        if k in seen and seen[k].model != j.model:
+            bad.append(f"{seen[k].model!r} and {j.model!r} would both write {j.report}")
+        seen.setdefault(k, j)
+    if bad: raise ValueError("report names collide: " + "; ".join(bad) + "; run them in separate runs (--run) or rename one")
 
 # %% ../nbs/52_runner.ipynb #c011
 @functools.lru_cache(maxsize=1)
@@ -130,14 +155,44 @@ def job_done(job: Job) -> bool:
     if not p.exists(): return False
     try: doc = json.loads(p.read_text())
     except ValueError: return False
+    if not isinstance(doc, dict) or not isinstance(doc.get("parameters"), dict): return False
     want = {k: v for k, v in job.parameters.items() if k != "sidecar"}
-    got = {k: v for k, v in doc.get("parameters", {}).items() if k in want}
+    got = {k: v for k, v in doc["parameters"].items() if k in want}
     return "records" in doc and json.loads(json.dumps(got)) == json.loads(json.dumps(want))
 
-def execute_job(job: Job, kernel_name: str = "python3", timeout: float | None = None, env: dict | None = None) -> dict:
-    "Run one job's template; returns {'job', 'status' ('done'|'failed'), 'seconds', 'report', 'sidecar', 'error'}."
+def failed_report(job: Job) -> Path:
+    "Where a failed job's executed notebook goes: `<stem>.failed.ipynb`, beside (never over) the report."
+    r = Path(job.report); return r.with_name(f"{r.stem}.failed.ipynb")
+
+def set_aside(job: Job) -> Path | None:
+    "Move a finished job's sidecar to `<stem>.json.old` (before a forced rerun), so a failed rerun is not counted done."
+    p = Path(job.sidecar)
+    if not p.exists(): return None
+    old = p.with_name(p.name + ".old"); os.replace(p, old); return old
+
+
+# %% ../nbs/52_runner.ipynb #c011a
+def check_notebook(path) -> str | None:
+    "None when `path` holds a complete, valid notebook (read and schema-checked by nbformat), else what is wrong."
+    import nbformat
+    try: nbformat.validate(nbformat.read(str(path), as_version=4))
+    except Exception as e: return f"{type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}"
+    return None
+
+def _check_partial(partial: Path) -> None:
+    if not partial.exists(): raise RuntimeError(f"the template finished without writing its sidecar {partial}")
+    try: doc = json.loads(partial.read_text())
+    except ValueError as e: raise RuntimeError(f"the sidecar {partial} is not valid JSON ({e})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
+        raise RuntimeError(f"the sidecar {partial} holds no list of records")
+
+# %% ../nbs/52_runner.ipynb #c011b
+def execute_job(job: Job, kernel_name: str = "python3", timeout: int | None = None, env: dict | None = None) -> dict:
+    """Run one job's template into temporary files; both move into place only when the notebook is complete and valid.
+    Returns {'job', 'status' ('done'|'failed'), 'seconds', 'report', 'sidecar', 'error'}; a failed job's 'report' is its
+    `<stem>.failed.ipynb`, and a good report already in place is never replaced by a failed one."""
     import papermill as pm
-    t0 = time.perf_counter(); report, sidecar = Path(job.report), Path(job.sidecar)
+    t0 = time.perf_counter(); report, sidecar, failed = Path(job.report), Path(job.sidecar), failed_report(job)
     report.parent.mkdir(parents=True, exist_ok=True)
     tmp_nb = report.with_name(f".{report.stem}.running.ipynb"); partial = Path(job.parameters.get("sidecar", str(sidecar) + ".partial"))
     for f in (tmp_nb, partial):
@@ -149,14 +204,17 @@ def execute_job(job: Job, kernel_name: str = "python3", timeout: float | None = 
         km = {"kernel_manager_class": _kernel_manager_class()} if _kernel_manager_class() else {}
         pm.execute_notebook(str(template_path(job.section)), str(tmp_nb), parameters=job.parameters, kernel_name=kernel_name,
                             progress_bar=False, cwd=str(report.parent), execution_timeout=timeout, **km)
-        if not partial.exists(): raise RuntimeError(f"the template finished without writing its sidecar {partial}")
+        bad = check_notebook(tmp_nb)
+        if bad: raise RuntimeError(f"the executed notebook {tmp_nb} is incomplete or invalid ({bad})")
+        _check_partial(partial)
         os.replace(tmp_nb, report); os.replace(partial, sidecar)
+        with contextlib.suppress(FileNotFoundError): failed.unlink()
         res.update(status="done", error=None)
     except Exception as e:
         msg = f"{getattr(e, 'ename', type(e).__name__)}: {getattr(e, 'evalue', str(e))}".strip()
-        if tmp_nb.exists(): os.replace(tmp_nb, report)
+        if tmp_nb.exists(): os.replace(tmp_nb, failed)
         with contextlib.suppress(FileNotFoundError): partial.unlink()
-        res.update(status="failed", error=msg[:2000])
+        res.update(status="failed", error=msg[:2000], report=str(failed))
     finally:
         for k, v in old.items():
             if v is None: os.environ.pop(k, None)
@@ -226,21 +284,251 @@ def job_env(workers: int, scheduler=None, environ=None, cpu_count=None) -> dict:
     n = str(max(1, (cpu_count or os.cpu_count() or 1) // workers))
     return {k: n for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS") if k not in environ}
 
+# %% ../nbs/52_runner.ipynb #i17_1
+RESERVED = ("model", "run", "run_dir", "sidecar", "allow_code", "preset")   # set by the runner, never by --param
+
+def _hint(name, names) -> str:
+    "' (did you mean ...?)' with the closest of `names` (compared case-blind), or ''."
+    low = {str(n).lower(): str(n) for n in names}
+    close = [low[c] for c in difflib.get_close_matches(str(name).lower(), list(low), n=3, cutoff=0.7)]
+    return f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+
+def _default(src: str):
+    "A template default as a value: a Python literal, or a literal division such as `1 / 255`; else `...`."
+    try: return ast.literal_eval(src)
+    except (ValueError, SyntaxError): pass
+    node = ast.parse(src, mode="eval").body
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        with contextlib.suppress(ValueError, ZeroDivisionError): return ast.literal_eval(node.left) / ast.literal_eval(node.right)
+    return ...
+
+def declared_parameters(sections=SECTIONS) -> dict:
+    "section -> {parameter: default value} as each template's `parameters` cell declares them."
+    return {s: {k: _default(v) for k, v in template_parameters(s).items()} for s in sections}
+
+# %% ../nbs/52_runner.ipynb #i17_3
+def _ints(lo=None, hi=None, none=False):
+    def f(v):
+        if v is None and none: return None
+        if isinstance(v, bool) or not isinstance(v, int): return f"must be an integer{' or null' * none}, got {v!r}"
+        if (lo is not None and v < lo) or (hi is not None and v > hi): return f"must be in [{lo}, {hi if hi is not None else '∞'}], got {v}"
+    return f
+
+def _number(lo, hi, also=()):
+    def f(v):
+        if v in also and not isinstance(v, bool): return None
+        if isinstance(v, bool) or not isinstance(v, (int, float)): return f"must be a number{' or ' + ', '.join(map(repr, also)) if also else ''}, got {v!r}"
+        if not lo <= v <= hi: return f"must be in [{lo}, {hi}], got {v}"
+    return f
+
+def _names(known, many=True):
+    def f(v):
+        vals = v if many else [v]
+        if many and not isinstance(v, list): return f"must be a list of names, got {v!r}"
+        bad = [x for x in vals if x not in known]
+        if bad: return f"unknown {', '.join(map(repr, bad))}{_hint(bad[0], known)}; known: {', '.join(map(str, known))}"
+    return f
+
+# %% ../nbs/52_runner.ipynb #i17_4
+def value_checks() -> dict:
+    "parameter -> check(value) returning what is wrong (None when fine): the ranges and names templates accept."
+    from synbench.corruptions.common2d import CORRUPTIONS
+    from synbench.corruptions.depth3d import CORRUPTIONS_3D, ALIASES
+    from synbench.metrics.ood import SCORES, CONVENTIONS
+    from synbench.models.core import NORMALIZATIONS
+    from synbench.sections import NATIVE_TRANSFORMS, SHAPE_BIAS_LABEL, PRESETS
+    sev = lambda v: (f"must be a non-empty list of severities 1..5, got {v!r}" if not isinstance(v, list) or not v
+                     or any(isinstance(x, bool) or x not in (1, 2, 3, 4, 5) for x in v) else None)
+    return {"limit": _ints(1, none=True), "batch_size": _ints(1), "n_boot": _ints(0), "seed": _ints(0, 2**32 - 1),
+            "n_bins": _ints(1), "steps": _ints(1), "eps": _number(0, 1), "alpha": _number(0, 1, also=(None, "paper")),
+            "severities": sev, "corruptions_2d": _names(CORRUPTIONS), "corruptions_3d": _names(CORRUPTIONS_3D + list(ALIASES)),
+            "score": _names(list(SCORES), many=False), "fpr_convention": _names(list(CONVENTIONS), many=False),
+            "normalization": _names(["model", *NORMALIZATIONS], many=False),
+            "in9_normalization": _names(["model", *NORMALIZATIONS], many=False),
+            "parts": _names(["focus", "cue_conflict", "in9"]), "native_transform": _names(list(NATIVE_TRANSFORMS), many=False),
+            "shape_bias_per_class": _names(list(SHAPE_BIAS_LABEL), many=False), "preset": _names(list(PRESETS), many=False)}
+
+# %% ../nbs/52_runner.ipynb #i17_5
+def _type_problem(value, default) -> str | None:
+    "Why `value` cannot replace a parameter whose default is `default`; booleans are not numbers."
+    if default is ... or default is None or value is None: return None
+    if isinstance(default, bool): ok, want = isinstance(value, bool), "true or false"
+    elif isinstance(default, (int, float)):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        want = "a number" + (" (an integer)" if isinstance(default, int) else "")
+    else: ok, want = isinstance(value, type(default)), f"a {type(default).__name__}"
+    return None if ok else f"must be {want}, got {json.dumps(value)}"
+
+def check_value(key: str, value, default=...) -> str | None:
+    "What is wrong with `key=value` (type from the template's default, then range or known names), or None."
+    p = _type_problem(value, default)
+    if p is None and key in value_checks(): p = value_checks()[key](value)
+    return p
+
+# %% ../nbs/52_runner.ipynb #i17_7
+def check_params(sections, params: dict, section_params: dict) -> tuple[list[str], list[str]]:
+    """(problems, warnings) of run-wide `params` and per-section `section_params` against the templates' declared
+    parameters: unknown keys and sections are problems (with suggestions), settings no selected section uses warnings."""
+    decl = declared_parameters(SECTIONS); sel = [s for s in sections if s in SECTIONS]
+    every = sorted(set().union(*map(set, decl.values())) - set(RESERVED))
+    errs, warns = [], []
+    def one(where, k, v, secs):
+        if k in RESERVED: errs.append(f"{where}{k}: set by the runner, not by --param" + (" (use --preset NAME)" if k == "preset" else "")); return
+        have = [s for s in secs if k in decl[s]]
+        if not have: errs.append(f"--param {where}{k}: no template declares {k!r}{_hint(k, every)}"); return
+        if not any(s in sel for s in have) and not where:
+            warns.append(f"--param {k}: used only by {', '.join(have)}, which this run does not select; it has no effect")
+        p = check_value(k, v, decl[have[0]][k])
+        if p: errs.append(f"{where}{k}={json.dumps(v)}: {p}")
+    for k, v in params.items(): one("", k, v, SECTIONS)
+    for s, kv in section_params.items():
+        if s not in SECTIONS: errs.append(f"--param {s}.…: unknown section {s!r}{_hint(s, SECTIONS)}; sections: {', '.join(SECTIONS)}"); continue
+        if s not in sel: warns.append(f"--param {s}.…: section {s!r} is not selected in this run; its settings have no effect")
+        for k, v in kv.items(): one(f"{s}.", k, v, [s])
+    return errs, warns
+
+# %% ../nbs/52_runner.ipynb #i17_9
+def known_models() -> list[str]:
+    "Every model name synbench knows: the registry, the toy models, MiniWorld's zoo, and the group names."
+    from synbench.models.registry import REGISTRY
+    from synbench.toy import TOY_MODELS
+    from synbench.miniworld.zoo import zoo_table, FULL
+    return [*REGISTRY, *TOY_MODELS, *zoo_table(FULL), *MODEL_GROUPS, "miniworld"]
+
+def check_model(name: str, allow_code: bool = False, where: str = "--models") -> str | None:
+    "What is wrong with model `name` (None when it names a known model, a source or a checkpoint), without loading weights."
+    from synbench.sections import is_code_ref, _query, LOADER_OPTIONS, TOY_OPTIONS
+    from synbench.models.core import resolve_spec
+    if is_code_ref(name):
+        if allow_code and where == "--models": return None if "?" not in name else f"--models {name!r}: a code factory takes no options from its name"
+        return (f"{where} {name!r} names Python code ('module:callable'); refused (names never run code). A factory of your "
+                "own: `synbench run --allow-code --models module:factory` (--models only)")
+    try:
+        base, kw = _query(name, TOY_OPTIONS if name.startswith("toy/") else {} if name.startswith("miniworld/") else LOADER_OPTIONS)
+        if name.startswith(("toy/", "miniworld/")) or "/" not in base and not Path(base).suffix:
+            names = known_models(); fold = not base.startswith(("toy/", "miniworld/"))   # registry names are case-blind
+            if base in names or fold and base.lower() in {n.lower() for n in names}: return None
+            return f"{where}: unknown model {base!r}{_hint(base, names)}; `synbench models list` shows the registry"
+        spec = resolve_spec(base, kw.get("arch"))
+        if spec.source == "checkpoint" and Path(spec.checkpoint).is_absolute() and not Path(spec.checkpoint).is_file():
+            return f"{where} {name!r}: checkpoint file {spec.checkpoint} does not exist"
+    except ValueError as e: return f"{where} {name!r}: {e}"
+
+# %% ../nbs/52_runner.ipynb #i17_11
+def _suite_names(suite: dict):
+    for role, v in suite.items():
+        if role in ("name", "n"): continue
+        for x in (v.values() if isinstance(v, dict) else v if isinstance(v, list) else [v]): yield role, x
+
+def check_dataset(name) -> str | None:
+    "What is wrong with dataset `name` of a suite (None when known): code references, unknown names (with suggestions), options."
+    from synbench.sections import is_code_ref, _query
+    from synbench.data.datasets import dataset_names, get_dataset_spec
+    from synbench.toy import ROLES
+    from synbench.miniworld.sets import SET_NAMES
+    if not isinstance(name, str): return f"dataset {name!r} is not a name"
+    if is_code_ref(name): return f"dataset {name!r} names Python code ('module:callable'); dataset names never run code"
+    known = [*dataset_names(), *(f"toy/{r}" for r in ROLES), *(f"miniworld/{s}" for s in SET_NAMES)]
+    base = name.partition("?")[0]
+    try:
+        if base.startswith(("toy/", "miniworld/")) or base not in dataset_names():
+            if base not in known: return f"unknown dataset {base!r}{_hint(base, known)}"
+            _query(name, {})
+        else: _query(name, dict.fromkeys(get_dataset_spec(base).variants))
+    except ValueError as e: return f"dataset {name!r}: {e}"
+
+# %% ../nbs/52_runner.ipynb #i17_12
+def check_suite(suite, data_root=None) -> list[str]:
+    "Problems of a suite (JSON, dataset names) and of the data root its registry datasets need."
+    from synbench.sections import get_suite
+    from synbench.core import data_root as resolve_root
+    from synbench.data.datasets import get_dataset_spec
+    try: s = get_suite(suite)
+    except ValueError as e: return [f"--suite: {e}"]
+    out = [f"--suite role {r!r}: {p}" for r, n in _suite_names(s) if (p := check_dataset(n))]
+    reg = [n.partition("?")[0] for _, n in _suite_names(s) if isinstance(n, str) and not n.startswith(("toy/", "miniworld/"))]
+    if data_root is not None or reg:
+        try: root = resolve_root(data_root, what=f"the suite's datasets ({', '.join(sorted(set(reg))) or 'none'})")
+        except ValueError as e: return out + [f"--data-root: {e}"]
+        specs = [get_dataset_spec(n) for n in set(reg) if not check_dataset(n)]
+        if specs and not any(sp.locate(root) for sp in specs):
+            out.append(f"--data-root {str(root)!r} holds none of the suite's datasets ({', '.join(sorted(sp.name for sp in specs))}); "
+                       "`synbench datasets check --data-root DIR` shows what is where")
+    return out
+
+def check_device(device) -> str | None:
+    "What is wrong with `device` (None: fine, or chosen automatically)."
+    import torch
+    from synbench.core import get_device
+    if device is None or device == "auto": return None
+    try: dev = get_device(device)
+    except (RuntimeError, ValueError) as e: return f"--device {device!r}: {e}"
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        return f"--device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)"
+
+# %% ../nbs/52_runner.ipynb #i17_14
+class PreflightError(ValueError):
+    "Every problem the pre-flight check found (`.problems`), in one message."
+    def __init__(self, problems):
+        self.problems = list(problems); n = len(self.problems)
+        super().__init__(f"{n} problem{'s' * (n > 1)} found before starting; nothing was run or written:\n" + "\n".join(f"  - {p}" for p in self.problems))
+
+def preflight(models, sections=None, run_name="default", runs_dir="runs", grids=(), params=None, section_params=None,
+              workers=1, timeout=None, preset="paper-text") -> list[str]:
+    "Check a run before any kernel starts, writing nothing: raises `PreflightError` listing every problem; returns the warnings."
+    from synbench.sections import PRESETS
+    params, sp = dict(params or {}), dict(section_params or {}); allow = params.get("allow_code") is True
+    probs = []; add = lambda p: p and probs.append(p)
+    try: run_dir = resolve_run_dir(runs_dir, run_name)
+    except ValueError as e: add(str(e)); run_dir = None
+    sections = list(sections or SECTIONS); sel = [s for s in sections if s in SECTIONS]
+    for s in sections:
+        if s not in SECTIONS: add(f"--sections: unknown section {s!r}{_hint(s, SECTIONS)}; sections: {', '.join(SECTIONS)}")
+    names = expand_models(models)
+    for m in names: add(check_model(m, allow))
+    if not names and any(s != "ablations" for s in sel): add("no models given; pass --models NAME[,NAME...]")
+    _check_grids(grids, sel, add)
+    for p in check_suite(params.get("suite", "toy"), params.get("data_root")): add(p)
+    add(check_device(params.get("device")))
+    errs, warns = check_params(sel, {k: v for k, v in params.items() if k not in ("run", "cache_dir", "allow_code")}, sp); probs += errs
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1: add(f"--workers must be a positive integer, got {workers!r}")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0):
+        add(f"--timeout must be a whole number of seconds > 0, got {timeout!r}")
+    if preset not in PRESETS: add(f"--preset: unknown preset {preset!r}{_hint(preset, list(PRESETS))}; presets: {', '.join(PRESETS)}")
+    if not probs:
+        try: plan(models, sel, run_dir, grids, params, sp, preset)
+        except ValueError as e: add(str(e))
+    if probs: raise PreflightError(probs)
+    return warns
+
+# %% ../nbs/52_runner.ipynb #i17_15
+def _check_grids(grids, sel, add):
+    from synbench.sections import ablation_grid, is_code_ref
+    if "ablations" in sel and not grids: add("the ablations section needs --grids NAME (e.g. 'toy', or 'modelA+modelB+...')")
+    for g in grids:
+        if is_code_ref(g): add(f"--grids {g!r} names Python code ('module:callable'); refused (grids never run code)"); continue
+        try: ms = ablation_grid(g)
+        except ValueError as e: add(f"--grids: {e}"); continue
+        for m in ms: add(check_model(m, False, where=f"--grids {g!r}:"))
+
 # %% ../nbs/52_runner.ipynb #c021
 def run(models, sections=None, run_name="default", runs_dir="runs", executor="local", workers=1, scheduler=None,
         grids=(), params=None, section_params=None, force=False, gpus_per_job=0, timeout=None, quiet=False,
         kernel_name: str = "python3", preset: str = "paper-text") -> dict:
-    "Plan and execute a run; returns the summary dict (also written to runs/<run>/summary.json)."
+    """Check (`preflight`: every problem at once, nothing written), plan and execute a run with `preset`'s settings
+    under explicit ones; returns the summary dict (also written to runs/<run>/summary.json)."""
     from synbench.predict import file_lock
     if executor not in ("local", "dask"): raise ValueError(f"executor must be 'local' or 'dask', got {executor!r}")
-    if not isinstance(workers, int) or workers < 1: raise ValueError(f"workers must be a positive int, got {workers!r}")
-    if not run_name or "/" in run_name: raise ValueError(f"run name must be a non-empty name without '/', got {run_name!r}")
-    run_dir = (Path(runs_dir) / run_name).resolve()
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+    for w in preflight(models, sections, run_name, runs_dir, grids, params, section_params, workers, timeout, preset):
+        print(f"synbench run: warning: {w}", file=sys.stderr)
+    run_dir = resolve_run_dir(runs_dir, run_name)
     params = {"run": run_name, "cache_dir": str(run_dir / "cache"), **(params or {})}
     with file_lock(run_dir / ".run.lock", timeout=0, what=f"run directory {run_dir}"):
         jobs = plan(models, sections, run_dir, grids, params, section_params, preset)
         todo = [j for j in jobs if force or not job_done(j)]
-        say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+        if force:
+            for j in todo: set_aside(j)
         say(f"synbench run {run_name}: {len(jobs)} jobs, {len(jobs) - len(todo)} already done, {len(todo)} to run "
             f"({executor}, {workers} worker{'s' * (workers > 1)})")
         from tqdm.auto import tqdm
@@ -288,11 +576,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, help="samples per dataset (default: all)")
     p.add_argument("--seed", type=int, default=0); p.add_argument("--n-boot", type=int, default=None)
     p.add_argument("--param", action="append", default=[], metavar="[SECTION.]KEY=VALUE", help="a template option (VALUE as JSON when it parses)")
-    p.add_argument("--timeout", type=float, default=None, help="seconds per notebook cell")
-    p.add_argument("--force", action="store_true", help="rerun finished jobs")
+    p.add_argument("--timeout", type=int, default=None, help="seconds per notebook cell (a whole number > 0)")
+    p.add_argument("--force", action="store_true", help="rerun finished jobs (their sidecars are first moved aside to *.json.old)")
+    p.add_argument("--skip-corrupt", action="store_true", help="skip unreadable images (their count and ids go into each sidecar)")
+    p.add_argument("--allow-code", action="store_true", help="let --models name a Python factory 'module:callable' of your own "
+                   "(called without arguments; never for --grids or suite datasets)")
     p.add_argument("--preset", default="paper-text", choices=["paper-text", "paper-code"],
                    help="protocol choices set at once: the paper's text (default) or the authors' code")
-    p.add_argument("--plan", action="store_true", help="print the jobs and every resolved parameter, run nothing")
+    p.add_argument("--plan", action="store_true", help="check, then print the jobs and every resolved parameter; run and write nothing")
     p.add_argument("--quiet", action="store_true")
     return p
 
@@ -320,6 +611,8 @@ def cli_run(argv=None) -> int:
     params = {"suite": _value(a.suite) if a.suite.strip().startswith("{") else a.suite, "seed": a.seed,
               "limit": a.limit, "device": a.device}
     if params["suite"] == "auto": params["suite"] = auto_suite(a.models + a.grids)
+    if a.allow_code: params["allow_code"] = True
+    if a.skip_corrupt: params["skip_corrupt"] = True
     for k, v in (("data_root", a.data_root), ("cache_dir", a.cache_dir), ("checkpoint_dir", a.checkpoint_dir),
                  ("batch_size", a.batch_size), ("n_boot", a.n_boot)):
         if v is not None: params[k] = str(Path(v).resolve()) if k.endswith(("_root", "_dir")) else v
@@ -328,19 +621,23 @@ def cli_run(argv=None) -> int:
         for item in a.param:
             if "=" not in item: raise ValueError(f"--param expects [SECTION.]KEY=VALUE, got {item!r}")
             k, v = item.split("=", 1)
-            if "." in k and k.split(".", 1)[0] in SECTIONS:
+            if "." in k:
                 s, k = k.split(".", 1); section_params.setdefault(s, {})[k] = _value(v)
             else: params[k] = _value(v)
         grids = [g for x in a.grids for g in x.split(",") if g]
         if sections is None and not grids: sections = [s for s in SECTIONS if s != "ablations"]
-        if a.plan:   # the parameters `run` would give each job, printed instead of run
-            rd = (Path(a.runs_dir) / a.run).resolve()
+        if a.plan:   # checked as `run` would, then the parameters `run` would give each job, printed instead of run
+            for w in preflight(a.models, sections, a.run, a.runs_dir, grids, params, section_params, a.workers, a.timeout, a.preset):
+                print(f"synbench run: warning: {w}", file=sys.stderr)
+            rd = resolve_run_dir(a.runs_dir, a.run)
             return print_plan(plan(a.models, sections, rd, grids, {"run": a.run, "cache_dir": str(rd / "cache"), **params},
                                    section_params, a.preset))
         summary = run(a.models, sections, a.run, a.runs_dir, "dask" if a.scheduler else a.executor, a.workers,
                       a.scheduler, grids, params, section_params, a.force, a.gpus_per_job, a.timeout, a.quiet, a.kernel, a.preset)
     except LockedError as e:
         print(f"synbench run: refused: {e}", file=sys.stderr); return 3
+    except PreflightError as e:
+        print(f"synbench run: {e}", file=sys.stderr); return 2
     except (ValueError, FileNotFoundError) as e:
         print(f"synbench run: {e}", file=sys.stderr); return 2
     return 1 if summary["failed"] else 0

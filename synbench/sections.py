@@ -4,7 +4,7 @@
 
 # %% ../nbs/51_sections.ipynb #c003
 from __future__ import annotations
-import dataclasses, importlib, json, math, os, tempfile, warnings
+import dataclasses, importlib, json, math, os, re, tempfile, warnings
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -15,11 +15,12 @@ from .predict import predict, Variant, PredictionSet, _dataset_labelspace, model
 from .metrics.stats import N_BOOT
 
 # %% auto #0
-__all__ = ['RECORD_COLUMNS', 'IMAGENET_SUITE', 'NATIVE_TRANSFORMS', 'NEAR_CHANCE', 'PAPER_2D', 'PAPER_3D', 'SHAPE_BIAS_LABEL',
-           'ABLATION_GRIDS', 'PRESETS', 'ResultRecord', 'records_to_frame', 'get_suite', 'resolve_model', 'model_name',
-           'open_dataset', 'Evaluation', 'flag_near_chance', 'calibration', 'ood', 'adversarial', 'corruptions',
-           'biases', 'ablation_grid', 'ablations', 'write_sidecar', 'read_sidecar', 'reading', 'plot_reliability_grid',
-           'plot_roc', 'plot_severity', 'plot_shape_bias', 'preset_job']
+__all__ = ['RECORD_COLUMNS', 'IMAGENET_SUITE', 'LOADER_OPTIONS', 'TOY_OPTIONS', 'NATIVE_TRANSFORMS', 'NEAR_CHANCE', 'PAPER_2D',
+           'PAPER_3D', 'SHAPE_BIAS_LABEL', 'ABLATION_GRIDS', 'PRESETS', 'ResultRecord', 'records_to_frame', 'get_suite',
+           'is_code_ref', 'resolve_model', 'model_name', 'open_dataset', 'Evaluation', 'flag_near_chance',
+           'calibration', 'ood', 'adversarial', 'corruptions', 'biases', 'known_grids', 'ablation_grid', 'ablations',
+           'write_sidecar', 'read_sidecar', 'reading', 'plot_reliability_grid', 'plot_roc', 'plot_severity',
+           'plot_shape_bias', 'preset_job']
 
 # %% ../nbs/51_sections.ipynb #c005
 @dataclass
@@ -53,21 +54,57 @@ IMAGENET_SUITE = {"name": "imagenet", "id": "imagenet-val", "r": "imagenet-r", "
                   "in9": {"original": "in9?variant=original", "mixed_same": "in9?variant=mixed_same", "mixed_rand": "in9?variant=mixed_rand"},
                   "focus": "focus", "c": "imagenet-c", "3dcc": "imagenet-3dcc"}
 
+def _suite_json(s: str) -> dict:
+    try: d = json.loads(s)
+    except ValueError as e: raise ValueError(f"suite JSON does not parse: {e} (in {s[:80]!r})") from None
+    if not isinstance(d, dict): raise ValueError(f"suite JSON must be an object role -> dataset name, got {type(d).__name__}")
+    return d
+
 def get_suite(suite) -> dict:
     "A suite dict from a dict, 'imagenet', 'toy', 'miniworld' (synbench.miniworld.suite()), or a JSON string."
     if isinstance(suite, dict): return dict(suite)
     if isinstance(suite, str):
         s = suite.strip()
-        if s.startswith("{"): return json.loads(s)
+        if s.startswith("{"): return _suite_json(s)
         if s == "imagenet": return dict(IMAGENET_SUITE)
         if s == "toy":
             from synbench.toy import toy_suite; return toy_suite()
         if s == "miniworld":
-            mw = importlib.import_module("synbench.miniworld")
-            fn = getattr(mw, "suite", None) or getattr(mw, "miniworld_suite", None)
-            if fn is None: raise ValueError("synbench.miniworld does not define suite() in this version")
-            return fn() if callable(fn) else dict(fn)
+            from synbench.miniworld import suite as mw_suite; return mw_suite()
     raise ValueError(f"suite must be a dict, 'imagenet', 'toy', 'miniworld' or a JSON object; got {suite!r}")
+
+# %% ../nbs/51_sections.ipynb #c008b
+_CODE_REF = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
+LOADER_OPTIONS = {"pretrained": bool, "download": bool, "arch": str, "label_space": str}  # what a model name's '?' may set
+TOY_OPTIONS = {"width": int}
+
+def is_code_ref(name) -> bool:
+    "True for strings shaped like a Python reference 'module:callable' (or 'pkg.mod:obj.attr'), options ignored."
+    return isinstance(name, str) and bool(_CODE_REF.fullmatch(name.strip().split("?", 1)[0]))
+
+def _option(v: str, typ, key: str, name: str):
+    if typ is bool:
+        if v.lower() not in ("true", "false"): raise ValueError(f"option {key}={v!r} in {name!r} must be true or false")
+        return v.lower() == "true"
+    if typ is int:
+        if not v.lstrip("-").isdigit(): raise ValueError(f"option {key}={v!r} in {name!r} must be an integer")
+        return int(v)
+    if typ is str: return v
+    return {"true": True, "false": False}.get(v.lower(), int(v) if v.lstrip("-").isdigit() else v)
+
+# %% ../nbs/51_sections.ipynb #c008c
+def _query(name: str, allowed: dict | None = None) -> tuple[str, dict]:
+    """Split 'name?k=v&k2=v2' into (name, {k: v}); with `allowed` (key -> type or None), any other key is refused
+    and values are parsed to the key's type (None: ints and true/false parsed, else a string)."""
+    base, _, q = name.partition("?")
+    kw = {}
+    for kv in filter(None, q.split("&")):
+        k, eq, v = kv.partition("=")
+        if not eq: raise ValueError(f"bad option {kv!r} in {name!r}; expected key=value")
+        if allowed is not None and k not in allowed:
+            raise ValueError(f"{base!r} takes no option {k!r} (in {name!r}); options it takes: {', '.join(sorted(allowed)) or 'none'}")
+        kw[k] = _option(v, (allowed or {}).get(k), k, name)
+    return base, kw
 
 def _import_ref(ref: str):
     mod, _, attr = ref.partition(":")
@@ -75,53 +112,63 @@ def _import_ref(ref: str):
     for a in attr.split("."): obj = getattr(obj, a)
     return obj
 
-def _query(name: str) -> tuple[str, dict]:
-    "Split 'name?k=v&k2=v2' into (name, {k: v}) with ints and true/false parsed."
-    base, _, q = name.partition("?")
-    kw = {}
-    for kv in filter(None, q.split("&")):
-        if "=" not in kv: raise ValueError(f"bad option {kv!r} in {name!r}; expected key=value")
-        k, v = kv.split("=", 1)
-        kw[k] = {"true": True, "false": False}.get(v.lower(), int(v) if v.lstrip("-").isdigit() else v)
-    return base, kw
+# %% ../nbs/51_sections.ipynb #c008d
+def _code_model(ref: str, allow_code: bool):
+    "Import and call the factory `ref` ('module:callable'): only with `allow_code`, and never with options from the name."
+    if not allow_code:
+        raise ValueError(f"model {ref!r} names Python code ('module:callable'); synbench does not import or run code named by "
+                         "a model name. Pass the model object in Python, or, for a factory of your own, run "
+                         "`synbench run --allow-code --models module:factory` (never through a suite or --grids)")
+    if "?" in ref: raise ValueError(f"model {ref!r}: a code factory takes no options from its name; set them inside the factory")
+    obj = _import_ref(ref.strip())
+    if not callable(obj): raise ValueError(f"model {ref!r} is not callable")
+    return obj()
 
-def resolve_model(model, device=None, checkpoint_dir=None):
-    """A Classifier from a Classifier, 'toy/<name>', 'module:callable', 'miniworld/<name>', or a registry name
-    (`synbench.models.load_model`); options after '?' go to the loader, e.g. 'timm/resnet18.a1_in1k?pretrained=false'."""
+def resolve_model(model, device=None, checkpoint_dir=None, allow_code: bool = False):
+    """A Classifier from a Classifier, 'toy/<name>', 'miniworld/<name>', or a registry name, source string or checkpoint
+    path (`synbench.models.load_model`, with `LOADER_OPTIONS` after '?', e.g. 'timm/resnet18.a1_in1k?pretrained=false').
+    A 'module:callable' factory is called (without arguments) only with `allow_code=True`."""
     if isinstance(model, torch.nn.Module) or (callable(model) and not isinstance(model, str)): return model
     if not isinstance(model, str) or not model: raise ValueError(f"model must be a name or a Classifier, got {model!r}")
-    name, kw = _query(model)
-    if name.startswith("toy/"):
-        from synbench.toy import ToyClassifier; return ToyClassifier(name, **kw)
-    if ":" in name and not name.startswith(("open_clip/", "timm/", "hf-hub")) and "/" not in name.split(":")[0]:
-        return _import_ref(name)(**kw)
-    if name.startswith("miniworld/"):
-        mw = importlib.import_module("synbench.miniworld")
-        if hasattr(mw, "load_model"): return mw.load_model(name, device=device, **kw)
+    if is_code_ref(model): return _code_model(model, allow_code)
+    if model.startswith("toy/"):
+        from synbench.toy import ToyClassifier
+        name, kw = _query(model, TOY_OPTIONS); return ToyClassifier(name, **kw)
+    if model.startswith("miniworld/"):
+        from synbench.miniworld import load_model as mw_load
+        name, _ = _query(model, {}); return mw_load(name, device=device)
     from synbench.models import load_model
+    name, kw = _query(model, LOADER_OPTIONS)
     return load_model(name, device=device, checkpoint_dir=checkpoint_dir, **kw)
 
+# %% ../nbs/51_sections.ipynb #c008e
 def model_name(model) -> str:
     "The display name of a model (its spec name)."
     if isinstance(model, str): return model
     return model_id(model)["model"]
 
-def open_dataset(name, data_root=None, transform=None, limit=None, seed=0, suite=None, **subset):
-    "Open a dataset of a suite by name: 'toy/<role>', 'miniworld/<set>', 'module:callable', or a registry name (`subset`: its variant cells)."
+def open_dataset(name, data_root=None, transform=None, limit=None, seed=0, suite=None, skip_corrupt: bool = False, **subset):
+    """Open a dataset of a suite by name: 'toy/<role>', 'miniworld/<set>', or a registry name with its variant options
+    ('in9?variant=mixed_rand'); `subset` picks a registry dataset's variant cells (e.g. `corruption=['snow']`).
+    Names never run code. `skip_corrupt`: skip unreadable images (registry datasets)."""
     if not isinstance(name, str): return name          # an already-open dataset
-    if subset and (name.startswith(("toy/", "miniworld/")) or ":" in name):
+    if is_code_ref(name):
+        raise ValueError(f"dataset {name!r} names Python code ('module:callable'); dataset names never run code. "
+                         "Use a registry, MiniWorld or toy name, or open the dataset in Python and put the object in the suite dict")
+    if subset and name.startswith(("toy/", "miniworld/")):
         raise ValueError(f"dataset {name!r} has no variant cells to pick; got {sorted(subset)}")
     if name.startswith("toy/"):
         from synbench.toy import open_toy
-        return open_toy(name, n=int((suite or {}).get("n", 32)), limit=limit, seed=seed)
-    if ":" in name:
-        return _import_ref(name)(data_root=data_root, transform=transform, limit=limit, seed=seed)
+        base, _ = _query(name, {}); return open_toy(base, n=int((suite or {}).get("n", 32)), limit=limit, seed=seed)
     if name.startswith("miniworld/"):
-        mw = importlib.import_module("synbench.miniworld")
-        if hasattr(mw, "open_dataset"): return mw.open_dataset(name, data_root=data_root, transform=transform, limit=limit, seed=seed)
-    from synbench.data.datasets import open_dataset as od
-    base, extra = _query(name)
-    return od(base, data_root, transform, limit=limit, seed=seed, **extra, **subset)
+        from synbench.miniworld import open_dataset as mw_open
+        base, _ = _query(name, {}); return mw_open(base, data_root=data_root, transform=transform, limit=limit, seed=seed)
+    from synbench.data.datasets import open_dataset as od, get_dataset_spec
+    spec = get_dataset_spec(name.partition("?")[0])
+    base, extra = _query(name, dict.fromkeys(spec.variants))
+    both = sorted(set(extra) & set(subset))
+    if both: raise ValueError(f"dataset {name!r} picks {', '.join(both)} in its name and again as requested cells; pick them in one place")
+    return od(base, data_root, transform, limit=limit, seed=seed, skip_corrupt=skip_corrupt, **extra, **subset)
 
 # %% ../nbs/51_sections.ipynb #c011
 class Evaluation:
@@ -129,26 +176,32 @@ class Evaluation:
     def __init__(self, model, suite="toy", data_root=None, run: str = "", cache_dir=None, device=None,
                  batch_size: int = 64, limit: int | None = None, seed: int = 0, n_boot: int = N_BOOT,
                  progress: bool = False, checkpoint_dir=None, amp: bool = False, shard_size: int = 256,
-                 native_transform: str = "crop"):
+                 native_transform: str = "crop", allow_code: bool = False, skip_corrupt: bool = False):
         if native_transform not in NATIVE_TRANSFORMS:
             raise ValueError(f"native_transform must be one of {NATIVE_TRANSFORMS}, got {native_transform!r}")
         if limit is not None and (not isinstance(limit, int) or limit < 1): raise ValueError(f"limit must be a positive int or None, got {limit!r}")
         if not isinstance(n_boot, int) or n_boot < 0: raise ValueError(f"n_boot must be an int >= 0, got {n_boot!r}")
         self.suite, self.data_root, self.run = get_suite(suite), data_root, run or ""
-        self.model = resolve_model(model, device=device, checkpoint_dir=checkpoint_dir)
+        self.model = resolve_model(model, device=device, checkpoint_dir=checkpoint_dir, allow_code=allow_code)
         self.name = model_name(self.model)
         self.cache_dir = Path(cache_dir) if cache_dir else Path(tempfile.gettempdir()) / "synbench-cache"
         self.device, self.batch_size, self.limit, self.seed, self.n_boot = device, batch_size, limit, seed, n_boot
         self.progress, self.amp, self.shard_size, self.native_transform = progress, amp, shard_size, native_transform
-        self._ds = {}
+        self.skip_corrupt = skip_corrupt
+        self._ds, self.skipped = {}, {}   # skipped: dataset name -> {'n', 'ids'} of unreadable images left out
 
     def dataset(self, name, subset: dict | None = None):
         "Dataset `name` opened with this model's transform; `subset` picks variant cells, e.g. {'corruption': ['snow']}."
         key = (name, json.dumps(subset, sort_keys=True, default=str) if subset else "")
         if key not in self._ds:
             tf, tag = self.transform(name)
-            ds = open_dataset(name, self.data_root, tf, self.limit, self.seed, self.suite, **(subset or {}))
+            ds = open_dataset(name, self.data_root, tf, self.limit, self.seed, self.suite,
+                              skip_corrupt=self.skip_corrupt, **(subset or {}))
             if tag and isinstance(getattr(ds, "metadata", None), dict): ds.metadata["transform"] = tag  # cached apart
+            gone = (getattr(ds, "metadata", None) or {}).get("skipped") or []
+            if gone:   # summed over the cells (subsets) of one dataset
+                s = self.skipped.setdefault(str(name), {"n": 0, "ids": []})
+                s["n"] += len(gone); s["ids"] += [g.get("id", g.get("path")) for g in gone]
             self._ds[key] = ds
         return self._ds[key]
 
@@ -440,21 +493,23 @@ def biases(model, suite="toy", data_root=None, *, parts=("focus", "cue_conflict"
 ABLATION_GRIDS = {"toy": ["toy/ablation-classname-1k", "toy/ablation-classname-2k",
                           "toy/ablation-captions-1k", "toy/ablation-captions-2k"]}
 
+def known_grids() -> dict:
+    "Every named ablation grid: `ABLATION_GRIDS` (toy) and MiniWorld's."
+    from synbench.miniworld import ABLATION_GRIDS as MW_GRIDS
+    return {**ABLATION_GRIDS, **MW_GRIDS}
+
 def ablation_grid(grid) -> list:
-    "Model names of a grid: a list, 'a+b+c', a name in ABLATION_GRIDS, or one known to synbench.miniworld / synbench.models."
+    "Model names of a grid: a list, 'a+b+c', or a name in `known_grids()` ('synvit'/'clip' short for MiniWorld's)."
     if isinstance(grid, (list, tuple)): return list(grid)
     if not isinstance(grid, str) or not grid: raise ValueError(f"grid must be a list of models or a grid name, got {grid!r}")
     if "+" in grid: return [g for g in grid.split("+") if g]
-    if grid in ABLATION_GRIDS: return list(ABLATION_GRIDS[grid])
-    for mod in ("synbench.miniworld", "synbench.models"):
-        try: m = importlib.import_module(mod)
-        except ImportError: continue
-        grids = getattr(m, "ABLATION_GRIDS", None) or {}
-        if not grids and callable(getattr(m, "ablation_grids", None)): grids = m.ablation_grids()
-        if grid in grids: return list(grids[grid])
-        if callable(getattr(m, "ablation_grid", None)):
-            with __import__("contextlib").suppress(ValueError, KeyError): return list(m.ablation_grid(grid))
-    raise ValueError(f"unknown ablation grid {grid!r}; known: {sorted(ABLATION_GRIDS)} (or pass 'model1+model2+...')")
+    grids = known_grids()
+    for key in (grid, f"miniworld-{grid}"):
+        if key in grids: return list(grids[key])
+    import difflib
+    close = difflib.get_close_matches(grid, list(grids), n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+    raise ValueError(f"unknown ablation grid {grid!r}{hint} (known: {', '.join(sorted(grids))}; or pass 'model1+model2+...')")
 
 def _abl_variant(clf) -> str:
     "'<what varies>; n=<size>': `spec.ablation`, else 'prompt=...'/'data=...' from `spec.notes`, else 'data=<spec.data>'."
@@ -472,7 +527,7 @@ def ablations(grid="toy", suite="toy", data_root=None, *, eps: float = 1 / 255,
               corruptions_2d=PAPER_2D, severities=(1, 2, 3, 4, 5), return_data: bool = False, **kw):
     "The ablation columns (Acc, R_adv_FGSM, R_cc_2DCC, CB_2, Shape_bias, BG_Gap, FPR@95_<first OOD>, ECE) for each model of `grid`."
     models = ablation_grid(grid); recs = []
-    kw = {**kw, "n_boot": 0}
+    kw = {**kw, "n_boot": 0, "allow_code": False}   # a grid's names never run code
     for m in models:
         ev = Evaluation(m, suite, data_root, **kw); var = _abl_variant(ev.model)
         def pick(rs, ds, metric, variant=None):
@@ -496,12 +551,14 @@ def ablations(grid="toy", suite="toy", data_root=None, *, eps: float = 1 / 255,
     return (recs, {"table": df.pivot_table(index=["model", "variant"], columns="metric", values="value", sort=False)}) if return_data else recs
 
 # %% ../nbs/51_sections.ipynb #c025
-def write_sidecar(path, records, section: str, parameters: dict | None = None, model=None) -> Path | None:
-    "Write records + parameters + provenance as JSON to `path` (atomically); no-op when `path` is empty."
+def write_sidecar(path, records, section: str, parameters: dict | None = None, model=None, skipped: dict | None = None) -> Path | None:
+    """Write records + parameters + provenance as JSON to `path` (atomically); no-op when `path` is empty.
+    `skipped` (`Evaluation.skipped`): per dataset, the count and ids of unreadable images left out (`skip_corrupt`)."""
     if not path: return None
     prov = provenance(None, model_provenance=_model_prov(model))
     doc = {"section": section, "records": [r.to_dict() if isinstance(r, ResultRecord) else dict(r) for r in records],
-           "parameters": parameters or {}, "provenance": prov}
+           "parameters": parameters or {}, "provenance": prov,
+           "skipped": {"n": sum(v["n"] for v in (skipped or {}).values()), "datasets": dict(skipped or {})}}
     return write_json(path, doc)
 
 def _model_prov(model):

@@ -108,7 +108,7 @@ def test_ablations_in_the_papers_tables_keys_and_units():
             ("r", "vit-cls-16M", "ablations", "ablation", "prompt=class name; n=16M", "FPR@95_sun", 0.8),
             ("r", "vit-cls-16M", "ablations", "ablation", "prompt=class name; n=16M", "Acc", 0.51),
             ("r", "clip-syn-64M", "ablations", "ablation", "data=synthetic; n=64M", "Acc", 0.3)]
-    df = pd.DataFrame([r + (None, None, None) for r in rows], columns=S.RECORD_COLUMNS)
+    df = pd.DataFrame([r + (None, None, None, None) for r in rows], columns=S.RECORD_COLUMNS)   # ci_low, ci_high, n, flag
     pv = paper_view(df).set_index(["table", "metric"])
     assert pv.loc[(6, "BG_Gap"), "value"] == pytest.approx(0.541)      # 10 x the fraction, as Tables 6-7 print it
     assert pv.loc[(6, "BG_Gap"), "variant"] == "prompt=class name" and pv.loc[(6, "BG_Gap"), "n_train_images"] == "16M"
@@ -140,7 +140,7 @@ def test_bookkeeping_settings_in_records_and_no_silent_average(tmp_path):
     assert "PGD-2 eps=1/255 step=2/225" in set(adv.variant)
     o = S.records_to_frame(S.ood("toy/supervised-real", "toy", fpr_convention="openood", **kw))
     assert set(o.query("metric == 'FPR@95'").variant) == {"msp; fpr=openood"}
-    rows = [("r", "M", "adversarial", "ID", f"PGD-20 eps=1/255 step={s}", "R_adv", 0.1, None, None, 5) for s in ("2/225", "0.0004902")]
+    rows = [("r", "M", "adversarial", "ID", f"PGD-20 eps=1/255 step={s}", "R_adv", 0.1, None, None, 5, None) for s in ("2/225", "0.0004902")]
     with pytest.raises(ValueError, match=r"M: Table 2 ImageNet R_adv PGD-20 eps=1/255 has 2 results .*'PGD-20 eps=1/255 step=2/225'"):
         paper_view(pd.DataFrame(rows, columns=S.RECORD_COLUMNS))
     assert paper_view(pd.DataFrame(rows[:1], columns=S.RECORD_COLUMNS)).variant.item() == "PGD-20 eps=1/255"
@@ -149,9 +149,12 @@ def test_bookkeeping_settings_in_records_and_no_silent_average(tmp_path):
 def test_preset_paper_code_plan_shows_the_authors_choices(tmp_path, capsys):
     "Build: `synbench run --preset paper-code --plan --models DeiT CLIP` prints every resolved parameter and runs nothing."
     from synbench.runner import cli_run
-    rc = cli_run(["--preset", "paper-code", "--plan", "--models", "DeiT", "CLIP", "--runs-dir", str(tmp_path), "--param", "ood.score=msp"])
+    data = tmp_path / "data"; (data / "imagenet" / "val").mkdir(parents=True)   # --plan runs the pre-flight check: a data root
+    runs = tmp_path / "runs"; runs.mkdir()
+    rc = cli_run(["--preset", "paper-code", "--plan", "--models", "DeiT", "CLIP", "--runs-dir", str(runs), "--data-root", str(data),
+                  "--param", "ood.score=msp"])
     out = capsys.readouterr().out
-    assert rc == 0 and not any(tmp_path.iterdir())                       # nothing run, nothing written
+    assert rc == 0 and not any(runs.iterdir())                           # nothing run, nothing written
     for job in ("ood/DeiT-III-L", "ood/CLIP-OpenAI", "adversarial/DeiT-III-L", "corruptions/CLIP-OpenAI", "biases/DeiT-III-L"):
         assert job in out, job
     def params(job):
@@ -163,6 +166,6 @@ def test_preset_paper_code_plan_shows_the_authors_choices(tmp_path, capsys):
     assert params("corruptions/CLIP-OpenAI")["normalization"] == "'imagenet'" and params("corruptions/DeiT-III-L")["normalization"] == '"model"'
     assert params("corruptions/DeiT-III-L")["r_cc_paper_code"] == "True" and params("biases/DeiT-III-L")["shape_bias_per_class"] == "'predicted'"
     assert params("calibration/CLIP-OpenAI")["n_boot"] == "1000"
-    cli_run(["--plan", "--models", "DeiT", "--sections", "ood", "--runs-dir", str(tmp_path)])
+    cli_run(["--plan", "--models", "DeiT", "--sections", "ood", "--runs-dir", str(runs), "--data-root", str(data)])
     text = capsys.readouterr().out
     assert "ood/DeiT  ->" in text and "preset = 'paper-text'" in text and 'score = "msp"' in text

@@ -1,7 +1,8 @@
 """Integration (helper G): every section through papermill via the `synbench` CLI on offline toy stand-ins,
 on the local executor (2 worker processes) and on a two-worker Dask LocalCluster, with equal results;
 `synbench report` writes every table and figure; a rerun skips finished jobs; kill -9 then rerun equals an
-uninterrupted run; a second run on the same directory is refused; one failed job does not stop the others.
+uninterrupted run; a second run on the same directory is refused; one failed job does not stop the others
+(its notebook goes to <stem>.failed.ipynb).
 
 One test function on purpose: pytest-xdist would otherwise run the expensive shared runs once per worker."""
 import json, os, signal, subprocess, sys, time
@@ -99,12 +100,15 @@ def test_integration_end_to_end(tmp_path):
     os.killpg(p.pid, signal.SIGKILL); p.wait()
     assert (rep / "calibration" / "toy__supervised-real.json").exists()
     assert not (rep / "ood" / "toy__supervised-real.json").exists()      # the interrupted job left no result
-    # rerun, with one more model that cannot load: its jobs fail, the others finish
-    r = synbench(*[x if x != "toy/supervised-real" else "toy/supervised-real,toy/does-not-exist" for x in kargs])
+    # rerun, with one more model that passes the pre-flight check but cannot load (a registry model whose
+    # checkpoint is not on disk): its jobs fail, the others finish
+    r = synbench(*[x if x != "toy/supervised-real" else "toy/supervised-real,SynResNet50" for x in kargs], "--suite", "toy")
     assert r.returncode == 1, r.stdout + r.stderr
     summary = json.loads((kdir / "int" / "summary.json").read_text())
-    assert {f["job"] for f in summary["failed"]} == {"calibration/toy/does-not-exist", "ood/toy/does-not-exist"}
-    assert all(Path(f["report"]).exists() and "unknown toy model" in f["error"] for f in summary["failed"])
+    assert {f["job"] for f in summary["failed"]} == {"calibration/SynResNet50", "ood/SynResNet50"}
+    assert all(Path(f["report"]).exists() and f["report"].endswith(".failed.ipynb") and "not found" in f["error"]
+               for f in summary["failed"]), summary["failed"]
+    assert not (rep / "calibration" / "SynResNet50.ipynb").exists()      # a failed job writes no report
     assert summary["counts"] == {"done": 1, "skipped": 1, "failed": 2}
     k = records(kdir / "int")
     for key in ("calibration/toy__supervised-real.json", "ood/toy__supervised-real.json"):

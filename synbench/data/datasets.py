@@ -636,7 +636,7 @@ def open_dataset(name, data_root=None, transform=None, limit: int | None = None,
         with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as ex:
             errs = list(ex.map(lambda p_m: "file not found" if p_m[1] else _check_image(p_m[0]), zip(df["path"], missing)))
         bad = [e is not None for e in errs]
-        skipped = [{"path": p, "error": e} for p, e in zip(df["path"], errs) if e is not None]
+        skipped = [{"id": i, "path": p, "error": e} for i, p, e in zip(df["id"], df["path"], errs) if e is not None]
         df = df[[not b for b in bad]].reset_index(drop=True)
     elif spec.layout == "focus_db":
         missing = [p for p in df["path"] if not os.path.isfile(p)]

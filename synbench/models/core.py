@@ -82,7 +82,10 @@ def read_state_dict(path: str | os.PathLike) -> dict:
     if not path.is_file(): raise MissingCheckpointError(f"checkpoint file {str(path)!r} does not exist")
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file
-        obj = load_file(str(path))
+        try: obj = load_file(str(path))
+        except Exception as e:
+            raise ValueError(f"could not read {str(path)!r} as safetensors ({e}); the file is damaged or not a "
+                             "safetensors file: download it again") from e
     else:
         try:
             with torch.serialization.safe_globals([argparse.Namespace]):

@@ -185,8 +185,11 @@ def load_head(path: str | os.PathLike, bn: bool | None = None) -> tuple[nn.Modul
     from safetensors import safe_open
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"linear head {path} not found")
-    with safe_open(str(path), "pt") as f:
-        sd = {k: f.get_tensor(k) for k in f.keys()}; meta = f.metadata() or {}
+    try:
+        with safe_open(str(path), "pt") as f:
+            sd = {k: f.get_tensor(k) for k in f.keys()}; meta = f.metadata() or {}
+    except Exception as e:
+        raise ValueError(f"could not read linear head {path} as safetensors ({e}); the file is damaged: retrain or download it again") from e
     wkey = "1.weight" if "1.weight" in sd else "0.weight"
     if wkey not in sd: raise ValueError(f"{path} is not a linear head: keys {sorted(sd)[:6]}")
     n_classes, d = sd[wkey].shape
