@@ -19,10 +19,10 @@ from .generator import (MiniWorldGenerator, train_generator, synthetic_set, sync
 __all__ = ['N_CLASSES', 'DATA_CONFIG', 'CONTEXT_LENGTH', 'ZERO_SHOT_TEMPLATES', 'FULL', 'TINY', 'REAL_SEED', 'SYN_SEED',
            'PROBE_SEED', 'CITATION', 'GENERATOR_FILE', 'make_resnet', 'make_vit', 'clip_corpus', 'clip_vocab',
            'tokenize', 'make_clip', 'augment', 'train_supervised', 'multi_positive_loss', 'ProbeNet',
-           'make_ssl_backbone', 'train_contrastive', 'linear_probe', 'clip_texts', 'clip_loss', 'train_clip',
-           'ZeroShotCLIP', 'BuildConfig', 'zoo_table', 'ablation_grids', 'real_train', 'syn_train', 'probe_train',
-           'train_model', 'weights_dir', 'model_spec', 'miniworld_labelspace', 'build_net', 'as_classifier',
-           'load_model', 'load_generator', 'build']
+           'make_ssl_backbone', 'train_contrastive', 'linear_probe', 'clip_texts', 'clip_loss', 'text_groups',
+           'train_clip', 'ZeroShotCLIP', 'BuildConfig', 'zoo_table', 'ablation_grids', 'real_train', 'syn_train',
+           'probe_train', 'train_model', 'weights_dir', 'model_spec', 'miniworld_labelspace', 'build_net',
+           'as_classifier', 'load_model', 'load_generator', 'build']
 
 # %% ../../nbs/63_miniworld.zoo.ipynb #c006
 N_CLASSES = len(CLASSES)
@@ -87,13 +87,14 @@ def tokenize(texts, vocab: torch.Tensor | None = None) -> torch.Tensor:
     return torch.where(known | (raw == 0), out, torch.ones_like(out))
 
 def make_clip(vocab_size: int | None = None):
-    "open_clip CLIP with MiniWorld's small config."
+    "open_clip CLIP with MiniWorld's small config; its image tower is the supervised models' hybrid ViT (`make_vit`, 64-d output)."
     from open_clip.model import CLIP, CLIPVisionCfg, CLIPTextCfg
     V = len(clip_vocab()) if vocab_size is None else vocab_size
-    return CLIP(embed_dim=64,
-                vision_cfg=CLIPVisionCfg(layers=3, width=64, head_width=32, mlp_ratio=2.0, patch_size=8, image_size=32),
-                text_cfg=CLIPTextCfg(context_length=CONTEXT_LENGTH, vocab_size=V, width=64, heads=4, layers=2, mlp_ratio=2.0),
-                output_dict=True)
+    m = CLIP(embed_dim=64, vision_cfg=CLIPVisionCfg(layers=1, width=32, head_width=32, patch_size=16, image_size=32),
+             text_cfg=CLIPTextCfg(context_length=CONTEXT_LENGTH, vocab_size=V, width=64, heads=4, layers=2, mlp_ratio=2.0),
+             output_dict=True)
+    m.visual = make_vit(num_classes=64)       # replaces open_clip's placeholder tower (CLIP.encode_image calls self.visual)
+    return m
 
 # %% ../../nbs/63_miniworld.zoo.ipynb #c013
 def augment(x: torch.Tensor, g: torch.Generator, scale=(0.85, 1.0), shift: float = 0.12, color: float = 0.0) -> torch.Tensor:
@@ -164,8 +165,8 @@ class ProbeNet(nn.Module):
     def forward(self, x): return self.head(self.features(x))
 
 def make_ssl_backbone() -> nn.Module:
-    "The self-supervised models' backbone: `make_resnet` with timm's stem max-pool, without its classifier (pooled 192-d features)."
-    return make_resnet(num_classes=0, stem_pool=True)
+    "The self-supervised models' backbone: the supervised `make_resnet` (no stem max-pool) without its classifier (pooled 192-d features)."
+    return make_resnet(num_classes=0)
 
 def train_contrastive(backbone: nn.Module, x: torch.Tensor, groups: torch.Tensor | None, epochs: int, seed: int,
                       batch_size: int = 128, lr: float = 2e-3, tau: float = 0.2, log=None) -> nn.Module:
@@ -221,18 +222,24 @@ def clip_texts(texts, labels, seed: int, p_short: float = 0.5) -> list:
     rng = np.random.default_rng([seed, 17])
     return [t if rng.random() >= p_short else f"a photo of a {CLASSES[int(l)]}" for t, l in zip(texts, labels)]
 
-def clip_loss(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-    "Symmetric image-text cross-entropy; identical texts in the batch are all positives (uniform soft targets)."
-    same = (tokens[:, None, :] == tokens[None, :, :]).all(-1).float()
+def clip_loss(logits: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
+    "Symmetric image-text cross-entropy; pairs in one group are all positives (uniform soft targets). Rows of `groups` compare whole."
+    g = groups.reshape(len(groups), -1)
+    same = (g[:, None, :] == g[None, :, :]).all(-1).float()
     tgt = same / same.sum(1, keepdim=True)
     return (-(tgt * logits.log_softmax(1)).sum(1).mean() - (tgt * logits.T.log_softmax(1)).sum(1).mean()) / 2
 
+def text_groups(texts) -> torch.Tensor:
+    "The class each text names (`generator.parse_prompt`): texts naming one class are positives of each other."
+    from synbench.miniworld.generator import parse_prompt
+    return torch.tensor([parse_prompt(t)[0] for t in texts])
+
 def train_clip(model, x: torch.Tensor, texts, epochs: int, seed: int, batch_size: int = 128, lr: float = 2e-3, log=None):
-    "Train an open_clip CLIP on (image, caption) pairs."
-    tok = tokenize(texts)
+    "Train an open_clip CLIP on (image, caption) pairs; captions naming the same class are not negatives."
+    tok, grp = tokenize(texts), text_groups(texts)
     def loss(idx, g):
         out = model(_norm(augment(x[idx], g)), tok[idx])
-        return clip_loss(out["logit_scale"] * out["image_features"] @ out["text_features"].T, tok[idx])
+        return clip_loss(out["logit_scale"] * out["image_features"] @ out["text_features"].T, grp[idx])
     def clamp():
         with torch.no_grad(): model.logit_scale.clamp_(0, 4.6052)   # CLIP's cap on the temperature: 100
     return _fit(model, len(x), loss, epochs, seed, batch_size, lr, 0.1, "clip loss", clamp, log)
@@ -257,18 +264,19 @@ class ZeroShotCLIP(nn.Module):
 # %% ../../nbs/63_miniworld.zoo.ipynb #c022
 @dataclass(frozen=True)
 class BuildConfig:
-    n_main: int = 6000                     # training images per self-supervised / CLIP main model (real and synthetic alike)
-    sizes: tuple = (750, 1500, 3000, 6000)  # CLIP ablation sizes (the last equals n_main)
+    n_main: int = 20000                    # training images per self-supervised / CLIP main model (real and synthetic alike)
+    sizes: tuple = (2500, 5000, 10000, 20000)  # CLIP ablation sizes, 8x apart (the last equals n_main)
     n_sup: int = 30000                     # training images per supervised main model (real and synthetic alike)
     sup_sizes: tuple = (3750, 7500, 15000, 30000)  # SynViT ablation sizes (the last equals n_sup)
     epochs_sup: int = 8                    # supervised ResNets
     epochs_vit: int = 15                   # supervised ViTs
-    epochs_ssl: int = 4
-    epochs_clip: int = 6
+    epochs_ssl: int = 12
+    epochs_clip: int = 15
+    tau_ssl: float = 0.2                   # contrastive temperature of SimCLR / SynCLR
     gen_epochs: int = 8
     n_web: int | None = None               # web objects for the generator (None: all 20,000)
     synclr_per_prompt: int = 4
-    probe_n: int = 6000                    # real labelled images for the linear probes
+    probe_n: int = 12000                   # real labelled images for the linear probes
     batch_size: int = 128
     seed: int = 0
 
@@ -298,12 +306,7 @@ def zoo_table(cfg: BuildConfig = FULL) -> dict:
     for d, tag in (("real", "real"), ("synthetic", "syn"), ("mixed", "mixed")):
         for s in cfg.sizes[:-1]:
             t[f"miniworld/clip-{tag}-{s}"] = dict(family="multi-modal", data=d, arch="clip", n=s, prompt=None if d == "real" else "caption")
-    for i, (k, v) in enumerate(t.items()):
-        v["seed"] = cfg.seed                 # twins share the seed: the data is the only difference
-        if v["arch"] == "clip": v["texts"] = "caption or 'a photo of a {class}' (p=0.5); soft targets"
-        if v["arch"] == "resnet": v["net"] = "3x3 s2 stem conv, no max-pool"; v["epochs"] = cfg.epochs_sup
-        if v["arch"] == "vit": v["net"] = "hybrid: 2 x (3x3 s2 conv-BN-ReLU) stem, patch 2"; v["epochs"] = cfg.epochs_vit
-    return t
+    return {k: _recipe(v, cfg) for k, v in t.items()}
 
 def ablation_grids(cfg: BuildConfig = FULL) -> dict:
     "The two ablation grids: SynViT x {class, template, caption} x sizes; CLIP x {real, syn, mixed} x sizes."
@@ -311,6 +314,25 @@ def ablation_grids(cfg: BuildConfig = FULL) -> dict:
            for k in PROMPT_KINDS for s in cfg.sup_sizes]
     clip = [f"miniworld/clip-{d}-{s}" if s != cfg.n_main else f"miniworld/clip-{d}" for d in ("real", "syn", "mixed") for s in cfg.sizes]
     return {"miniworld-synvit": syn, "miniworld-clip": clip}
+
+
+# %% ../../nbs/63_miniworld.zoo.ipynb #c022b
+def _recipe(v: dict, cfg: BuildConfig) -> dict:
+    "A zoo entry with every setting its training reads (the build's manifest keys a model's weights by it)."
+    v = {**v, "seed": cfg.seed, "batch_size": cfg.batch_size}     # twins share the seed: the data is the only difference
+    arch = v["arch"]
+    if arch == "resnet": v.update(net="3x3 s2 stem conv, no max-pool", epochs=cfg.epochs_sup)
+    if arch == "vit": v.update(net="hybrid: 2 x (3x3 s2 conv-BN-ReLU) stem, patch 2", epochs=cfg.epochs_vit)
+    if arch == "resnet-ssl":
+        v.update(net="3x3 s2 stem conv, no max-pool", epochs=cfg.epochs_ssl, tau=cfg.tau_ssl, probe_n=cfg.probe_n)
+        if v["data"] != "real": v["per_prompt"] = cfg.synclr_per_prompt
+    if arch == "clip":
+        v.update(net="image tower: the supervised hybrid ViT; text: open_clip transformer", epochs=cfg.epochs_clip,
+                 texts="caption or 'a photo of a {class}' (p=0.5)", positives="texts naming the same class (soft targets)")
+    if v["data"] != "real": v["generator"] = {"n_web": cfg.n_web, "epochs": cfg.gen_epochs}
+    if v["prompt"] == "caption": v["captions"] = "plausible contexts (the class's own distribution)"
+    return v
+
 
 # %% ../../nbs/63_miniworld.zoo.ipynb #c025
 REAL_SEED, SYN_SEED, PROBE_SEED = 101, 202, 303
@@ -337,42 +359,41 @@ def probe_train(n: int) -> dict:
 def _t(a): return torch.from_numpy(np.ascontiguousarray(a))
 
 # %% ../../nbs/63_miniworld.zoo.ipynb #c027
+def _train_data(r: dict, gen: MiniWorldGenerator) -> dict:
+    "The training images (and texts) of zoo entry `r`: real, generated, or half of each."
+    n = r["n"]
+    if r["data"] == "real": return real_train(n)
+    if r["data"] == "synthetic": return syn_train(gen, n, r["prompt"])
+    a, b = real_train(n - n // 2), syn_train(gen, n // 2, r["prompt"])
+    return {"images": np.concatenate([a["images"], b["images"]]), "labels": np.concatenate([a["labels"], b["labels"]]),
+            "texts": a["texts"] + b["texts"]}
+
 def train_model(name: str, cfg: BuildConfig, gen: MiniWorldGenerator, log=None) -> tuple:
-    "Train zoo entry `name`; returns (state_dict, metadata)."
+    "Train zoo entry `name` by its recipe (`zoo_table`); returns (state_dict, metadata)."
     r = zoo_table(cfg).get(name)
     if r is None: raise ValueError(f"unknown MiniWorld model {name!r}; known: {sorted(zoo_table(cfg))}")
-    n, seed, arch = r["n"], r["seed"], r["arch"]
-    if r["data"] == "real": d = real_train(n)
-    elif r["data"] == "synthetic": d = syn_train(gen, n, r["prompt"])
-    else:
-        a, b = real_train(n - n // 2), syn_train(gen, n // 2, r["prompt"])
-        d = {"images": np.concatenate([a["images"], b["images"]]), "labels": np.concatenate([a["labels"], b["labels"]]),
-             "texts": a["texts"] + b["texts"]}
-    x, y = _t(d["images"]), _t(d["labels"])
-    meta = {}
+    n, seed, arch, bs, meta = r["n"], r["seed"], r["arch"], r["batch_size"], {}
     if arch in ("resnet", "vit"):
+        d = _train_data(r, gen); torch.manual_seed(seed)
         net = make_resnet() if arch == "resnet" else make_vit()
-        torch.manual_seed(seed)
-        net = make_resnet() if arch == "resnet" else make_vit()
-        train_supervised(net, x, y, r["epochs"], seed, cfg.batch_size, log=log)
-        sd = net.state_dict()
+        sd = train_supervised(net, _t(d["images"]), _t(d["labels"]), r["epochs"], seed, bs, log=log).state_dict()
     elif arch == "resnet-ssl":
         torch.manual_seed(seed); bb = make_ssl_backbone()
-        if r["data"] == "real": train_contrastive(bb, x, None, cfg.epochs_ssl, seed, cfg.batch_size, log=log)
+        if r["data"] == "real": train_contrastive(bb, _t(real_train(n)["images"]), None, r["epochs"], seed, bs, tau=r["tau"], log=log)
         else:
-            s = synclr_set(gen, n // cfg.synclr_per_prompt, cfg.synclr_per_prompt, seed=SYN_SEED)
-            train_contrastive(bb, _t(s["images"]), _t(s["groups"]), cfg.epochs_ssl, seed, cfg.batch_size, log=log)
-        p = probe_train(cfg.probe_n)
+            s = synclr_set(gen, n // r["per_prompt"], r["per_prompt"], seed=SYN_SEED)
+            train_contrastive(bb, _t(s["images"]), _t(s["groups"]), r["epochs"], seed, bs, tau=r["tau"], log=log)
+        p = probe_train(r["probe_n"])
         head = linear_probe(bb, _t(p["images"]), _t(p["labels"]), seed)
         sd = {**{f"backbone.{k}": v for k, v in bb.state_dict().items()}, **{f"head.{k}": v for k, v in head.state_dict().items()}}
-        meta["probe"] = f"linear probe on {cfg.probe_n} real labelled photographs"
+        meta["probe"] = f"linear probe on {r['probe_n']} real labelled photographs"
     elif arch == "clip":
-        torch.manual_seed(seed); m = make_clip()
-        train_clip(m, x, clip_texts(d["texts"], d["labels"], seed), cfg.epochs_clip, seed, cfg.batch_size, log=log)
+        d = _train_data(r, gen); torch.manual_seed(seed); m = make_clip()
+        train_clip(m, _t(d["images"]), clip_texts(d["texts"], d["labels"], seed), r["epochs"], seed, bs, log=log)
         sd = {**m.state_dict(), "vocab": clip_vocab().clone()}
     else: raise ValueError(f"unknown arch {arch!r}")
-    sd = {k: v.detach().clone().contiguous() for k, v in sd.items()}
-    return sd, meta
+    return {k: v.detach().clone().contiguous() for k, v in sd.items()}, meta
+
 
 # %% ../../nbs/63_miniworld.zoo.ipynb #c029
 CITATION = "synbench MiniWorld (this repository); demonstrates the benchmark, not evidence about the paper's models"
@@ -513,8 +534,7 @@ def build(out_dir: str | Path | None = None, cfg: BuildConfig = FULL, only=None,
                                             "seconds": round(time.time() - t0, 1)})
     for name in names:
         if name == "generator": continue
-        config = {**table[name], "cfg": asdict(cfg)}
-        config = json.loads(json.dumps(config))
+        config = json.loads(json.dumps(table[name]))     # the recipe: every setting its training reads
         if _entry_ok(out, name, config): log(f"{name}: up to date"); continue
         t0 = time.time(); log(f"{name}: training {table[name]}")
         sd, meta = train_model(name, cfg, gen, log=lambda s, n=name: log(f"  {n} {s}"))
