@@ -68,7 +68,7 @@ RUN ?= default
 WORKERS ?= 2
 # PGD-20, the 50 corruption x severity variants and the ablation grids run on a seeded, class-stratified
 # subset of MiniWorld's ID test set (REPRO_LIMIT of its 2,000 images), which keeps the run within 15 minutes
-# on 2 CPU cores (measured: about 10); every other set is used whole. REPRO_LIMIT= (empty) uses every image.
+# on 2 CPU cores (measured 2026-12-02: 8.3 from empty caches); every other set is used whole. REPRO_LIMIT= (empty) uses every image.
 REPRO_LIMIT ?= 1000
 reproduce: venv data
 	$(BIN)/synbench run --suite miniworld --models miniworld --grids miniworld-synvit miniworld-clip \

@@ -18,9 +18,9 @@ from .metrics.stats import N_BOOT
 __all__ = ['RECORD_COLUMNS', 'IMAGENET_SUITE', 'LOADER_OPTIONS', 'TOY_OPTIONS', 'NATIVE_TRANSFORMS', 'NEAR_CHANCE', 'PAPER_2D',
            'PAPER_3D', 'SHAPE_BIAS_LABEL', 'ABLATION_GRIDS', 'PRESETS', 'ResultRecord', 'records_to_frame', 'get_suite',
            'is_code_ref', 'resolve_model', 'model_name', 'open_dataset', 'Evaluation', 'flag_near_chance',
-           'calibration', 'ood', 'adversarial', 'corruptions', 'biases', 'known_grids', 'ablation_grid', 'ablations',
-           'write_sidecar', 'read_sidecar', 'reading', 'plot_reliability_grid', 'plot_roc', 'plot_severity',
-           'plot_shape_bias', 'preset_job']
+           'id_accuracy', 'calibration', 'ood', 'adversarial', 'corruptions', 'biases', 'known_grids', 'ablation_grid',
+           'ablations', 'write_sidecar', 'read_sidecar', 'reading', 'plot_reliability_grid', 'plot_roc',
+           'plot_severity', 'plot_shape_bias', 'preset_job']
 
 # %% ../nbs/51_sections.ipynb #c005
 @dataclass
@@ -263,6 +263,11 @@ def flag_near_chance(recs: list, acc: float | None, n_classes: int, what: str) -
     for r in recs: r.flag = note
     return recs
 
+def id_accuracy(ev) -> tuple:
+    "(clean accuracy on the suite's ID set, its number of classes) of an `Evaluation`'s model (a cached prediction)."
+    name = ev.role("id"); ps, ls = ev.predict(name), ev.labelspace(name)
+    return float(np.asarray(ls.correct(ps.logits, ps.labels), dtype=float).mean()), ls.n_classes
+
 
 # %% ../nbs/51_sections.ipynb #c013
 def _np(x): return x.detach().cpu().numpy() if torch.is_tensor(x) else np.asarray(x)
@@ -285,9 +290,9 @@ def calibration(model, suite="toy", data_root=None, *, n_bins: int = 20, roles=(
         recs.append(ev.rec("calibration", lab, "", "adaptive_ECE", C.ece_from_confidences(conf, correct, n_bins=n_bins, adaptive=True), n=len(y)))
         nll = C.nll(_np(ls.logits(ps.logits)).astype(np.float64), y, from_logits=True) if ls.has_logits else C.nll(probs, y)
         recs.append(ev.rec("calibration", lab, "", "NLL", nll, n=len(y)))
-        flag_near_chance(recs[-4:], 1 - err, probs.shape[1], f"accuracy on {lab}")
         data[lab] = {"probs": probs, "labels": y, "dataset": name}
     if not recs: raise ValueError(f"suite has none of the roles {roles}")
+    flag_near_chance(recs, *id_accuracy(ev), "accuracy on ID")
     return (recs, data) if return_data else recs
 
 # %% ../nbs/51_sections.ipynb #c015
@@ -309,8 +314,7 @@ def ood(model, suite="toy", data_root=None, *, score: str = "msp", fpr_conventio
         data[lab] = {"id_scores": s_id, "ood_scores": s_o}
     recs.append(ev.rec("ood", "Avg", score, "AUROC", np.mean(aur), n=len(sets)))
     recs.append(ev.rec("ood", "Avg", f"{score}; fpr={fpr_convention}", "FPR@95", np.mean(fpr), n=len(sets)))
-    ps, ls = ev.predict(ev.role("id")), ev.labelspace(ev.role("id"))
-    flag_near_chance(recs, float(_np(ls.correct(ps.logits, ps.labels)).mean()), ls.n_classes, "accuracy on the ID set")
+    flag_near_chance(recs, *id_accuracy(ev), "accuracy on ID")
     return (recs, data) if return_data else recs
 
 # %% ../nbs/51_sections.ipynb #c017
