@@ -474,8 +474,9 @@ class PreflightError(ValueError):
         super().__init__(f"{n} problem{'s' * (n > 1)} found before starting; nothing was run or written:\n" + "\n".join(f"  - {p}" for p in self.problems))
 
 def preflight(models, sections=None, run_name="default", runs_dir="runs", grids=(), params=None, section_params=None,
-              workers=1, timeout=None, preset="paper-text") -> list[str]:
-    "Check a run before any kernel starts, writing nothing: raises `PreflightError` listing every problem; returns the warnings."
+              workers=1, timeout=None, preset="paper-text", need_data: bool = True) -> list[str]:
+    """Check a run before any kernel starts, writing nothing: raises `PreflightError` listing every problem; returns the warnings.
+    `need_data=False` (`--plan`, which reads no image) turns data-root problems into warnings."""
     from synbench.sections import PRESETS
     params, sp = dict(params or {}), dict(section_params or {}); allow = params.get("allow_code") is True
     probs = []; add = lambda p: p and probs.append(p)
@@ -488,7 +489,9 @@ def preflight(models, sections=None, run_name="default", runs_dir="runs", grids=
     for m in names: add(check_model(m, allow))
     if not names and any(s != "ablations" for s in sel): add("no models given; pass --models NAME[,NAME...]")
     _check_grids(grids, sel, add)
-    for p in check_suite(params.get("suite", "toy"), params.get("data_root")): add(p)
+    data_warns = []
+    for p in check_suite(params.get("suite", "toy"), params.get("data_root")):
+        (add if need_data or not p.startswith("--data-root") else data_warns.append)(p)
     add(check_device(params.get("device")))
     errs, warns = check_params(sel, {k: v for k, v in params.items() if k not in ("run", "cache_dir", "allow_code")}, sp); probs += errs
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1: add(f"--workers must be a positive integer, got {workers!r}")
@@ -499,7 +502,7 @@ def preflight(models, sections=None, run_name="default", runs_dir="runs", grids=
         try: plan(models, sel, run_dir, grids, params, sp, preset)
         except ValueError as e: add(str(e))
     if probs: raise PreflightError(probs)
-    return warns
+    return warns + data_warns
 
 # %% ../nbs/52_runner.ipynb #i17_15
 def _check_grids(grids, sel, add):
@@ -627,7 +630,8 @@ def cli_run(argv=None) -> int:
         grids = [g for x in a.grids for g in x.split(",") if g]
         if sections is None and not grids: sections = [s for s in SECTIONS if s != "ablations"]
         if a.plan:   # checked as `run` would, then the parameters `run` would give each job, printed instead of run
-            for w in preflight(a.models, sections, a.run, a.runs_dir, grids, params, section_params, a.workers, a.timeout, a.preset):
+            for w in preflight(a.models, sections, a.run, a.runs_dir, grids, params, section_params, a.workers, a.timeout, a.preset,
+                               need_data=False):
                 print(f"synbench run: warning: {w}", file=sys.stderr)
             rd = resolve_run_dir(a.runs_dir, a.run)
             return print_plan(plan(a.models, sections, rd, grids, {"run": a.run, "cache_dir": str(rd / "cache"), **params},

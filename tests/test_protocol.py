@@ -169,3 +169,15 @@ def test_preset_paper_code_plan_shows_the_authors_choices(tmp_path, capsys):
     cli_run(["--plan", "--models", "DeiT", "--sections", "ood", "--runs-dir", str(runs), "--data-root", str(data)])
     text = capsys.readouterr().out
     assert "ood/DeiT  ->" in text and "preset = 'paper-text'" in text and 'score = "msp"' in text
+
+
+def test_plan_needs_no_data(tmp_path, capsys, monkeypatch):
+    "`--plan` reads no image: exactly the issue's command, without a data root, prints the plan (a warning names the data root)."
+    from synbench.runner import cli_run
+    monkeypatch.delenv("SYNBENCH_DATA", raising=False)
+    runs = tmp_path / "runs"; runs.mkdir()
+    rc = cli_run(["--preset", "paper-code", "--plan", "--models", "DeiT", "CLIP", "--runs-dir", str(runs)])
+    cap = capsys.readouterr()
+    assert rc == 0 and not any(runs.iterdir()) and "ood/DeiT-III-L  ->" in cap.out and "warning: --data-root" in cap.err
+    assert cli_run(["--models", "DeiT", "--sections", "ood", "--runs-dir", str(runs)]) == 2   # a real run still needs the data
+    assert not any(runs.iterdir())
