@@ -263,10 +263,10 @@ def flag_near_chance(recs: list, acc: float | None, n_classes: int, what: str) -
     for r in recs: r.flag = note
     return recs
 
-def id_accuracy(ev) -> tuple:
-    "(clean accuracy on the suite's ID set, its number of classes) of an `Evaluation`'s model (a cached prediction)."
-    name = ev.role("id"); ps, ls = ev.predict(name), ev.labelspace(name)
-    return float(np.asarray(ls.correct(ps.logits, ps.labels), dtype=float).mean()), ls.n_classes
+def id_accuracy(ev, ps=None) -> tuple:
+    "(clean accuracy on the suite's ID set, its number of classes) of an `Evaluation`'s model; `ps`: its ID predictions if already read."
+    name = ev.role("id"); ls = ev.labelspace(name); ps = ev.predict(name) if ps is None else ps
+    return float(_np(ls.correct(ps.logits, ps.labels)).astype(float).mean()), ls.n_classes
 
 
 # %% ../nbs/51_sections.ipynb #c013
@@ -276,7 +276,7 @@ def calibration(model, suite="toy", data_root=None, *, n_bins: int = 20, roles=(
                 return_data: bool = False, **kw):
     "ECE, adaptive ECE, NLL and test error on the ID, R and A sets (records; with `return_data`, also arrays for plots)."
     from synbench.metrics import calibration as C
-    ev = _ev(model, suite, data_root, kw); recs, data = [], {}
+    ev = _ev(model, suite, data_root, kw); recs, data, id_ps = [], {}, None
     for role in roles:
         if not ev.suite.get(role): continue
         name = ev.role(role); ps = ev.predict(name); ls = ev.labelspace(name)
@@ -291,8 +291,9 @@ def calibration(model, suite="toy", data_root=None, *, n_bins: int = 20, roles=(
         nll = C.nll(_np(ls.logits(ps.logits)).astype(np.float64), y, from_logits=True) if ls.has_logits else C.nll(probs, y)
         recs.append(ev.rec("calibration", lab, "", "NLL", nll, n=len(y)))
         data[lab] = {"probs": probs, "labels": y, "dataset": name}
+        if role == "id": id_ps = ps
     if not recs: raise ValueError(f"suite has none of the roles {roles}")
-    flag_near_chance(recs, *id_accuracy(ev), "accuracy on ID")
+    flag_near_chance(recs, *id_accuracy(ev, id_ps), "accuracy on ID")
     return (recs, data) if return_data else recs
 
 # %% ../nbs/51_sections.ipynb #c015
@@ -302,7 +303,7 @@ def ood(model, suite="toy", data_root=None, *, score: str = "msp", fpr_conventio
     from synbench.metrics import ood as O
     ev = _ev(model, suite, data_root, kw); recs, data = [], {}
     sets = ev.role("ood"); sets = [sets] if isinstance(sets, str) else list(sets)
-    s_id = _np(O.ood_scores(ev.predict(ev.role("id")).logits, score))
+    ps_id = ev.predict(ev.role("id")); s_id = _np(O.ood_scores(ps_id.logits, score))
     aur, fpr = [], []
     for name in sets:
         s_o = _np(O.ood_scores(ev.predict(name).logits, score)); n = len(s_id) + len(s_o)
@@ -314,7 +315,7 @@ def ood(model, suite="toy", data_root=None, *, score: str = "msp", fpr_conventio
         data[lab] = {"id_scores": s_id, "ood_scores": s_o}
     recs.append(ev.rec("ood", "Avg", score, "AUROC", np.mean(aur), n=len(sets)))
     recs.append(ev.rec("ood", "Avg", f"{score}; fpr={fpr_convention}", "FPR@95", np.mean(fpr), n=len(sets)))
-    flag_near_chance(recs, *id_accuracy(ev), "accuracy on ID")
+    flag_near_chance(recs, *id_accuracy(ev, ps_id), "accuracy on ID")
     return (recs, data) if return_data else recs
 
 # %% ../nbs/51_sections.ipynb #c017

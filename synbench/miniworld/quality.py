@@ -124,8 +124,8 @@ GRID_BAR, OOD_BAR, WEIGHTS_MB, BUILD_HOURS = 0.35, 0.65, 40, 3   # every grid mo
 @torch.no_grad()
 def ood_auroc(model, x_id: torch.Tensor, oods: dict, bs: int = 500) -> dict:
     "Max-softmax AUROC of `model` between ID images `x_id` and each OOD set's images, and their mean ('avg')."
-    from synbench.metrics.ood import auroc
-    msp = lambda x: torch.cat([model(x[i:i + bs]).softmax(1).amax(1) for i in range(0, len(x), bs)]).numpy()
+    from synbench.metrics.ood import auroc, ood_scores
+    msp = lambda x: ood_scores(torch.cat([model(x[i:i + bs]) for i in range(0, len(x), bs)]), "msp")
     s = msp(x_id); out = {k: round(float(auroc(s, msp(v))), 4) for k, v in oods.items()}
     return {**out, "avg": round(float(np.mean(list(out.values()))), 4)}
 
