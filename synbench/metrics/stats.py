@@ -8,8 +8,10 @@ import numpy as np
 from .calibration import to_numpy
 
 # %% auto #0
-__all__ = ['N_BOOT', 'bootstrap_distribution', 'percentile_interval', 'bootstrap_ci', 'bootstrap_ci_two_sample',
-           'paired_difference']
+__all__ = ['N_BOOT', 'KINDS', 'TESTS', 'VERDICTS', 'bootstrap_distribution', 'percentile_interval', 'bootstrap_ci',
+           'bootstrap_ci_two_sample', 'paired_difference', 'Estimate', 'per_sample_nll', 'cell_weights',
+           'bootstrap_values', 'estimate', 'paired_estimate', 'McNemar', 'mcnemar_exact', 'Comparison',
+           'bootstrap_p_value', 'compare', 'holm', 'verdict']
 
 # %% ../../nbs/14_metrics.stats.ipynb #c005
 N_BOOT = 1000   # the default number of resamples everywhere (sections, templates, runner)
@@ -115,3 +117,394 @@ def paired_difference(metric_fn, arrays_a, arrays_b, n_boot: int = N_BOOT, alpha
     diff = lambda *arrs: np.asarray(metric_fn(*arrs[:k]), dtype=np.float64) - np.asarray(metric_fn(*arrs[k:]), dtype=np.float64)
     return bootstrap_ci(diff, *A, *B, n_boot=n_boot, alpha=alpha, seed=seed, groups=g + g,
                         vectorized=vectorized, chunk_size=chunk_size)
+
+# %% ../../nbs/14_metrics.stats.ipynb #c021
+import warnings
+from typing import NamedTuple
+from . import calibration as _cal
+
+class Estimate(NamedTuple):
+    "A number, its percentile-bootstrap interval (None when not bootstrapped) and the number of images it rests on."
+    value: float
+    ci_low: float | None
+    ci_high: float | None
+    n: int
+
+class _Draw:
+    "One chunk of resamples: indices per group, and (lazily, cached) per-image counts."
+    def __init__(self, idx: dict, identity: bool = False):
+        self.idx, self.identity, self._w = idx, identity, {}
+        self.b = len(next(iter(idx.values())))
+    def w(self, g) -> np.ndarray:
+        if g not in self._w:
+            ix = self.idx[g]; b, n = ix.shape
+            self._w[g] = (np.ones((1, n)) if self.identity else
+                          np.bincount((ix + n * np.arange(b)[:, None]).ravel(), minlength=b * n).reshape(b, n).astype(np.float64))
+        return self._w[g]
+
+class _Stat:
+    "A statistic of resampled data: `fn(draw) -> (b,)` on groups of images with sizes `sizes`; `n` images in all."
+    def __init__(self, sizes: dict, fn, n: int, cols: dict | None = None, f=None):
+        self.sizes, self.fn, self.n, self.cols, self.f = dict(sizes), fn, int(n), cols, f
+    @classmethod
+    def of_sums(cls, cols: dict, f, n=None):
+        "A statistic f({group: (b, k) weighted column sums}) of per-image columns `cols` {group: (n_g, k)}."
+        cols = {g: np.ascontiguousarray(c, dtype=np.float64).reshape(len(c), -1) for g, c in cols.items()}
+        sizes = {g: len(c) for g, c in cols.items()}
+        fn = lambda d: np.asarray(f({g: d.w(g) @ c for g, c in cols.items()}), dtype=np.float64)
+        return cls(sizes, fn, sum(sizes.values()) if n is None else n, cols, f)
+    def value(self) -> float:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return float(self.fn(_Draw({g: np.arange(n)[None] for g, n in self.sizes.items()}, identity=True))[0])
+    def draws(self, n_boot: int, seed: int, chunk_size=None):
+        for idx in _index_chunks(self.sizes, n_boot, seed, chunk_size): yield _Draw(idx)
+    def distribution(self, n_boot: int, seed: int = 0, chunk_size=None) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.concatenate([self.fn(d) for d in self.draws(n_boot, seed, chunk_size)])
+
+def _interval(vals: np.ndarray, alpha: float) -> tuple[float, float]:
+    "Percentile interval of the finite bootstrap values; NaN when more than alpha/2 of them are undefined."
+    ok = np.isfinite(vals)
+    if (~ok).mean() > alpha / 2: return float("nan"), float("nan")
+    return percentile_interval(vals[ok], alpha)
+
+# %% ../../nbs/14_metrics.stats.ipynb #c023
+def _col(x, name: str, n: int | None = None, unit: bool = False) -> np.ndarray:
+    "`x` as a finite 1-D float64 array (of length `n`; in [0, 1] if `unit`), or a clear error."
+    a = to_numpy(x, name)
+    if a.ndim != 1: raise ValueError(f"{name} must be 1-D (one value per image), got shape {a.shape}")
+    if a.size == 0: raise ValueError(f"{name} is empty; expected at least one image")
+    if not (a.dtype == bool or np.issubdtype(a.dtype, np.number)):
+        raise ValueError(f"{name} must be numeric or boolean per-image values, got dtype {a.dtype}")
+    a = a.astype(np.float64)
+    if not np.isfinite(a).all(): raise ValueError(f"{name} contains NaN or inf; expected finite per-image values")
+    if unit and ((a < 0).any() or (a > 1).any()):
+        raise ValueError(f"{name} must be per-image correctness (booleans or fractions in [0, 1]), got values in "
+                         f"[{a.min():.4g}, {a.max():.4g}]")
+    if n is not None and a.size != n:
+        raise ValueError(f"{name} has {a.size} images but the arrays it is resampled with have {n}; "
+                         "arrays scored on the same images must have equal lengths (pass paired=False otherwise)")
+    return a
+
+def _matrix(x, name: str) -> np.ndarray:
+    "(images, cells) correctness matrix; a 1-D array is one cell."
+    a = to_numpy(x, name)
+    if a.ndim == 1: a = a[:, None]
+    if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] == 0:
+        raise ValueError(f"{name} must be a 2-D (images, cells) array of per-image correctness, got shape {a.shape}")
+    return np.stack([_col(a[:, j], f"{name}[:, {j}]", unit=True) for j in range(a.shape[1])], 1)
+
+# %% ../../nbs/14_metrics.stats.ipynb #c025
+def _mean_stat(v: np.ndarray, map_=None) -> _Stat:
+    n = len(v); m = (lambda x: x) if map_ is None else map_
+    return _Stat.of_sums({"x": v[:, None]}, lambda S: m(S["x"][:, 0] / n))
+
+def _k_accuracy(correct): return _mean_stat(_col(correct, "correct", unit=True))
+def _k_error(correct): return _mean_stat(_col(correct, "correct", unit=True), lambda a: 1 - a)
+def _k_mean(values): return _mean_stat(_col(values, "values"))
+
+def per_sample_nll(x, labels, from_logits: bool = True, eps: float = 1e-12) -> np.ndarray:
+    "Negative log-likelihood of the true class of each image, from logits (default) or probabilities; its mean is `calibration.nll`."
+    if from_logits:
+        z = _cal.check_logits(x, "logits"); y = _cal.check_labels(labels, n=z.shape[0], n_classes=z.shape[1])
+        m = z.max(1, keepdims=True); logp = z - m - np.log(np.exp(z - m).sum(1, keepdims=True))
+        return -logp[np.arange(len(y)), y]
+    p = _cal.check_probs(x, "probs"); y = _cal.check_labels(labels, n=p.shape[0], n_classes=p.shape[1])
+    return -np.log(np.clip(p[np.arange(len(y)), y], eps, None))
+
+def _k_nll(labels, logits=None, probs=None):
+    if (logits is None) == (probs is None): raise ValueError("nll: pass exactly one of logits= or probs= (with labels=)")
+    return _mean_stat(per_sample_nll(logits if probs is None else probs, labels, from_logits=probs is None))
+
+# %% ../../nbs/14_metrics.stats.ipynb #c028
+def _k_ece(conf, correct, n_bins: int = 20):
+    c, a = _cal._check_conf_correct(conf, correct)
+    if c.ndim != 1: raise ValueError(f"conf must be 1-D (one confidence per image), got shape {c.shape}")
+    _cal._check_n_bins(n_bins); n = len(c)
+    cols = np.zeros((n, int(n_bins))); cols[np.arange(n), _cal._uniform_bin_index(c, int(n_bins))] = a - c
+    return _Stat.of_sums({"x": cols}, lambda S: np.abs(S["x"]).sum(1) / n)
+
+def _k_adaptive_ece(conf, correct, n_bins: int = 20):
+    c, a = _cal._check_conf_correct(conf, correct)
+    if c.ndim != 1: raise ValueError(f"conf must be 1-D (one confidence per image), got shape {c.shape}")
+    fn = lambda d: np.atleast_1d(_cal.ece_from_confidences(c[d.idx["x"]], a[d.idx["x"]], n_bins=n_bins, adaptive=True))
+    return _Stat({"x": len(c)}, fn, len(c))
+
+# %% ../../nbs/14_metrics.stats.ipynb #c030
+from . import ood as _ood
+
+def _cum(w: np.ndarray) -> np.ndarray:
+    "Cumulative counts with a leading 0 column: (b, n + 1)."
+    return np.concatenate([np.zeros((len(w), 1)), np.cumsum(w, 1)], 1)
+
+def _k_auroc(id_scores, ood_scores):
+    a = _ood._check_scores(id_scores, "id_scores"); t = _ood._check_scores(ood_scores, "ood_scores")
+    oa, ot = np.argsort(a, kind="stable"), np.argsort(t, kind="stable"); ts = t[ot]
+    lo, hi = np.searchsorted(ts, a, "left"), np.searchsorted(ts, a, "right")
+    def fn(d):
+        C = _cum(d.w("ood")[:, ot])
+        return (d.w("id") * (C[:, lo] + 0.5 * (C[:, hi] - C[:, lo]))).sum(1) / (len(a) * len(t))
+    return _Stat({"id": len(a), "ood": len(t)}, fn, len(a) + len(t))
+
+def _k_fpr95(id_scores, ood_scores, tpr: float = 0.95, convention: str = "paper"):
+    a = _ood._check_scores(id_scores, "id_scores"); t = _ood._check_scores(ood_scores, "ood_scores")
+    _ood.fpr_at_95tpr(a[:2], t[:2], tpr=tpr, convention=convention)   # validates tpr and convention
+    n1, n0 = len(a), len(t); sizes = {"id": n1, "ood": n0}
+    if convention == "paper_code":
+        fn = lambda d: np.array([_ood.fpr_at_95tpr(a[i], t[j], tpr=tpr, convention=convention)
+                                 for i, j in zip(d.idx["id"], d.idx["ood"])])
+        return _Stat(sizes, fn, n1 + n0)
+    oa, ot = np.argsort(a, kind="stable"), np.argsort(t, kind="stable"); as_, ts = a[oa], t[ot]
+    if convention == "paper":       # threshold: k-th largest resampled ID score; FPR: share of resampled OOD >= it
+        k = _ood._first_count(n1, tpr); desc = oa[::-1]
+        def fn(d):
+            p = np.argmax(np.cumsum(d.w("id")[:, desc], 1) >= k, 1); thr = a[desc][p]
+            C = _cum(d.w("ood")[:, ot])
+            return (n0 - np.take_along_axis(C, np.searchsorted(ts, thr, "left")[:, None], 1)[:, 0]) / n0
+    else:                           # openood: threshold at the k-th smallest resampled OOD score; share of ID <= it
+        k = _ood._first_count(n0, tpr)
+        def fn(d):
+            p = np.argmax(np.cumsum(d.w("ood")[:, ot], 1) >= k, 1); thr = ts[p]
+            C = _cum(d.w("id")[:, oa])
+            return np.take_along_axis(C, np.searchsorted(as_, thr, "right")[:, None], 1)[:, 0] / n1
+    return _Stat(sizes, fn, n1 + n0)
+
+# %% ../../nbs/14_metrics.stats.ipynb #c032
+def _two_sides(num, den, paired: bool, names=("numerator", "denominator"), unit: bool = True):
+    "(cols, num_of, den_of, n): the two per-image columns as sum-statistic columns, in one group when paired."
+    a = _col(num, names[0], unit=unit)
+    b = _col(den, names[1], n=len(a) if paired else None, unit=unit)
+    if paired:
+        return {"x": np.stack([a, b], 1)}, (lambda S: S["x"][:, 0] / len(a)), (lambda S: S["x"][:, 1] / len(a)), len(a)
+    return {"a": a[:, None], "b": b[:, None]}, (lambda S: S["a"][:, 0] / len(a)), (lambda S: S["b"][:, 0] / len(b)), len(a) + len(b)
+
+def _k_ratio(numerator, denominator, paired: bool = True, names=("numerator", "denominator")):
+    cols, fa, fb, n = _two_sides(numerator, denominator, paired, names)
+    return _Stat.of_sums(cols, lambda S: fa(S) / fb(S), n)
+
+def _k_r_adv(correct_adv, correct_clean, paired: bool = True):
+    return _k_ratio(correct_adv, correct_clean, paired, ("correct_adv", "correct_clean"))
+
+def _k_bg_gap(correct_same, correct_rand, paired: bool = True):
+    cols, fa, fb, n = _two_sides(correct_same, correct_rand, paired, ("correct_same", "correct_rand"))
+    return _Stat.of_sums(cols, lambda S: fa(S) - fb(S), n)
+
+def cell_weights(corruptions) -> np.ndarray:
+    "Weights of the columns of an (images, cells) matrix labelled by corruption: each corruption 1/C, split equally over its cells."
+    lab = np.asarray(corruptions, dtype=object)
+    if lab.ndim != 1 or lab.size == 0: raise ValueError("corruptions must be a non-empty 1-D list, one label per cell (column)")
+    u, inv, cnt = np.unique(lab.astype(str), return_inverse=True, return_counts=True)
+    return 1.0 / (len(u) * cnt[inv])
+
+def _avg_cells(correct_cells, weights=None, corruptions=None) -> np.ndarray:
+    X = _matrix(correct_cells, "correct_cells"); m = X.shape[1]
+    if weights is not None and corruptions is not None: raise ValueError("pass weights= or corruptions=, not both")
+    w = np.full(m, 1.0 / m) if weights is None and corruptions is None else \
+        cell_weights(corruptions) if weights is None else _col(weights, "weights")
+    if len(w) != m: raise ValueError(f"{'corruptions' if weights is None else 'weights'} has {len(w)} entries but correct_cells has {m} cells (columns)")
+    if (w < 0).any() or w.sum() <= 0: raise ValueError("weights must be non-negative with a positive sum")
+    return np.clip(X @ (w / w.sum()), 0.0, 1.0)   # rounding may leave 1 + 1e-16
+
+def _k_avg_acc(correct_cells, weights=None, corruptions=None):
+    return _mean_stat(_avg_cells(correct_cells, weights, corruptions))
+
+def _k_r_cc(correct_cells, correct_clean, weights=None, corruptions=None, paired: bool = True):
+    return _k_ratio(_avg_cells(correct_cells, weights, corruptions), correct_clean, paired, ("correct_cells", "correct_clean"))
+
+# %% ../../nbs/14_metrics.stats.ipynb #c034
+def _k_cb(correct, k, level: int):
+    c = _col(correct, "correct", unit=True); kk = _col(k, "k", n=len(c))
+    if (kk != np.round(kk)).any() or kk.min() < 0 or kk.max() > 3: raise ValueError("k must hold integers 0..3 (numbers of uncommon attributes)")
+    if level not in (1, 2, 3): raise ValueError(f"level must be 1, 2 or 3 (CB_1..CB_3), got {level!r}")
+    pk, p0 = (kk == level).astype(float), (kk == 0).astype(float)
+    return _Stat.of_sums({"x": np.stack([c * pk, pk, c * p0, p0], 1)},
+                         lambda S: (S["x"][:, 0] / S["x"][:, 1]) / (S["x"][:, 2] / S["x"][:, 3]))
+
+def _labels_eq(a, b) -> np.ndarray:
+    return np.array([x == y for x, y in zip(a, b)], dtype=bool)
+
+def _k_shape_bias(pred, shape, texture):
+    p, s, t = (np.asarray(to_numpy(v, nm), dtype=object) for v, nm in ((pred, "pred"), (shape, "shape"), (texture, "texture")))
+    if not (p.ndim == s.ndim == t.ndim == 1) or not (len(p) == len(s) == len(t)) or len(p) == 0:
+        raise ValueError(f"pred, shape and texture must be 1-D with one entry per image and equal lengths, got {p.shape}, {s.shape}, {t.shape}")
+    keep = ~_labels_eq(s, t)
+    if not keep.any(): raise ValueError("no cue-conflict images: every image has shape == texture")
+    cols = np.stack([_labels_eq(p, s), _labels_eq(p, t)], 1)[keep].astype(float)
+    return _Stat.of_sums({"x": cols}, lambda S: S["x"][:, 0] / (S["x"][:, 0] + S["x"][:, 1]))
+
+# %% ../../nbs/14_metrics.stats.ipynb #c036
+def _k_error_consistency(correct_a, correct_b):
+    from synbench.metrics.agreement import kappa_from_rates, _binary
+    a = _binary(correct_a, "correct_a"); b = _binary(correct_b, "correct_b", n=len(a)); n = len(a)
+    return _Stat.of_sums({"x": np.stack([a, b, a * b], 1)},
+                         lambda S: kappa_from_rates((n - S["x"][:, 0] - S["x"][:, 1] + 2 * S["x"][:, 2]) / n,
+                                                    S["x"][:, 0] / n, S["x"][:, 1] / n))
+
+# %% ../../nbs/14_metrics.stats.ipynb #c038
+import inspect
+
+KINDS = {"accuracy": _k_accuracy, "error": _k_error, "mean": _k_mean, "nll": _k_nll,
+         "ece": _k_ece, "adaptive_ece": _k_adaptive_ece, "auroc": _k_auroc, "fpr95": _k_fpr95,
+         "ratio": _k_ratio, "r_adv": _k_r_adv, "avg_acc": _k_avg_acc, "r_cc": _k_r_cc,
+         "cb": _k_cb, "bg_gap": _k_bg_gap, "shape_bias": _k_shape_bias, "error_consistency": _k_error_consistency}
+
+def _build(kind: str, arrays: dict) -> _Stat:
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {sorted(KINDS)}")
+    sig = inspect.signature(KINDS[kind])
+    try: sig.bind(**arrays)
+    except TypeError as e:
+        raise ValueError(f"kind {kind!r} takes ({', '.join(sig.parameters)}); got ({', '.join(arrays)}): {e}") from None
+    return KINDS[kind](**arrays)
+
+def _check_n_boot0(n_boot, alpha, seed):
+    _check_boot_args(1 if isinstance(n_boot, (int, np.integer)) and not isinstance(n_boot, bool) and n_boot == 0 else n_boot, alpha, seed)
+
+def bootstrap_values(kind: str, *, n_boot: int = N_BOOT, seed: int = 0, chunk_size: int | None = None, **arrays) -> np.ndarray:
+    "The `n_boot` resampled values of metric `kind` (NaN where a resample leaves it undefined)."
+    _check_boot_args(n_boot, 0.05, seed)
+    return _build(kind, arrays).distribution(n_boot, seed, chunk_size)
+
+def estimate(kind: str, *, n_boot: int = N_BOOT, alpha: float = 0.05, seed: int = 0,
+             chunk_size: int | None = None, **arrays) -> Estimate:
+    "`Estimate(value, ci_low, ci_high, n)` of metric `kind` (one of `KINDS`) from per-image `arrays`: seeded percentile bootstrap over images."
+    _check_n_boot0(n_boot, alpha, seed)
+    st = _build(kind, arrays); v = st.value()
+    if n_boot == 0: return Estimate(v, None, None, st.n)
+    if not np.isfinite(v): return Estimate(v, float("nan"), float("nan"), st.n)
+    return Estimate(v, *_interval(st.distribution(n_boot, seed, chunk_size), alpha), st.n)
+
+# %% ../../nbs/14_metrics.stats.ipynb #c051
+def _pair(kind: str, a: dict, b: dict, common: dict) -> tuple[_Stat, _Stat]:
+    if not isinstance(a, dict) or not isinstance(b, dict):
+        raise ValueError("a and b must be dicts of each model's per-image arrays, e.g. a=dict(correct=c_real), b=dict(correct=c_clone)")
+    sa, sb = _build(kind, {**common, **a}), _build(kind, {**common, **b})
+    if sa.sizes != sb.sizes:
+        raise ValueError(f"{kind}: model a was scored on {sa.sizes} images but model b on {sb.sizes}; "
+                         "a paired comparison needs both models on the same images")
+    return sa, sb
+
+def _paired_values(sa: _Stat, sb: _Stat, n_boot: int, seed: int, chunk_size=None) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.concatenate([sa.fn(d) - sb.fn(d) for d in sa.draws(n_boot, seed, chunk_size)])
+
+def paired_estimate(kind: str, a: dict, b: dict, *, n_boot: int = N_BOOT, alpha: float = 0.05, seed: int = 0,
+                    chunk_size: int | None = None, **common) -> Estimate:
+    "`Estimate` of metric(a) - metric(b) for two models' arrays `a`, `b` on the same images (`common`: arrays they share, e.g. labels)."
+    _check_boot_args(n_boot, alpha, seed)
+    sa, sb = _pair(kind, a, b, common)
+    return Estimate(sa.value() - sb.value(), *_interval(_paired_values(sa, sb, n_boot, seed, chunk_size), alpha), sa.n)
+
+# %% ../../nbs/14_metrics.stats.ipynb #c055
+from scipy import stats as _sps
+
+class McNemar(NamedTuple):
+    "Exact McNemar test: discordant counts b (a right, b wrong) and c (a wrong, b right), two-sided p-value, images n."
+    b: int
+    c: int
+    p_value: float
+    n: int
+
+def _binary_col(x, name, n=None) -> np.ndarray:
+    v = _col(x, name, n=n)
+    if not np.isin(v, (0.0, 1.0)).all(): raise ValueError(f"{name} must be per-image correctness as booleans (or 0/1)")
+    return v.astype(bool)
+
+def mcnemar_exact(correct_a, correct_b) -> McNemar:
+    "Exact (binomial) McNemar test of equal accuracy for two models' per-image correctness on the same images."
+    a = _binary_col(correct_a, "correct_a"); b = _binary_col(correct_b, "correct_b", n=len(a))
+    n10, n01 = int((a & ~b).sum()), int((~a & b).sum())
+    p = 1.0 if n10 + n01 == 0 else float(min(1.0, 2 * _sps.binom.cdf(min(n10, n01), n10 + n01, 0.5)))
+    return McNemar(n10, n01, p, len(a))
+
+# %% ../../nbs/14_metrics.stats.ipynb #c059
+import dataclasses
+
+TESTS = ("auto", "mcnemar", "bootstrap", "permutation")
+
+@dataclasses.dataclass
+class Comparison:
+    "Metric `kind` of models a and b on the same images: both values, a - b with its paired interval, a p-value and its test."
+    kind: str
+    value_a: float
+    value_b: float
+    diff: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    test: str
+    n: int
+    def to_dict(self) -> dict: return dataclasses.asdict(self)
+
+def bootstrap_p_value(values) -> float:
+    "Two-sided percentile-bootstrap p-value of 'difference = 0' from the bootstrap differences (non-finite ones dropped)."
+    v = np.asarray(values, dtype=np.float64); v = v[np.isfinite(v)]
+    if v.size == 0: return float("nan")
+    return float(min(1.0, 2 * min((1 + (v <= 0).sum()) / (v.size + 1), (1 + (v >= 0).sum()) / (v.size + 1))))
+
+def _permutation_values(sa: _Stat, sb: _Stat, n_perm: int, seed: int) -> np.ndarray:
+    if sa.cols is None:
+        raise ValueError("test='permutation' needs a metric that is a function of per-image sums; "
+                         "use test='bootstrap' for this kind")
+    rng = np.random.default_rng(seed); out, done = [], 0
+    base_a = {g: c.sum(0)[None] for g, c in sa.cols.items()}; base_b = {g: c.sum(0)[None] for g, c in sb.cols.items()}
+    D = {g: sb.cols[g] - sa.cols[g] for g in sa.cols}
+    chunk = max(1, min(n_perm, 4_000_000 // max(1, sum(sa.sizes.values()))))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        while done < n_perm:
+            b = min(chunk, n_perm - done); done += b
+            S = {g: rng.integers(0, 2, size=(b, len(c))).astype(np.float64) @ c for g, c in D.items()}
+            out.append(sa.f({g: base_a[g] + S[g] for g in D}) - sb.f({g: base_b[g] - S[g] for g in D}))
+    return np.concatenate(out)
+
+def compare(kind: str, a: dict, b: dict, *, test: str = "auto", n_boot: int = N_BOOT, alpha: float = 0.05,
+            seed: int = 0, **common) -> Comparison:
+    """Paired comparison of metric `kind` for models a and b on the same images: values, a - b with its paired-bootstrap
+    interval, and a p-value; `test='auto'` is the exact McNemar test for accuracy and error, the paired bootstrap otherwise."""
+    if test not in TESTS: raise ValueError(f"test must be one of {TESTS}, got {test!r}")
+    _check_boot_args(n_boot, alpha, seed)
+    sa, sb = _pair(kind, a, b, common)
+    va, vb = sa.value(), sb.value()
+    vals = _paired_values(sa, sb, n_boot, seed)
+    lo, hi = _interval(vals, alpha)
+    if test == "auto": test = "mcnemar" if kind in ("accuracy", "error") else "bootstrap"
+    if test == "mcnemar":
+        if kind not in ("accuracy", "error"): raise ValueError(f"the McNemar test compares accuracies; kind {kind!r} needs test='bootstrap' or 'permutation'")
+        p = mcnemar_exact({**common, **a}["correct"], {**common, **b}["correct"]).p_value
+    elif test == "bootstrap": p = bootstrap_p_value(vals)
+    else:
+        perm = _permutation_values(sa, sb, n_boot, seed)
+        p = float((1 + (np.abs(perm[np.isfinite(perm)]) >= abs(va - vb) - 1e-12).sum()) / (np.isfinite(perm).sum() + 1))
+    return Comparison(kind, va, vb, va - vb, lo, hi, p, test, sa.n)
+
+# %% ../../nbs/14_metrics.stats.ipynb #c065
+def holm(p_values) -> np.ndarray:
+    "Holm-adjusted p-values (same order as given; NaN stays NaN and is not counted in the family size)."
+    p = np.asarray(p_values, dtype=np.float64).ravel()
+    ok = np.isfinite(p)
+    if ((p[ok] < 0) | (p[ok] > 1)).any(): raise ValueError(f"p-values must lie in [0, 1], got {p[ok].min():.4g}..{p[ok].max():.4g}")
+    out = np.full(p.shape, np.nan); q = p[ok]; m = q.size
+    if m:
+        order = np.argsort(q, kind="stable")
+        adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * q[order]))
+        res = np.empty(m); res[order] = adj; out[ok] = res
+    return out
+
+# %% ../../nbs/14_metrics.stats.ipynb #c069
+VERDICTS = ("supported", "contradicted", "inconclusive")
+
+def _sign(expected) -> int:
+    table = {1: 1, -1: -1, "+": 1, "-": -1, ">": 1, "<": -1, "positive": 1, "negative": -1, "higher": 1, "lower": -1}
+    try: return table[expected]
+    except (KeyError, TypeError):
+        raise ValueError(f"expected must be the expected sign of the difference: +1/-1, '+'/'-', '>'/'<', "
+                         f"'positive'/'negative' or 'higher'/'lower'; got {expected!r}") from None
+
+def verdict(ci_low, ci_high, expected) -> str:
+    "'supported' / 'contradicted' / 'inconclusive': where the difference's interval lies relative to 0, given the `expected` sign."
+    s = _sign(expected)
+    if ci_low is None or ci_high is None or not (np.isfinite(ci_low) and np.isfinite(ci_high)): return "inconclusive"
+    if ci_low > ci_high: raise ValueError(f"ci_low ({ci_low}) must not exceed ci_high ({ci_high})")
+    if (s > 0 and ci_low > 0) or (s < 0 and ci_high < 0): return "supported"
+    if (s > 0 and ci_high < 0) or (s < 0 and ci_low > 0): return "contradicted"
+    return "inconclusive"
