@@ -186,6 +186,10 @@ def _col(x, name: str, n: int | None = None, unit: bool = False) -> np.ndarray:
                          "arrays scored on the same images must have equal lengths (pass paired=False otherwise)")
     return a
 
+def _is_multi(x) -> bool:
+    "A list/tuple of arrays (one per image set), as opposed to one array or a nested list of numbers."
+    return isinstance(x, (list, tuple)) and len(x) > 0 and all(hasattr(e, "shape") for e in x)
+
 def _matrix(x, name: str) -> np.ndarray:
     "(images, cells) correctness matrix; a 1-D array is one cell."
     a = to_numpy(x, name)
@@ -237,7 +241,29 @@ def _cum(w: np.ndarray) -> np.ndarray:
     "Cumulative counts with a leading 0 column: (b, n + 1)."
     return np.concatenate([np.zeros((len(w), 1)), np.cumsum(w, 1)], 1)
 
+class _View:
+    "A draw seen by a sub-statistic under other group names (e.g. its 'ood' is the draw's 'ood2')."
+    def __init__(self, d, names: dict): self.d, self.names, self.b = d, names, d.b
+    @property
+    def idx(self): return {g: self.d.idx[h] for g, h in self.names.items()}
+    def w(self, g): return self.d.w(self.names[g])
+
+def _over_sets(build, id_scores, ood_scores, **kw):
+    "The statistic for one OOD set, or its mean over a list of OOD sets (ID resampled once, each OOD set on its own)."
+    if not _is_multi(ood_scores): return build(id_scores, ood_scores, **kw)
+    subs = [build(id_scores, o, **kw) for o in ood_scores]
+    names = [{"id": "id", "ood": f"ood{i}"} for i in range(len(subs))]
+    sizes = {"id": subs[0].sizes["id"], **{f"ood{i}": s.sizes["ood"] for i, s in enumerate(subs)}}
+    fn = lambda d: np.mean([s.fn(_View(d, nm)) for s, nm in zip(subs, names)], 0)
+    return _Stat(sizes, fn, sum(sizes.values()))
+
 def _k_auroc(id_scores, ood_scores):
+    return _over_sets(_auroc_one, id_scores, ood_scores)
+
+def _k_fpr95(id_scores, ood_scores, tpr: float = 0.95, convention: str = "paper"):
+    return _over_sets(_fpr95_one, id_scores, ood_scores, tpr=tpr, convention=convention)
+
+def _auroc_one(id_scores, ood_scores):
     a = _ood._check_scores(id_scores, "id_scores"); t = _ood._check_scores(ood_scores, "ood_scores")
     oa, ot = np.argsort(a, kind="stable"), np.argsort(t, kind="stable"); ts = t[ot]
     lo, hi = np.searchsorted(ts, a, "left"), np.searchsorted(ts, a, "right")
@@ -246,7 +272,7 @@ def _k_auroc(id_scores, ood_scores):
         return (d.w("id") * (C[:, lo] + 0.5 * (C[:, hi] - C[:, lo]))).sum(1) / (len(a) * len(t))
     return _Stat({"id": len(a), "ood": len(t)}, fn, len(a) + len(t))
 
-def _k_fpr95(id_scores, ood_scores, tpr: float = 0.95, convention: str = "paper"):
+def _fpr95_one(id_scores, ood_scores, tpr: float = 0.95, convention: str = "paper"):
     a = _ood._check_scores(id_scores, "id_scores"); t = _ood._check_scores(ood_scores, "ood_scores")
     _ood.fpr_at_95tpr(a[:2], t[:2], tpr=tpr, convention=convention)   # validates tpr and convention
     n1, n0 = len(a), len(t); sizes = {"id": n1, "ood": n0}
@@ -296,20 +322,36 @@ def cell_weights(corruptions) -> np.ndarray:
     u, inv, cnt = np.unique(lab.astype(str), return_inverse=True, return_counts=True)
     return 1.0 / (len(u) * cnt[inv])
 
-def _avg_cells(correct_cells, weights=None, corruptions=None) -> np.ndarray:
-    X = _matrix(correct_cells, "correct_cells"); m = X.shape[1]
+def _cell_sets(correct_cells, weights=None, corruptions=None) -> list:
+    "Per-image weighted correctness of each image set: [X_s @ w_s]; the cell average is the sum of their means."
+    multi = _is_multi(correct_cells)
+    Xs = [_matrix(x, f"correct_cells[{i}]" if multi else "correct_cells") for i, x in enumerate(correct_cells if multi else [correct_cells])]
+    m = sum(X.shape[1] for X in Xs)
     if weights is not None and corruptions is not None: raise ValueError("pass weights= or corruptions=, not both")
     w = np.full(m, 1.0 / m) if weights is None and corruptions is None else \
         cell_weights(corruptions) if weights is None else _col(weights, "weights")
     if len(w) != m: raise ValueError(f"{'corruptions' if weights is None else 'weights'} has {len(w)} entries but correct_cells has {m} cells (columns)")
     if (w < 0).any() or w.sum() <= 0: raise ValueError("weights must be non-negative with a positive sum")
-    return np.clip(X @ (w / w.sum()), 0.0, 1.0)   # rounding may leave 1 + 1e-16
+    w = w / w.sum(); cut = np.cumsum([0] + [X.shape[1] for X in Xs])
+    return [np.clip(X @ w[cut[i]:cut[i + 1]], 0.0, 1.0) for i, X in enumerate(Xs)]   # clip: rounding may leave 1 + 1e-16
 
 def _k_avg_acc(correct_cells, weights=None, corruptions=None):
-    return _mean_stat(_avg_cells(correct_cells, weights, corruptions))
+    vs = _cell_sets(correct_cells, weights, corruptions)
+    return _Stat.of_sums({f"c{i}": v[:, None] for i, v in enumerate(vs)},
+                         lambda S: sum(S[f"c{i}"][:, 0] / len(v) for i, v in enumerate(vs)))
 
-def _k_r_cc(correct_cells, correct_clean, weights=None, corruptions=None, paired: bool = True):
-    return _k_ratio(_avg_cells(correct_cells, weights, corruptions), correct_clean, paired, ("correct_cells", "correct_clean"))
+def _k_r_cc(correct_cells, correct_clean, weights=None, corruptions=None, paired=True):
+    vs = _cell_sets(correct_cells, weights, corruptions); c0 = _col(correct_clean, "correct_clean", unit=True)
+    pr = [paired] * len(vs) if isinstance(paired, (bool, np.bool_)) else list(paired)
+    if len(pr) != len(vs): raise ValueError(f"paired has {len(pr)} entries but correct_cells has {len(vs)} image sets")
+    cols, where = {"x": [c0]}, []
+    for i, (v, p) in enumerate(zip(vs, pr)):
+        if p:
+            _col(v, f"correct_cells[{i}]" if len(vs) > 1 else "correct_cells", n=len(c0))   # same images as the clean ones
+            cols["x"].append(v); where.append(("x", len(cols["x"]) - 1, len(v)))
+        else: cols[f"c{i}"] = [v]; where.append((f"c{i}", 0, len(v)))
+    return _Stat.of_sums({g: np.stack(c, 1) for g, c in cols.items()},
+                         lambda S: sum(S[g][:, j] / n for g, j, n in where) / (S["x"][:, 0] / len(c0)))
 
 # %% ../../nbs/14_metrics.stats.ipynb #c034
 def _k_cb(correct, k, level: int):
