@@ -10,34 +10,14 @@ from .calibration import to_numpy, check_labels
 from .stats import N_BOOT, Estimate, estimate, _check_boot_args, _col
 
 # %% auto #0
-__all__ = ['observed_consistency', 'expected_consistency', 'kappa_from_rates', 'error_consistency', 'per_class_accuracy',
-           'per_class_table']
+__all__ = ['error_consistency', 'per_class_accuracy', 'per_class_table', 'observed_consistency', 'expected_consistency',
+           'kappa_from_rates']
 
 # %% ../../nbs/16_metrics.agreement.ipynb #c005
-def _binary(x, name: str, n: int | None = None) -> np.ndarray:
-    "Per-image correctness as a float 0/1 array (booleans or 0/1), or a clear error."
-    v = _col(x, name, n=n)
-    if not np.isin(v, (0.0, 1.0)).all(): raise ValueError(f"{name} must be per-image correctness as booleans (or 0/1)")
-    return v
-
-def observed_consistency(correct_a, correct_b) -> float:
-    "Share of images both models get right or both get wrong."
-    a = _binary(correct_a, "correct_a"); b = _binary(correct_b, "correct_b", n=len(a))
-    return float((a == b).mean())
-
-def expected_consistency(acc_a, acc_b):
-    "Consistency expected by chance from the two accuracies: p_a p_b + (1 - p_a)(1 - p_b) (arrays broadcast)."
-    pa, pb = np.asarray(acc_a, dtype=np.float64), np.asarray(acc_b, dtype=np.float64)
-    if ((pa < 0) | (pa > 1) | (pb < 0) | (pb > 1)).any(): raise ValueError("acc_a and acc_b must be accuracies in [0, 1]")
-    c = pa * pb + (1 - pa) * (1 - pb)
-    return float(c) if c.ndim == 0 else c
-
-def kappa_from_rates(c_obs, acc_a, acc_b):
-    "Cohen's kappa from the observed consistency and the two accuracies (1 where c_obs is 1; arrays broadcast)."
-    co = np.asarray(c_obs, dtype=np.float64); ce = np.asarray(expected_consistency(acc_a, acc_b))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        k = np.where(co >= 1.0, 1.0, (co - ce) / (1.0 - ce))
-    return float(k) if k.ndim == 0 else k
+# Cohen's kappa and its parts live in `metrics.stats`, whose `error_consistency` kind resamples them;
+# this notebook documents and cross-checks them.
+from .stats import _binary, observed_consistency, expected_consistency, kappa_from_rates
+_all_ = ["observed_consistency", "expected_consistency", "kappa_from_rates"]
 
 # %% ../../nbs/16_metrics.agreement.ipynb #c009
 def error_consistency(correct_a, correct_b, *, n_boot: int = N_BOOT, alpha: float = 0.05, seed: int = 0) -> Estimate:

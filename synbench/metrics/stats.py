@@ -10,8 +10,9 @@ from .calibration import to_numpy
 # %% auto #0
 __all__ = ['N_BOOT', 'KINDS', 'TESTS', 'VERDICTS', 'bootstrap_distribution', 'percentile_interval', 'bootstrap_ci',
            'bootstrap_ci_two_sample', 'paired_difference', 'Estimate', 'per_sample_nll', 'cell_weights',
-           'bootstrap_values', 'estimate', 'paired_estimate', 'McNemar', 'mcnemar_exact', 'Comparison',
-           'bootstrap_p_value', 'compare', 'holm', 'verdict']
+           'observed_consistency', 'expected_consistency', 'kappa_from_rates', 'bootstrap_values', 'estimate',
+           'paired_estimate', 'McNemar', 'mcnemar_exact', 'Comparison', 'bootstrap_p_value', 'compare', 'holm',
+           'verdict']
 
 # %% ../../nbs/14_metrics.stats.ipynb #c005
 N_BOOT = 1000   # the default number of resamples everywhere (sections, templates, runner)
@@ -375,8 +376,32 @@ def _k_shape_bias(pred, shape, texture):
     return _Stat.of_sums({"x": cols}, lambda S: S["x"][:, 0] / (S["x"][:, 0] + S["x"][:, 1]))
 
 # %% ../../nbs/14_metrics.stats.ipynb #c036
+def _binary(x, name: str, n: int | None = None) -> np.ndarray:
+    "Per-image correctness as a float 0/1 array (booleans or 0/1), or a clear error."
+    v = _col(x, name, n=n)
+    if not np.isin(v, (0.0, 1.0)).all(): raise ValueError(f"{name} must be per-image correctness as booleans (or 0/1)")
+    return v
+
+def observed_consistency(correct_a, correct_b) -> float:
+    "Share of images both models get right or both get wrong."
+    a = _binary(correct_a, "correct_a"); b = _binary(correct_b, "correct_b", n=len(a))
+    return float((a == b).mean())
+
+def expected_consistency(acc_a, acc_b):
+    "Consistency expected by chance from the two accuracies: p_a p_b + (1 - p_a)(1 - p_b) (arrays broadcast)."
+    pa, pb = np.asarray(acc_a, dtype=np.float64), np.asarray(acc_b, dtype=np.float64)
+    if ((pa < 0) | (pa > 1) | (pb < 0) | (pb > 1)).any(): raise ValueError("acc_a and acc_b must be accuracies in [0, 1]")
+    c = pa * pb + (1 - pa) * (1 - pb)
+    return float(c) if c.ndim == 0 else c
+
+def kappa_from_rates(c_obs, acc_a, acc_b):
+    "Cohen's kappa from the observed consistency and the two accuracies (1 where c_obs is 1; arrays broadcast)."
+    co = np.asarray(c_obs, dtype=np.float64); ce = np.asarray(expected_consistency(acc_a, acc_b))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        k = np.where(co >= 1.0, 1.0, (co - ce) / (1.0 - ce))
+    return float(k) if k.ndim == 0 else k
+
 def _k_error_consistency(correct_a, correct_b):
-    from synbench.metrics.agreement import kappa_from_rates, _binary
     a = _binary(correct_a, "correct_a"); b = _binary(correct_b, "correct_b", n=len(a)); n = len(a)
     return _Stat.of_sums({"x": np.stack([a, b, a * b], 1)},
                          lambda S: kappa_from_rates((n - S["x"][:, 0] - S["x"][:, 1] + 2 * S["x"][:, 2]) / n,
