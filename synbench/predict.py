@@ -12,11 +12,11 @@ import pandas as pd
 import torch
 from safetensors.numpy import save as st_save, load as st_load
 from .core import atomic_write, get_device, write_json
+from .corruptions.kernels import check_severity, job_cores
 
 # %% auto #0
 __all__ = ['CorruptCacheError', 'PredictionSet', 'Variant', 'as_variant', 'model_id', 'dataset_id', 'cache_key', 'forward_count',
-           'reset_forward_count', 'LockedError', 'file_lock', 'default_cache_dir', 'job_cores', 'predict',
-           'predict_many']
+           'reset_forward_count', 'LockedError', 'file_lock', 'default_cache_dir', 'predict', 'predict_many']
 
 # %% ../nbs/50_predict.ipynb #c005
 def _sha(b: bytes) -> str: return hashlib.sha256(b).hexdigest()
@@ -114,8 +114,7 @@ class Variant:
     def corruption(cls, name: str, severity: int, seed: int = 0, kind: str = "2d") -> "Variant":
         if kind not in ("2d", "3d"): raise ValueError(f"corruption kind must be '2d' or '3d', got {kind!r}")
         if not isinstance(name, str) or not name: raise ValueError(f"corruption name must be a non-empty string, got {name!r}")
-        if severity not in (1, 2, 3, 4, 5): raise ValueError(f"severity must be an int in 1..5, got {severity!r}")
-        return cls("corruption", name, int(severity), kind, seed=int(seed))
+        return cls("corruption", name, check_severity(severity), kind, seed=int(seed))
 
     @classmethod
     def attack(cls, name: str, eps: float, steps: int | None = None, alpha: float | None = None, seed: int = 0) -> "Variant":
@@ -284,14 +283,6 @@ def _shard_seed(seed, shard, offset=0) -> int:
     return int.from_bytes(hashlib.sha256(f"{seed}/{shard}/{offset}".encode()).digest()[:4], "little")
 
 # %% ../nbs/50_predict.ipynb #c021
-def job_cores() -> int:
-    "Cores this job may use: the runner's per-job share (`OMP_NUM_THREADS`) where set, else the CPU affinity mask."
-    with contextlib.suppress(ValueError, TypeError):
-        n = int(os.environ.get("OMP_NUM_THREADS", ""))
-        if n >= 1: return n
-    try: return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError: return max(1, os.cpu_count() or 1)
-
 def _check_args(classifier, dataset, batch_size, shard_size):
     for nm, val in (("batch_size", batch_size), ("shard_size", shard_size)):
         if not isinstance(val, int) or isinstance(val, bool) or val < 1:
@@ -438,7 +429,7 @@ def _run(classifier, dataset, jobs, batch_size, device, amp, progress, shard_siz
 
 def _apply(j, xs, ys, starts, s, a, b, dataset, ls, native_ls, amp, dev, cl) -> list:
     "The logits of variant `j.v` on one shard's batches (clean per batch, a corruption on the whole shard, an attack per batch)."
-    v, amp_on = j.v, bool(amp) and v.kind in ("none", "corruption")
+    v = j.v; amp_on = bool(amp) and v.kind in ("none", "corruption")
     if v.kind == "none": return [_forward(j.counted, x, j.state, amp_on, dev) for x in xs]
     if v.kind == "attack":
         return [_forward_attack(j.counted, x, y, v, _shard_seed(v.seed, s, o), ls, native_ls, j.state)
