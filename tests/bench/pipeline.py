@@ -9,7 +9,7 @@ resized to 256 and centre-cropped to 224 as timm's eval transform), through the 
     before the one-pass engine, each reading and decoding every image again;
   * one pass: one `predict_many()` call for all the cells, each image read and decoded once.
 
-Each measurement uses a fresh cache (nothing is served from an earlier run); the two ways alternate, and the
+After one untimed warm-up of each way, each measurement uses a fresh cache (nothing is served from an earlier run); the two ways alternate, and the
 median of `--repeats` is reported with the ratio one-pass / per-variant. Both give the same logits (checked).
 
     python tests/bench/pipeline.py                       # CPU: 32 images, the paper's five corruptions at severity 3
@@ -88,6 +88,7 @@ def main(argv=None):
             return [predict(model, ds, v, cache_dir=Path(tmp) / f"pv{k}", **kw) for v in cells]
         def one_pass(k):
             return predict_many(model, ds, cells, cache_dir=Path(tmp) / f"op{k}", **kw)
+        one_pass("warm"); per_variant("warm")              # untimed: first-call imports, caches, allocator
         tv, to = [], []
         for k in range(a.repeats):                       # alternated, so a busy spell cannot land on one way only
             for name, f, acc in (("per-variant", per_variant, tv), ("one pass", one_pass, to)):
