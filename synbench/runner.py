@@ -8,13 +8,14 @@ import argparse, ast, contextlib, difflib, dataclasses, functools, json, os, re,
 from dataclasses import dataclass, field
 from pathlib import Path
 from .core import package_dir, write_json, atomic_write
+from .worlds import WORLDS, expand_models, auto_suite
 
 # %% auto #0
 __all__ = ['SECTIONS', 'RUN_NAME', 'MODEL_GROUPS', 'RESERVED', 'sync_templates', 'template_path', 'template_parameters', 'slug',
-           'resolve_run_dir', 'Job', 'expand_models', 'plan', 'job_done', 'failed_report', 'set_aside',
-           'check_notebook', 'execute_job', 'slurm_cluster', 'job_env', 'declared_parameters', 'value_checks',
-           'check_value', 'check_params', 'known_models', 'check_model', 'check_dataset', 'check_suite', 'check_device',
-           'PreflightError', 'preflight', 'run', 'build_parser', 'print_plan', 'auto_suite', 'cli_run']
+           'resolve_run_dir', 'Job', 'plan', 'job_done', 'failed_report', 'set_aside', 'check_notebook', 'execute_job',
+           'slurm_cluster', 'job_env', 'declared_parameters', 'value_checks', 'check_value', 'check_params',
+           'known_models', 'check_model', 'check_dataset', 'check_suite', 'check_device', 'PreflightError', 'preflight',
+           'run', 'build_parser', 'print_plan', 'cli_run']
 
 # %% ../nbs/52_runner.ipynb #c005
 SECTIONS = ("calibration", "ood", "adversarial", "corruptions", "biases", "ablations")
@@ -82,21 +83,7 @@ class Job:
         return {"job": self.name, "section": self.section, "model": self.model, "report": self.report,
                 "sidecar": self.sidecar, **kw}
 
-MODEL_GROUPS = {"toy": ["toy/supervised-real", "toy/supervised-synthetic", "toy/multi-modal-real", "toy/multi-modal-synthetic"]}
-
-def expand_models(models) -> list[str]:
-    "Split comma lists and expand group names ('toy'; MiniWorld's zoo as 'miniworld')."
-    out = []
-    for m in models or []:
-        for x in str(m).split(","):
-            x = x.strip()
-            if not x: continue
-            if x in MODEL_GROUPS: out += MODEL_GROUPS[x]
-            elif x == "miniworld":
-                from synbench.miniworld import MODELS as MW_MODELS
-                out += list(MW_MODELS)
-            else: out.append(x)
-    return list(dict.fromkeys(out))
+MODEL_GROUPS = {n: w.models() for n, w in WORLDS.items() if w.models()}   # a world's name expands to its models (synbench.worlds)
 
 def plan(models, sections, run_dir, grids=(), params: dict | None = None, section_params: dict | None = None,
          preset: str = "paper-text") -> list[Job]:
@@ -335,7 +322,7 @@ def value_checks() -> dict:
     from synbench.corruptions.common2d import CORRUPTIONS
     from synbench.corruptions.depth3d import CORRUPTIONS_3D, ALIASES
     from synbench.metrics.ood import SCORES, CONVENTIONS
-    from synbench.models.core import NORMALIZATIONS
+    from synbench.models import NORMALIZATIONS
     from synbench.sections import NATIVE_TRANSFORMS, SHAPE_BIAS_LABEL, PRESETS
     sev = lambda v: (f"must be a non-empty list of severities 1..5, got {v!r}" if not isinstance(v, list) or not v
                      or any(isinstance(x, bool) or x not in (1, 2, 3, 4, 5) for x in v) else None)
@@ -393,12 +380,12 @@ def known_models() -> list[str]:
     from synbench.models.registry import REGISTRY
     from synbench.toy import TOY_MODELS
     from synbench.miniworld.zoo import zoo_table, FULL
-    return [*REGISTRY, *TOY_MODELS, *zoo_table(FULL), *MODEL_GROUPS, "miniworld"]
+    return [*REGISTRY, *TOY_MODELS, *zoo_table(FULL), *MODEL_GROUPS]
 
 def check_model(name: str, allow_code: bool = False, where: str = "--models") -> str | None:
     "What is wrong with model `name` (None when it names a known model, a source or a checkpoint), without loading weights."
     from synbench.sections import is_code_ref, _query, LOADER_OPTIONS, TOY_OPTIONS
-    from synbench.models.core import resolve_spec
+    from synbench.models import resolve_spec
     if is_code_ref(name):
         if allow_code and where == "--models": return None if "?" not in name else f"--models {name!r}: a code factory takes no options from its name"
         return (f"{where} {name!r} names Python code ('module:callable'); refused (names never run code). A factory of your "
@@ -598,13 +585,6 @@ def print_plan(jobs) -> int:
             if k not in ("sidecar",): print(f"    {k} = {v}")
     print(f"{len(jobs)} job(s); nothing was run (--plan)")
     return 0
-
-def auto_suite(models) -> str:
-    "'toy' when every model is a toy one, 'miniworld' when every one is MiniWorld's, else 'imagenet'."
-    names = [m for x in models for m in str(x).replace("+", ",").split(",") if m]
-    for pre, suite in (("toy", "toy"), ("miniworld", "miniworld")):
-        if names and all(n == pre or n.startswith(pre + "/") or n.startswith(pre + "-") for n in names): return suite
-    return "imagenet"
 
 def cli_run(argv=None) -> int:
     "Entry point of `synbench run`."
