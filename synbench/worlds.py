@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Callable
 import torch
 from .predict import model_id
-from .models import load_model as _load_model
+from .models import load_model as _load_model, REGISTRY
 from .data.datasets import open_dataset as _open_registry, get_dataset_spec, dataset_names
 from . import miniworld as _mw
 from . import toy as _toy
@@ -81,6 +81,7 @@ class World:
     models: Callable                # () -> its model group (`--models <world>`), [] when it has none
     grids: Callable                 # () -> its named ablation grids {name: [models]}
     dataset_names: Callable         # () -> the dataset names it opens
+    model_names: Callable           # () -> every model name it knows (for checks and suggestions)
 
 def _no_cells(name, subset):
     if subset: raise ValueError(f"dataset {name!r} has no variant cells to pick; got {sorted(subset)}")
@@ -106,12 +107,13 @@ IMAGENET_SUITE = {"name": "imagenet", "id": "imagenet-val", "r": "imagenet-r", "
                   "focus": "focus", "c": "imagenet-c", "3dcc": "imagenet-3dcc"}
 
 WORLDS: dict[str, World] = {
-    "miniworld": World("miniworld", _load_model, {}, _open_miniworld, _mw.suite, lambda: list(_mw.MODELS),
-                       lambda: dict(_mw.ABLATION_GRIDS), lambda: [f"miniworld/{s}" for s in _mw.SET_NAMES]),
     "imagenet": World("imagenet", _load_model, LOADER_OPTIONS, _open_imagenet, lambda: dict(IMAGENET_SUITE), lambda: [],
-                      lambda: {}, dataset_names),
+                      lambda: {}, dataset_names, lambda: list(REGISTRY)),
+    "miniworld": World("miniworld", _load_model, {}, _open_miniworld, _mw.suite, lambda: list(_mw.MODELS),
+                       lambda: dict(_mw.ABLATION_GRIDS), lambda: [f"miniworld/{s}" for s in _mw.SET_NAMES], lambda: list(_mw.zoo_table())),
     "toy": World("toy", lambda name, device=None, checkpoint_dir=None, **kw: _toy.ToyClassifier(name, **kw), TOY_OPTIONS, _open_toy, _toy.toy_suite, lambda: [m for m in _toy.TOY_MODELS if "ablation" not in m],
-                 lambda: {"toy": [m for m in _toy.TOY_MODELS if "ablation" in m]}, lambda: [f"toy/{r}" for r in _toy.ROLES]),
+                 lambda: {"toy": [m for m in _toy.TOY_MODELS if "ablation" in m]}, lambda: [f"toy/{r}" for r in _toy.ROLES],
+                 lambda: list(_toy.TOY_MODELS)),
 }
 
 def world_of(name: str) -> World:
