@@ -8,7 +8,7 @@ import argparse, ast, contextlib, difflib, dataclasses, functools, json, os, re,
 from dataclasses import dataclass, field
 from pathlib import Path
 from .core import package_dir, write_json, atomic_write
-from .worlds import WORLDS, expand_models, auto_suite
+from .worlds import WORLDS, world_of, expand_models, auto_suite
 
 # %% auto #0
 __all__ = ['SECTIONS', 'RUN_NAME', 'MODEL_GROUPS', 'RESERVED', 'sync_templates', 'template_path', 'template_parameters', 'slug',
