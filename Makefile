@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
 STAMP := $(VENV)/.synbench-installed
 
-.PHONY: venv data test test-nb test-py export reproduce bench docs lab
+.PHONY: venv data test test-nb test-py export reproduce bench bench-quick docs lab
 
 venv: $(STAMP)
 
@@ -56,11 +56,32 @@ lab: venv data
 	$(BIN)/python -m ipykernel install --sys-prefix --name synbench --display-name "Python (synbench)"
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) nbs/index.ipynb
 
-# Speed targets, each printed as ratios measured in one run: corruptions vs imagecorruptions,
-# predict() vs a bare loop, PGD vs a plain loop of forward+backward passes.
+# Speed targets, each printed as ratios measured in one run: corruptions vs imagecorruptions (isolated, then
+# under a competing load of two busy processes the benchmark starts itself), predict() vs a bare loop, PGD vs a
+# plain loop, and the corruption section's pipeline ceiling (one pass vs per-variant passes). Progress lines go to
+# stderr as each part finishes. `make bench` takes about half an hour on 2 cores; `make bench-quick` a few minutes
+# (the paper's five corruptions, fewer images and repeats).
 bench: venv
+	@echo "[bench 1/5] corruptions vs imagecorruptions, isolated" >&2
 	$(BIN)/python tests/bench/corruptions.py
+	@echo "[bench 2/5] corruptions vs imagecorruptions, under a competing load of 2 busy processes" >&2
+	$(BIN)/python tests/bench/corruptions.py --load 2
+	@echo "[bench 3/5] predict() vs a bare loop, PGD-20 vs a plain loop" >&2
 	$(BIN)/python tests/bench/harness.py
+	@echo "[bench 4/5] pipeline ceiling: one pass vs per-variant passes" >&2
+	$(BIN)/python tests/bench/pipeline.py --n 64 --severities 1 2 3 4 5
+	@echo "[bench 5/5] done" >&2
+
+QUICK_C := --only shot_noise motion_blur snow pixelate jpeg_compression --batch 32 --ref-images 4 --reps 3
+bench-quick: venv
+	@echo "[bench-quick 1/4] the paper's five corruptions, isolated" >&2
+	$(BIN)/python tests/bench/corruptions.py $(QUICK_C)
+	@echo "[bench-quick 2/4] the same under a competing load of 2 busy processes" >&2
+	$(BIN)/python tests/bench/corruptions.py $(QUICK_C) --load 2
+	@echo "[bench-quick 3/4] predict() vs a bare loop, PGD-20 vs a plain loop" >&2
+	$(BIN)/python tests/bench/harness.py --n 64 --pgd-n 32 --repeats 3
+	@echo "[bench-quick 4/4] pipeline ceiling" >&2
+	$(BIN)/python tests/bench/pipeline.py --n 16
 
 # The main job: every section for every MiniWorld model and both ablation grids, then the paper's
 # tables and figures. Finished jobs are skipped, so an interrupted run resumes where it stopped.

@@ -12,10 +12,11 @@ import pandas as pd
 import torch
 from safetensors.numpy import save as st_save, load as st_load
 from .core import atomic_write, get_device, write_json
+from .corruptions.kernels import check_severity, job_cores
 
 # %% auto #0
 __all__ = ['CorruptCacheError', 'PredictionSet', 'Variant', 'as_variant', 'model_id', 'dataset_id', 'cache_key', 'forward_count',
-           'reset_forward_count', 'LockedError', 'file_lock', 'default_cache_dir', 'predict']
+           'reset_forward_count', 'LockedError', 'file_lock', 'default_cache_dir', 'predict', 'predict_many']
 
 # %% ../nbs/50_predict.ipynb #c005
 def _sha(b: bytes) -> str: return hashlib.sha256(b).hexdigest()
@@ -113,8 +114,7 @@ class Variant:
     def corruption(cls, name: str, severity: int, seed: int = 0, kind: str = "2d") -> "Variant":
         if kind not in ("2d", "3d"): raise ValueError(f"corruption kind must be '2d' or '3d', got {kind!r}")
         if not isinstance(name, str) or not name: raise ValueError(f"corruption name must be a non-empty string, got {name!r}")
-        if severity not in (1, 2, 3, 4, 5): raise ValueError(f"severity must be an int in 1..5, got {severity!r}")
-        return cls("corruption", name, int(severity), kind, seed=int(seed))
+        return cls("corruption", name, check_severity(severity), kind, seed=int(seed))
 
     @classmethod
     def attack(cls, name: str, eps: float, steps: int | None = None, alpha: float | None = None, seed: int = 0) -> "Variant":
@@ -179,12 +179,18 @@ def dataset_id(dataset) -> dict:
 
 def _slug(s: str) -> str: return re.sub(r"[^A-Za-z0-9._=-]+", "_", s).strip("_")[:60]
 
-def cache_key(classifier, dataset, variant=None, amp=False, shard_size=256, batch_size=64) -> tuple[str, dict]:
+def cache_key(classifier, dataset, variant=None, amp=False, shard_size=256, batch_size=64, channels_last=False,
+              cudnn_benchmark=False) -> tuple[str, dict]:
     "(folder name, full key dict) of a prediction."
+    return _key({**model_id(classifier), **dataset_id(dataset)}, variant, amp, shard_size, batch_size, channels_last, cudnn_benchmark)
+
+def _key(ids, variant, amp=False, shard_size=256, batch_size=64, channels_last=False, cudnn_benchmark=False):
+    "`cache_key` from the model's and dataset's ids (computed once for the many variants of one pass)."
     v = as_variant(variant)
-    info = {**model_id(classifier), **dataset_id(dataset), "variant": v.to_dict(),
-            "amp": bool(amp) and v.kind == "none", "shard_size": int(shard_size)}
+    info = {**ids, "variant": v.to_dict(), "amp": bool(amp) and v.kind in ("none", "corruption"), "shard_size": int(shard_size)}
     if v.kind == "attack": info["batch_size"] = int(batch_size)
+    if channels_last: info["channels_last"] = True             # recorded only when on: the default keys stay as they were
+    if cudnn_benchmark: info["cudnn_benchmark"] = True
     h = _sha(_canon(info).encode())[:16]
     return f"{_slug(info['model'])}__{_slug(info['dataset'])}__{_slug(v.label)}__{h}", info
 
@@ -277,28 +283,57 @@ def _shard_seed(seed, shard, offset=0) -> int:
     return int.from_bytes(hashlib.sha256(f"{seed}/{shard}/{offset}".encode()).digest()[:4], "little")
 
 # %% ../nbs/50_predict.ipynb #c021
-def predict(classifier, dataset, variant=None, cache_dir=None, batch_size: int = 64, device=None,
-            amp: bool = False, progress: bool = True, shard_size: int = 256, num_workers: int | None = None,
-            lock_timeout: float = 3600, force: bool = False) -> PredictionSet:
-    "Run `classifier` over `dataset` (optionally through a corruption or attack `variant`); cached and resumable."
-    v = as_variant(variant)
+def _check_args(classifier, dataset, batch_size, shard_size):
     for nm, val in (("batch_size", batch_size), ("shard_size", shard_size)):
         if not isinstance(val, int) or isinstance(val, bool) or val < 1:
             raise ValueError(f"{nm} must be a positive int, got {val!r}")
     if not callable(classifier): raise ValueError(f"classifier must be a callable model, got {type(classifier).__name__}")
     if len(dataset) == 0: raise ValueError(f"dataset {getattr(dataset, 'name', '?')!r} is empty")
-    key, info = cache_key(classifier, dataset, v, amp, shard_size, batch_size)
-    folder = Path(cache_dir or default_cache_dir()) / key
-    final = folder / "predictions"
+
+def predict(classifier, dataset, variant=None, cache_dir=None, batch_size: int = 64, device=None,
+            amp: bool = False, progress: bool = True, shard_size: int = 256, num_workers: int | None = None,
+            lock_timeout: float = 3600, force: bool = False, channels_last: bool = False,
+            cudnn_benchmark: bool = False) -> PredictionSet:
+    "Run `classifier` over `dataset` (optionally through a corruption or attack `variant`); cached and resumable."
+    return predict_many(classifier, dataset, [variant], cache_dir, batch_size, device, amp, progress, shard_size,
+                        num_workers, lock_timeout, force, channels_last, cudnn_benchmark)[0]
+
+def predict_many(classifier, dataset, variants, cache_dir=None, batch_size: int = 64, device=None,
+                 amp: bool = False, progress: bool = True, shard_size: int = 256, num_workers: int | None = None,
+                 lock_timeout: float = 3600, force: bool = False, channels_last: bool = False,
+                 cudnn_benchmark: bool = False) -> list:
+    """`predict` for several `variants` of one dataset in one pass: each batch is read and decoded once and every
+    variant not yet cached is applied to it; one `PredictionSet` per variant, in order, each cached as `predict` caches it."""
+    vs = [as_variant(v) for v in variants]
+    if not vs: raise ValueError("variants is empty; pass at least one (None for clean predictions)")
+    _check_args(classifier, dataset, batch_size, shard_size)
+    opts = dict(amp=amp, shard_size=shard_size, batch_size=batch_size, channels_last=channels_last, cudnn_benchmark=cudnn_benchmark)
+    ids, jobs = {**model_id(classifier), **dataset_id(dataset)}, {}   # jobs: folder key -> (variant, info, folder)
+    keys = []
+    for v in vs:
+        key, info = _key(ids, v, **opts); keys.append(key)
+        jobs.setdefault(key, (v, info, Path(cache_dir or default_cache_dir()) / key))
+    res = {}
     if not force:
-        with contextlib.suppress(CorruptCacheError, FileNotFoundError):
-            if final.with_suffix(".json").exists(): return _cached(final)
-    with file_lock(folder / ".lock", timeout=lock_timeout, what=f"prediction {key}"):
-        if not force and final.with_suffix(".json").exists():
-            try: return _cached(final)
-            except CorruptCacheError as e: warnings.warn(f"recomputing: {e}")
-        return _run(classifier, dataset, v, folder, info, batch_size, device, amp, progress, shard_size,
-                    num_workers, force)
+        for key, (v, info, folder) in jobs.items():
+            with contextlib.suppress(CorruptCacheError, FileNotFoundError):
+                if (folder / "predictions.json").exists(): res[key] = _cached(folder / "predictions")
+    todo = sorted(k for k in jobs if k not in res)        # locks taken in one order: two runs never deadlock
+    if todo:
+        with contextlib.ExitStack() as locks:
+            for key in todo:
+                locks.enter_context(file_lock(jobs[key][2] / ".lock", timeout=lock_timeout, what=f"prediction {key}"))
+            run = []
+            for key in todo:
+                final = jobs[key][2] / "predictions"
+                if not force and final.with_suffix(".json").exists():
+                    try: res[key] = _cached(final); continue
+                    except CorruptCacheError as e: warnings.warn(f"recomputing: {e}")
+                run.append(key)
+            if run:
+                res.update(zip(run, _run(classifier, dataset, [jobs[k] for k in run], batch_size, device, amp, progress,
+                                         shard_size, num_workers, force, channels_last, cudnn_benchmark)))
+    return [res[k] for k in keys]
 
 def _cached(stem) -> PredictionSet:
     ps = PredictionSet.load(stem); ps.metadata["cached"] = True; ps.metadata["forward_calls_this_call"] = 0
@@ -314,68 +349,109 @@ def _valid_shard(stem, start, ids) -> PredictionSet | None:
         warnings.warn(f"shard {stem.name} does not match the dataset's ids; recomputed"); return None
     return ps
 
-def _run(classifier, dataset, v, folder, info, batch_size, device, amp, progress, shard_size, num_workers, force):
+def _collate_u8(batch):
+    "Default collation in the loader's worker, then images that are exact 8-bit levels (k/255) sent as uint8: a quarter of the bytes to pin and copy."
+    x, y, idx = torch.utils.data.default_collate(batch)
+    if x.dtype == torch.float32:
+        u = (x * 255).round_()
+        if torch.equal(u / 255, x): x = u.to(torch.uint8)
+    return x, y, idx
+
+def _to_device(x, dev, channels_last):
+    "One copy to the device; 8-bit levels become float k/255 there (the same float32 values the loader would have sent)."
+    x = x.to(dev, non_blocking=True)
+    if x.dtype == torch.uint8: x = x.float().div_(255)
+    return x.contiguous(memory_format=torch.channels_last) if channels_last and x.dim() == 4 else x
+
+class _Job:
+    "One variant's share of a pass: its folder, its shards still to do, its forward counter and batch size."
+    def __init__(self, v, info, folder, bounds, all_ids, force, model, batch_size):
+        self.v, self.info, self.folder, self.batch_size = v, info, folder, batch_size
+        folder.mkdir(parents=True, exist_ok=True)
+        if force:
+            for f in folder.glob("shard_*"): f.unlink()
+        write_json(folder / "key.json", info)
+        self.done = {s: _valid_shard(folder / f"shard_{s:05d}", a, all_ids[a:b]) for s, (a, b) in enumerate(bounds)}
+        self.todo = {s for s in self.done if self.done[s] is None}
+        self.counted, self.state, self.seconds = _Counted(model), {"bs": batch_size, "oom_halvings": 0}, 0.0
+
+# %% ../nbs/50_predict.ipynb #c022b
+def _run(classifier, dataset, jobs, batch_size, device, amp, progress, shard_size, num_workers, force,
+         channels_last=False, cudnn_benchmark=False) -> list:
     from tqdm.auto import tqdm
     dev = get_device(device)
-    folder.mkdir(parents=True, exist_ok=True)
-    if force:
-        for f in folder.glob("shard_*"): f.unlink()
-    write_json(folder / "key.json", info)
     samples = dataset.samples.reset_index(drop=True)
     all_ids = [str(i) for i in samples["id"].tolist()]
     n = len(all_ids); n_shards = math.ceil(n / shard_size)
     bounds = [(s * shard_size, min(n, (s + 1) * shard_size)) for s in range(n_shards)]
-    done = {s: _valid_shard(folder / f"shard_{s:05d}", a, all_ids[a:b]) for s, (a, b) in enumerate(bounds)}
-    todo = [s for s in range(n_shards) if done[s] is None]
-    amp_on = bool(amp) and v.kind == "none"
     model = classifier.to(dev).eval() if isinstance(classifier, torch.nn.Module) else classifier
-    counted = _Counted(model)
+    js = [_Job(v, info, folder, bounds, all_ids, force, model, batch_size) for v, info, folder in jobs]
     ls, native_ls = _dataset_labelspace(dataset, classifier), getattr(classifier, "label_space", None)
     meta_cols = [c for c in samples.columns if c not in ("path",)]
-    state = {"bs": batch_size, "oom_halvings": 0}
-    t0 = time.perf_counter()
-    if todo:
-        lb = min(batch_size, shard_size)
-        batches = [list(range(a, b))[o:o + lb] for s in todo for (a, b) in [bounds[s]] for o in range(0, b - a, lb)]
-        nw = (min(4, os.cpu_count() or 1) if dev.type == "cuda" else 0) if num_workers is None else num_workers
-        loader = torch.utils.data.DataLoader(dataset, batch_sampler=batches, num_workers=nw,
-                                             pin_memory=dev.type == "cuda", persistent_workers=False)
-        bar = tqdm(total=sum(bounds[s][1] - bounds[s][0] for s in todo), unit="img", disable=not progress,
-                   desc=f"{info['model']} | {info['dataset']} | {v.label}", dynamic_ncols=True, mininterval=1.0)
-        cur, buf = None, []
-        it = iter(loader)
-        for s in todo:
-            a, b = bounds[s]; xs, ys, outs = [], [], []
-            while sum(len(y) for y in ys) < b - a:
-                x, y, idx = next(it)
-                x = x.to(dev, non_blocking=True); y = torch.as_tensor(y).to(dev, non_blocking=True)
-                if v.kind == "corruption": xs.append(x); ys.append(y)
-                else:
-                    if v.kind == "attack":
-                        outs.append(_forward_attack(counted, x, y, v, _shard_seed(v.seed, s, int(idx[0]) - a), ls, native_ls, state))
-                    else:
-                        outs.append(_forward(counted, x, state, amp_on, dev))
-                    ys.append(y)
-                bar.update(len(y))
-            if v.kind == "corruption":
-                x = torch.cat(xs)
-                x = _apply_corruption(x, v, _shard_seed(v.seed, s), dataset, range(a, b)).clamp(0, 1)
-                outs = [_forward(counted, x, state, False, dev)]
-            logits = torch.cat(outs).float().cpu().numpy(); labels = torch.cat(ys).cpu().numpy()
-            shard = PredictionSet(logits, labels, all_ids[a:b], {"start": a, "shard": s},
-                                  samples.iloc[a:b][meta_cols].reset_index(drop=True))
-            shard.save(folder / f"shard_{s:05d}"); done[s] = shard
-        bar.close()
-    elapsed = time.perf_counter() - t0
-    meta = {**info, "variant": v.to_dict(), "label_space": getattr(ls, "name", None),
-            "model_label_space": getattr(native_ls, "name", None), "device": str(dev), "amp": amp_on,
-            "batch_size": batch_size, "final_batch_size": state["bs"], "oom_halvings": state["oom_halvings"],
-            "forward_calls": counted.calls, "forward_images": counted.images, "seconds": round(elapsed, 3),
-            "resumed_shards": n_shards - len(todo), "n_shards": n_shards}
-    ps = PredictionSet.concat([done[s] for s in range(n_shards)], meta)
-    ps.save(folder / "predictions")
-    for f in folder.glob("shard_*"): f.unlink()
-    ps.metadata["cached"] = False; ps.metadata["forward_calls_this_call"] = counted.calls
+    shards = sorted(set().union(*(j.todo for j in js)))       # every shard some variant still needs, read once
+    cl = channels_last and isinstance(model, torch.nn.Module)
+    with contextlib.ExitStack() as undo:
+        if cl:
+            model.to(memory_format=torch.channels_last)
+            undo.callback(lambda: model.to(memory_format=torch.contiguous_format))
+        if cudnn_benchmark:
+            old = torch.backends.cudnn.benchmark; torch.backends.cudnn.benchmark = True
+            undo.callback(lambda: setattr(torch.backends.cudnn, "benchmark", old))
+        if shards:
+            lb = min(batch_size, shard_size)
+            batches = [list(range(a, b))[o:o + lb] for s in shards for (a, b) in [bounds[s]] for o in range(0, b - a, lb)]
+            cuda = dev.type == "cuda"
+            nw = (max(1, job_cores() - 1) if cuda else 0) if num_workers is None else num_workers
+            loader = torch.utils.data.DataLoader(dataset, batch_sampler=batches, num_workers=nw, pin_memory=cuda,
+                                                 collate_fn=_collate_u8 if cuda else None, persistent_workers=False)
+            total = sum((bounds[s][1] - bounds[s][0]) * sum(s in j.todo for j in js) for s in shards)
+            what = js[0].v.label if len(js) == 1 else f"{len(js)} variants"
+            bar = tqdm(total=total, unit="img", disable=not progress, dynamic_ncols=True, mininterval=1.0,
+                       desc=f"{js[0].info['model']} | {js[0].info['dataset']} | {what}")
+            it = iter(loader)
+            for s in shards:
+                a, b = bounds[s]; xs, ys, starts = [], [], []
+                while sum(len(y) for y in ys) < b - a:
+                    x, y, idx = next(it)
+                    xs.append(_to_device(x, dev, cl)); ys.append(torch.as_tensor(y).to(dev, non_blocking=True))
+                    starts.append(int(idx[0]) - a)
+                for j in js:
+                    if s not in j.todo: continue
+                    t = time.perf_counter()
+                    outs = _apply(j, xs, ys, starts, s, a, b, dataset, ls, native_ls, amp, dev, cl)
+                    logits = torch.cat(outs).float().cpu().numpy(); labels = torch.cat(ys).cpu().numpy()
+                    shard = PredictionSet(logits, labels, all_ids[a:b], {"start": a, "shard": s},
+                                          samples.iloc[a:b][meta_cols].reset_index(drop=True))
+                    shard.save(j.folder / f"shard_{s:05d}"); j.done[s] = shard
+                    j.seconds += time.perf_counter() - t; bar.update(b - a)
+            bar.close()
+    return [_finish(j, dev, ls, native_ls, amp, n_shards) for j in js]
+
+def _apply(j, xs, ys, starts, s, a, b, dataset, ls, native_ls, amp, dev, cl) -> list:
+    "The logits of variant `j.v` on one shard's batches (clean per batch, a corruption on the whole shard, an attack per batch)."
+    v = j.v; amp_on = bool(amp) and v.kind in ("none", "corruption")
+    if v.kind == "none": return [_forward(j.counted, x, j.state, amp_on, dev) for x in xs]
+    if v.kind == "attack":
+        return [_forward_attack(j.counted, x, y, v, _shard_seed(v.seed, s, o), ls, native_ls, j.state)
+                for x, y, o in zip(xs, ys, starts)]
+    x = torch.cat(xs)                                          # a copy: the clean batches serve the other variants too
+    x = _apply_corruption(x, v, _shard_seed(v.seed, s), dataset, range(a, b)).clamp(0, 1)
+    if cl: x = x.contiguous(memory_format=torch.channels_last)
+    return [_forward(j.counted, x, j.state, amp_on, dev)]
+
+def _finish(j, dev, ls, native_ls, amp, n_shards) -> PredictionSet:
+    "Join a variant's shards into its `predictions` files and remove the shards."
+    v = j.v
+    meta = {**j.info, "variant": v.to_dict(), "label_space": getattr(ls, "name", None),
+            "model_label_space": getattr(native_ls, "name", None), "device": str(dev),
+            "amp": bool(amp) and v.kind in ("none", "corruption"), "batch_size": j.batch_size,
+            "final_batch_size": j.state["bs"], "oom_halvings": j.state["oom_halvings"],
+            "forward_calls": j.counted.calls, "forward_images": j.counted.images, "seconds": round(j.seconds, 3),
+            "resumed_shards": n_shards - len(j.todo), "n_shards": n_shards}
+    ps = PredictionSet.concat([j.done[s] for s in range(n_shards)], meta)
+    ps.save(j.folder / "predictions")
+    for f in j.folder.glob("shard_*"): f.unlink()
+    ps.metadata["cached"] = False; ps.metadata["forward_calls_this_call"] = j.counted.calls
     return ps
 
 # %% ../nbs/50_predict.ipynb #c023

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 from .core import write_json, provenance
-from .predict import predict, Variant, PredictionSet, _dataset_labelspace, model_id
+from .predict import predict, predict_many, Variant, PredictionSet, _dataset_labelspace, model_id
 from .metrics.stats import N_BOOT
 
 # %% auto #0
@@ -176,6 +176,7 @@ class Evaluation:
     def __init__(self, model, suite="toy", data_root=None, run: str = "", cache_dir=None, device=None,
                  batch_size: int = 64, limit: int | None = None, seed: int = 0, n_boot: int = N_BOOT,
                  progress: bool = False, checkpoint_dir=None, amp: bool = False, shard_size: int = 256,
+                 channels_last: bool = False, cudnn_benchmark: bool = False,
                  native_transform: str = "crop", allow_code: bool = False, skip_corrupt: bool = False):
         if native_transform not in NATIVE_TRANSFORMS:
             raise ValueError(f"native_transform must be one of {NATIVE_TRANSFORMS}, got {native_transform!r}")
@@ -187,6 +188,7 @@ class Evaluation:
         self.cache_dir = Path(cache_dir) if cache_dir else Path(tempfile.gettempdir()) / "synbench-cache"
         self.device, self.batch_size, self.limit, self.seed, self.n_boot = device, batch_size, limit, seed, n_boot
         self.progress, self.amp, self.shard_size, self.native_transform = progress, amp, shard_size, native_transform
+        self.channels_last, self.cudnn_benchmark = channels_last, cudnn_benchmark
         self.skip_corrupt = skip_corrupt
         self._ds, self.skipped = {}, {}   # skipped: dataset name -> {'n', 'ids'} of unreadable images left out
 
@@ -218,8 +220,13 @@ class Evaluation:
         return v
 
     def predict(self, name, variant=None, subset: dict | None = None) -> PredictionSet:
-        return predict(self.model, self.dataset(name, subset), variant, cache_dir=self.cache_dir, batch_size=self.batch_size,
-                       device=self.device, amp=self.amp and variant is None, progress=self.progress, shard_size=self.shard_size)
+        return self.predict_many(name, [variant], subset)[0]
+
+    def predict_many(self, name, variants, subset: dict | None = None) -> list:
+        "One `PredictionSet` per variant of dataset `name`, all in one pass over its images (`synbench.predict.predict_many`); `amp` never applies to attacks."
+        return predict_many(self.model, self.dataset(name, subset), variants, cache_dir=self.cache_dir, batch_size=self.batch_size,
+                            device=self.device, amp=self.amp, progress=self.progress, shard_size=self.shard_size,
+                            channels_last=self.channels_last, cudnn_benchmark=self.cudnn_benchmark)
 
     def labelspace(self, name): return _dataset_labelspace(self.dataset(name), self.model)
 
@@ -331,14 +338,15 @@ def adversarial(model, suite="toy", data_root=None, *, eps: float = 1 / 255, ste
     from synbench.metrics.robustness import r_adv
     ev = _ev(model, suite, data_root, kw); name = ev.role("id"); ls = ev.labelspace(name)
     if alpha == "paper": alpha = 2 / 225
-    clean = ev.predict(name); c0 = _np(ls.correct(clean.logits, clean.labels)).astype(float)
+    vs = [Variant.attack(a, eps) if a == "fgsm" else Variant.attack(a, eps, steps=steps, alpha=alpha, seed=ev.seed) for a in attacks]
+    clean, *adv = ev.predict_many(name, [None] + vs)            # one pass over the images: clean, then each attack
+    c0 = _np(ls.correct(clean.logits, clean.labels)).astype(float)
     recs = [ev.rec("adversarial", "ID", "", "Acc_clean", c0.mean(), ev.ci(lambda c: c.mean(-1), c0, vectorized=True), len(c0))]
     data = {"clean": c0.mean()}
-    for a in attacks:
-        v = Variant.attack(a, eps) if a == "fgsm" else Variant.attack(a, eps, steps=steps, alpha=alpha, seed=ev.seed)
+    for a, ps in zip(attacks, adv):
         step = alpha if alpha is not None else 2.5 * eps / steps   # the setting goes into the record
         lab = f"FGSM eps={_eps_label(eps)}" if a == "fgsm" else f"PGD-{steps} eps={_eps_label(eps)} step={_step_label(step)}"
-        ps = ev.predict(name, v); ca = _np(ls.correct(ps.logits, ps.labels)).astype(float)
+        ca = _np(ls.correct(ps.logits, ps.labels)).astype(float)
         recs.append(ev.rec("adversarial", "ID", lab, "Acc_adv", ca.mean(), ev.ci(lambda c: c.mean(-1), ca, vectorized=True), len(ca)))
         recs.append(ev.rec("adversarial", "ID", lab, "R_adv", r_adv(ca.mean(), c0.mean()) if c0.mean() > 0 else float("nan"), n=len(ca)))
         data[lab] = ca.mean()
@@ -361,21 +369,28 @@ def corruptions(model, suite="toy", data_root=None, *, corruptions_2d=PAPER_2D, 
     ls = ev.labelspace(name)
     for s in severities:
         if s not in (1, 2, 3, 4, 5): raise ValueError(f"severities must be in 1..5, got {s!r}")
-    clean = ev.predict(name); acc0 = float(_np(ls.correct(clean.logits, clean.labels)).mean())
-    recs = [ev.rec("corruptions", "ID", "", "Acc_clean", acc0, n=len(clean))]; table = []
+    table, cells, gaps = [], {}, []          # gaps: records of missing on-disk cells; cells: source dataset -> [(row of `table`, lab, c, s, variant)], each one pass
     for dim, lab, names in (("2d", "2DCC", corruptions_2d), ("3d", "3DCC", corruptions_3d)):
         disk = ev.suite.get("c" if dim == "2d" else "3dcc")
         if disk and names and _has_dataset(ev, disk):
             rows, missing = _disk_cells(ev, disk, lab, names, severities, allow_partial); table += rows
-            if missing: recs.append(ev.rec("corruptions", lab, "missing: " + " ".join(f"{c}-{s}" for c, s in missing),
+            if missing: gaps.append(ev.rec("corruptions", lab, "missing: " + " ".join(f"{c}-{s}" for c, s in missing),
                                            "n_cells_missing", len(missing), n=len(rows)))
         else:
             src = ev.suite.get("depth") or name if dim == "3d" else name
-            lsd = ev.labelspace(src)
             for c in names:
                 for s in severities:
-                    ps = ev.predict(src, Variant.corruption(c, s, seed=ev.seed, kind=dim))
-                    table.append((lab, c, s, float(_np(lsd.correct(ps.logits, ps.labels)).mean()), len(ps)))
+                    cells.setdefault(src, []).append((len(table), lab, c, s, Variant.corruption(c, s, seed=ev.seed, kind=dim)))
+                    table.append(None)
+    for src in sorted(cells, key=lambda k: k != name):          # the ID set first: its pass gives the clean predictions too
+        lsd, todo = ev.labelspace(src), cells[src]
+        pss = ev.predict_many(src, ([None] if src == name else []) + [v for *_, v in todo])
+        if src == name: clean, pss = pss[0], pss[1:]
+        for (row, lab, c_, s_, _), ps in zip(todo, pss):
+            table[row] = (lab, c_, s_, float(_np(lsd.correct(ps.logits, ps.labels)).mean()), len(ps))
+    if name not in cells: clean = ev.predict(name)
+    acc0 = float(_np(ls.correct(clean.logits, clean.labels)).mean())
+    recs = [ev.rec("corruptions", "ID", "", "Acc_clean", acc0, n=len(clean))] + gaps
     recs += _corruption_records(ev, table, acc0, r_cc_paper_code)
     ev.model = base
     flag_near_chance(recs, acc0, ls.n_classes, "clean accuracy on ID")

@@ -5,11 +5,11 @@
 # %% ../../nbs/30_corruptions.common2d.ipynb #c004
 from __future__ import annotations
 import functools, io, math, sys
-from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 import torch.nn.functional as F
-from ..core import make_generator, resource_path
+from ..core import resource_path
+from .kernels import check_seed, check_severity, corruption_generator, cpu_heap_setup, per_image, pool
 
 # %% auto #0
 __all__ = ['COMMON_CORRUPTIONS', 'EXTRA_CORRUPTIONS', 'CORRUPTIONS', 'PARAMS', 'corrupt', 'plot_corruptions_2d']
@@ -103,30 +103,6 @@ def _uniform(shape, lo, hi, g, device, dtype=torch.float32):
     return torch.rand(shape, generator=g, device=device, dtype=dtype).mul_(hi - lo).add_(lo)
 
 # %% ../../nbs/30_corruptions.common2d.ipynb #c013
-_POOL = None
-def _pool() -> ThreadPoolExecutor:
-    "Shared worker threads (one per core, at most 8) for CPU work that releases the GIL: random fills, Poisson sampling, JPEG codecs."
-    global _POOL
-    if _POOL is None:
-        import os
-        _POOL = ThreadPoolExecutor(max(1, min(8, os.cpu_count() or 1)))
-    return _POOL
-
-# CPU memory helpers, explained under `corrupt` below
-_HEAP_READY = False
-def _cpu_heap_setup():
-    "Once per process: free one 32 MB block so that glibc serves the chunk temporaries from its heap (see below)."
-    global _HEAP_READY
-    if _HEAP_READY:
-        return
-    _HEAP_READY = True
-    torch.empty(32 * 2 ** 20 - 2 ** 16, dtype=torch.uint8)        # allocated by mmap and freed at once
-
-def _per_image(n, g, fill):
-    "Call `fill(i, seed_i)` for i < n in the worker threads, with one seed per image drawn in order from `g`: the result depends on the seed and the batch only, never on threads or timing."
-    seeds = torch.randint(0, 2 ** 62, (n,), generator=g).tolist()
-    list(_pool().map(lambda i: fill(i, seeds[i]), range(n)))
-
 def _shot_noise(x, severity, g):
     c = PARAMS['shot_noise'][severity - 1]
     lam = x * c
@@ -135,7 +111,7 @@ def _shot_noise(x, severity, g):
     # torch.poisson runs on one CPU thread: the images are sampled in parallel, each with its own generator
     def one(i, seed):
         lam[i] = torch.poisson(lam[i], generator=torch.Generator().manual_seed(seed))
-    _per_image(x.shape[0], g, one)
+    per_image(x.shape[0], g, one)
     return lam.div_(c).clamp_(0, 1)
 
 def _noise(x, kind, g):
@@ -151,7 +127,7 @@ def _noise(x, kind, g):
     def one(i, seed):
         if kind == 'uniform': np.random.Generator(np.random.PCG64(seed)).random(out=on[i], dtype=on.dtype)
         else: out[i] = torch.randn(out.shape[1:], generator=torch.Generator().manual_seed(seed), dtype=out.dtype)
-    _per_image(x.shape[0], g, one)
+    per_image(x.shape[0], g, one)
     return out
 
 def _gaussian_noise(x, severity, g):
@@ -675,19 +651,19 @@ def _jpeg_compression(x, severity, g, out=None):
     dtype to write the result into where it is on the CPU (float results are converted into it eight images at a
     time, in cache), else ignored."""
     q = PARAMS['jpeg_compression'][severity - 1]
-    n, pool = x.shape[0], _pool()
+    n, workers = x.shape[0], pool()
     u8 = x.dtype == torch.uint8
     if out is not None and out.device.type != 'cpu':
         out = None
     codes = out if u8 and out is not None else torch.empty(x.shape, dtype=torch.uint8)   # the decoded bytes
-    k = -(-n // pool._max_workers)                                # one slice of the batch per worker thread
+    k = -(-n // workers._max_workers)                                # one slice of the batch per worker thread
     xc = x.to('cpu', torch.uint8 if u8 else torch.float32).contiguous()
     f = _jpeg_backend()
     cv2 = sys.modules.get('cv2') if f is _jpeg_images_cv2 else None
     threads = cv2.getNumThreads() if cv2 else None
     try:
         if cv2: cv2.setNumThreads(1)                              # our threads split the batch; OpenCV's would oversubscribe
-        list(pool.map(lambda i: f(xc[i:i + k], codes[i:i + k], q), range(0, n, k)))
+        list(workers.map(lambda i: f(xc[i:i + k], codes[i:i + k], q), range(0, n, k)))
     finally:
         if cv2: cv2.setNumThreads(threads)
     if u8:
@@ -809,10 +785,7 @@ _NATIVE_U8 = {'pixelate', 'jpeg_compression'}                   # run on uint8 a
 def _check(x, name, severity, seed):
     if not isinstance(name, str) or name not in _FUNCS:
         raise ValueError(f"name: unknown corruption {name!r}; valid names are {', '.join(CORRUPTIONS)}")
-    if isinstance(severity, bool) or not isinstance(severity, (int, np.integer)) or not 1 <= severity <= 5:
-        raise ValueError(f"severity must be an integer from 1 to 5, got {severity!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 63:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    check_severity(severity); check_seed(seed)
     if not isinstance(x, torch.Tensor):
         raise ValueError(f"x must be a torch.Tensor of shape (N, 3, H, W), got {type(x).__name__}")
     if x.dim() != 4 or x.shape[1] != 3 or x.shape[0] < 1:
@@ -850,7 +823,7 @@ def corrupt(x: torch.Tensor, name: str, severity: int, seed: int = 0, out: torch
     _check(x, name, severity, seed)
     if out is not None:
         _check_out(out, x)
-    g = make_generator(int(seed), x.device)
+    g = corruption_generator(seed, x.device)
     u8 = x.dtype == torch.uint8
     native = u8 and name in _NATIVE_U8                              # 8 bits in, 8 bits out, the reference's arithmetic
     convert = u8 and not native                                     # uint8 -> float32 / 255 -> corruption -> rounded
@@ -859,7 +832,7 @@ def corrupt(x: torch.Tensor, name: str, severity: int, seed: int = 0, out: torch
     cpu = x.device.type == 'cpu'
     chunk = ((_CPU_CHUNKS_U8 if native else _CPU_CHUNKS).get(name, _CPU_CHUNK) or n) if cpu else n
     if cpu:
-        _cpu_heap_setup()
+        cpu_heap_setup()
     with torch.no_grad():
         xw = x.contiguous() if u8 else x.to(work).contiguous()
         prep = (lambda t: t.to(torch.float32).div_(255)) if convert else (lambda t: t)

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from .common2d import _round_u8   # the 8-bit rounding rule shared with `corrupt`
+from .kernels import check_severity, corruption_generator
 
 # %% auto #0
 __all__ = ['CORRUPTIONS_3D_PAPER', 'CORRUPTIONS_3D', 'DEPTH_FREE', 'ALIASES', 'IMAGENET_3DCC_LAYOUT', 'N_QUANTILES',
@@ -42,11 +43,6 @@ def check_name(name) -> str:
     if name not in CORRUPTIONS_3D:
         raise ValueError(f"unknown 3D corruption {name!r}; valid names: {valid}")
     return name
-
-def _check_severity(severity) -> int:
-    if isinstance(severity, bool) or not isinstance(severity, (int, np.integer)) or not 1 <= severity <= 5:
-        raise ValueError(f"severity must be an integer in 1..5, got {severity!r}")
-    return int(severity)
 
 def _check_images(x):
     if not isinstance(x, torch.Tensor):
@@ -236,28 +232,25 @@ def _color_quant(x, severity):
     return torch.floor(torch.floor(x * 255) / step) * step / 255
 
 # %% ../../nbs/31_corruptions.depth3d.ipynb #c031
+_FUNCS_3D = {   # name -> f(x, depth, severity, generator), as common2d's table; one seeding path (corruption_generator)
+    "near_focus": lambda x, d, s, g: _defocus(x, d, s, far=False), "far_focus": lambda x, d, s, g: _defocus(x, d, s, far=True),
+    "fog_3d": lambda x, d, s, g: _fog(x, d, s), "xy_motion_blur": lambda x, d, s, g: _motion(x, d, s, "xy", g),
+    "z_motion_blur": lambda x, d, s, g: _motion(x, d, s, "z", g), "flash": lambda x, d, s, g: _flash(x, d, s),
+    "iso_noise": lambda x, d, s, g: _iso_noise(x, s, g), "low_light": lambda x, d, s, g: _low_light(x, s, g),
+    "color_quant": lambda x, d, s, g: _color_quant(x, s)}
+
 def corrupt3d(x: torch.Tensor, depth: torch.Tensor | None, name: str, severity: int, seed: int = 0,
               dataset_name: str = "this dataset") -> torch.Tensor:
     """Apply 3DCC corruption `name` at `severity` (1-5) to images `x` (N,3,H,W), float in [0,1] or uint8, with depth
     (N,1,H,W), larger = farther; same shape, dtype and device (uint8: the float result on x / 255, rounded)."""
-    name, severity = check_name(name), _check_severity(severity)
+    name, severity = check_name(name), check_severity(severity)
     _check_images(x)
     if name not in DEPTH_FREE: require_depth(depth, dataset_name)
     if depth is not None: _check_depth(depth, x)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    g = torch.Generator(device=x.device); g.manual_seed(int(seed))
+    g = corruption_generator(seed, x.device)
     with torch.no_grad():
         xf = x.float().div_(255) if x.dtype == torch.uint8 else x.float()
         d = depth.to(device=x.device, dtype=torch.float32) if depth is not None else None
-        if name == "near_focus": y = _defocus(xf, d, severity, far=False)
-        elif name == "far_focus": y = _defocus(xf, d, severity, far=True)
-        elif name == "fog_3d": y = _fog(xf, d, severity)
-        elif name == "xy_motion_blur": y = _motion(xf, d, severity, "xy", g)
-        elif name == "z_motion_blur": y = _motion(xf, d, severity, "z", g)
-        elif name == "flash": y = _flash(xf, d, severity)
-        elif name == "iso_noise": y = _iso_noise(xf, severity, g)
-        elif name == "low_light": y = _low_light(xf, severity, g)
-        else: y = _color_quant(xf, severity)
+        y = _FUNCS_3D[name](xf, d, severity, g)
     y = y.clamp(0, 1)
     return _round_u8(y) if x.dtype == torch.uint8 else y.to(x.dtype)

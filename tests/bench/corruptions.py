@@ -15,7 +15,10 @@ codec calls run in a pool of os.cpu_count() threads. The reference runs as its u
 numpy / OpenCV / Pillow defaults. The header prints the load average (os.getloadavg) before and after, since other
 jobs may share the CPU.
 
-Not collected by pytest (no test_ prefix). Usage: python tests/bench/corruptions.py [--threads N] [--device cpu]
+`--load N` starts N busy processes (a Python loop each) for the whole run, the competing load a user's run meets
+(data-loader workers, other kernels); the header says so. A progress line per corruption goes to stderr.
+
+Not collected by pytest (no test_ prefix). Usage: python tests/bench/corruptions.py [--threads N] [--device cpu] [--load 2]
 """
 import argparse, json, math, os, resource, subprocess, sys, time
 from pathlib import Path
@@ -42,9 +45,18 @@ def main(argv=None):
     p.add_argument("--only", nargs="+", choices=CORRUPTIONS, metavar="NAME", help="time only these corruptions")
     p.add_argument("--no-isolate", dest="isolate", action="store_false",
                    help="time every corruption in this process (default: each in a fresh process)")
+    p.add_argument("--load", type=int, default=0, help="busy processes competing for the cores during the run")
     p.add_argument("--json", action="store_true", help=argparse.SUPPRESS)   # worker mode: print one JSON line
     a = p.parse_args(argv)
     names = a.only or CORRUPTIONS
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(a.load if not a.json else 0)]
+    try:
+        return run(a, names)
+    finally:
+        for b in busy: b.kill(); b.wait()
+
+
+def run(a, names):
     if a.isolate and not a.json:
         load0 = os.getloadavg(); ours, oursr, ours8, ref, peak, base = {}, {}, {}, {}, 0.0, 0.0
         for name in names:
@@ -52,6 +64,8 @@ def main(argv=None):
                    "--batch", str(a.batch), "--ref-images", str(a.ref_images), "--reps", str(a.reps)]
             r = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
             ours.update(r["ours"]); oursr.update(r["oursr"]); ours8.update(r["ours8"]); ref.update(r["ref"]); peak = max(peak, r["peak"]); base = max(base, r["base"])
+            print(f"[corruptions {len(ours)}/{len(names)}] {name}: float32 {r['ref'][name] / r['ours'][name]:.1f}x, "
+                  f"out= {r['ref'][name] / r['oursr'][name]:.1f}x, uint8 {r['ref'][name] / r['ours8'][name]:.1f}x", file=sys.stderr, flush=True)
         report(a, names, ours, oursr, ours8, ref, peak, base, load0, os.getloadavg(), r["device"], isolated=True)
         return
     torch.set_num_threads(a.threads)
@@ -102,7 +116,8 @@ def report(a, names, ours, oursr, ours8, ref, peak, base, load0, load1, dev, iso
     print(f"synbench vs imagecorruptions, 224x224 real photos, batch {a.batch}, severities 1-5; {dev}; "
           f"torch {torch.__version__}; load average (1/5/15 min) {load0[0]:.1f}/{load0[1]:.1f}/{load0[2]:.1f} "
           f"before, {load1[0]:.1f}/{load1[1]:.1f}/{load1[2]:.1f} after; "
-          f"{'each corruption in a fresh process' if isolated else 'all in one process'}\n")
+          f"{'each corruption in a fresh process' if isolated else 'all in one process'}"
+          f"{f'; under a competing load of {a.load} busy processes' if a.load else ''}\n")
     print("| corruption | synbench float32 | synbench float32, out= | synbench uint8 | imagecorruptions "
           "| speed-up float32 | speed-up float32, out= | speed-up uint8 |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")

@@ -1,7 +1,9 @@
 #!/usr/bin/env python
-"""Throughput harness for synbench.predict (helper G; a script, not a timed test).
+"""Throughput harness for synbench.predict (a script, not a timed test).
 
-Measures, in one process, on the same model, data and batch size:
+Measures, in one process, on the same model, data, batch size, threads, loader and grad mode (inference mode
+for the clean loops), the two ways alternating repeat by repeat and each reported as the median of `--repeats`
+(so a busy spell on a shared machine cannot land on one of them only):
   1. clean evaluation through `predict()` vs a bare `for x, y, i in loader: model(x)` loop
      (target: predict / bare >= 0.9);
   2. PGD-20 through `predict(variant=Variant.attack('pgd', ...))` vs a plain loop of 20 forward+backward
@@ -14,7 +16,7 @@ Measures, in one process, on the same model, data and batch size:
 Prints a JSON line per measurement and a summary; `--check` exits 1 when a target is missed.
 """
 from __future__ import annotations
-import argparse, json, sys, tempfile, time
+import argparse, json, statistics, sys, tempfile, time
 from types import SimpleNamespace
 
 import numpy as np
@@ -92,6 +94,7 @@ def main(argv=None):
     p.add_argument("--amp", action="store_true"); p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--pgd-n", type=int, default=None, help="images for the PGD comparison (default n/4)")
     p.add_argument("--threads", type=int, default=None); p.add_argument("--check", action="store_true")
+    p.add_argument("--json-out", default=None, help="also write the result to this file")
     a = p.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
     from synbench.core import get_device
@@ -100,17 +103,25 @@ def main(argv=None):
     model = Wrapped(a.arch, 100).to(dev).eval()
     ds = Images(a.n, a.size, 100)
     bare(model, ds, a.batch_size, a.workers, dev, a.amp); via_predict(model, ds, a.batch_size, a.workers, dev, a.amp)  # warm-up
-    tb = min(bare(model, ds, a.batch_size, a.workers, dev, a.amp) for _ in range(a.repeats))
-    tp = min(via_predict(model, ds, a.batch_size, a.workers, dev, a.amp) for _ in range(a.repeats))
+    tbs, tps = [], []
+    for k in range(a.repeats):
+        tbs.append(bare(model, ds, a.batch_size, a.workers, dev, a.amp)); tps.append(via_predict(model, ds, a.batch_size, a.workers, dev, a.amp))
+        print(f"[harness] clean repeat {k + 1}/{a.repeats}: bare {a.n / tbs[-1]:.1f} img/s, predict {a.n / tps[-1]:.1f} img/s", file=sys.stderr, flush=True)
+    tb, tp = statistics.median(tbs), statistics.median(tps)
     out = {"device": str(dev), "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
            "arch": a.arch, "n": a.n, "size": a.size, "batch_size": a.batch_size, "amp": a.amp,
            "bare_img_s": round(a.n / tb, 1), "predict_img_s": round(a.n / tp, 1), "clean_ratio": round(tb / tp, 3)}
     npgd = a.pgd_n or max(a.batch_size, a.n // 4); dsp = Images(npgd, a.size, 100, seed=1); eps = 1 / 255
     v = Variant.attack("pgd", eps, steps=20)
-    tlp = min(bare_pgd(model, dsp, a.batch_size, a.workers, dev, eps, 20) for _ in range(max(1, a.repeats - 1)))
-    tpp = min(via_predict(model, dsp, a.batch_size, a.workers, dev, False, v) for _ in range(max(1, a.repeats - 1)))
+    tls, tpps = [], []
+    for k in range(max(1, a.repeats - 1)):
+        tls.append(bare_pgd(model, dsp, a.batch_size, a.workers, dev, eps, 20)); tpps.append(via_predict(model, dsp, a.batch_size, a.workers, dev, False, v))
+        print(f"[harness] PGD-20 repeat {k + 1}: loop {npgd / tls[-1]:.2f} img/s, predict {npgd / tpps[-1]:.2f} img/s", file=sys.stderr, flush=True)
+    tlp, tpp = statistics.median(tls), statistics.median(tpps)
     out.update(pgd_n=npgd, loop20_img_s=round(npgd / tlp, 2), predict_pgd_img_s=round(npgd / tpp, 2), pgd_ratio=round(tlp / tpp, 3))
     print(json.dumps(out))
+    if a.json_out:
+        with open(a.json_out, "w") as f: json.dump(out, f)
     ok = out["clean_ratio"] >= 0.9 and out["pgd_ratio"] >= 0.97
     print(f"clean: predict/bare = {out['clean_ratio']:.3f} (target >= 0.9); "
           f"PGD-20: predict/loop = {out['pgd_ratio']:.3f} (target >= 1 within timing noise)", file=sys.stderr)
