@@ -12,7 +12,7 @@ import torch
 
 # %% auto #0
 __all__ = ['seed_everything', 'make_generator', 'get_device', 'atomic_write', 'write_json', 'package_dir', 'git_commit',
-           'package_versions', 'provenance', 'file_sha256', 'data_root', 'resource_path']
+           'package_versions', 'provenance', 'file_sha256', 'data_root', 'resource_path', 'renamed']
 
 # %% ../nbs/00_core.ipynb #c005
 def seed_everything(seed: int) -> int:
@@ -155,3 +155,15 @@ def resource_path(*parts: str) -> Path:
     if not p.exists():
         raise FileNotFoundError(f"packaged resource {p} is missing; reinstall synbench")
     return p
+
+# %% ../nbs/00_core.ipynb #c022
+def renamed(module: str, names: dict):
+    "A module `__getattr__` for renamed names: `names` maps an old name to (its successor's full name, the object)."
+    def __getattr__(name):
+        if name in names:
+            new, obj = names[name]
+            import warnings
+            warnings.warn(f"{module}.{name} is renamed {new}; use that name", DeprecationWarning, stacklevel=2)
+            return obj
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+    return __getattr__

@@ -8,13 +8,14 @@ import argparse, ast, contextlib, difflib, dataclasses, functools, json, os, re,
 from dataclasses import dataclass, field
 from pathlib import Path
 from .core import package_dir, write_json, atomic_write
+from .worlds import WORLDS, world_of, expand_models, auto_suite
 
 # %% auto #0
 __all__ = ['SECTIONS', 'RUN_NAME', 'MODEL_GROUPS', 'RESERVED', 'sync_templates', 'template_path', 'template_parameters', 'slug',
-           'resolve_run_dir', 'Job', 'expand_models', 'plan', 'job_done', 'failed_report', 'set_aside',
-           'check_notebook', 'execute_job', 'slurm_cluster', 'job_env', 'declared_parameters', 'value_checks',
-           'check_value', 'check_params', 'known_models', 'check_model', 'check_dataset', 'check_suite', 'check_device',
-           'PreflightError', 'preflight', 'run', 'build_parser', 'print_plan', 'auto_suite', 'cli_run']
+           'resolve_run_dir', 'Job', 'plan', 'job_done', 'failed_report', 'set_aside', 'check_notebook', 'execute_job',
+           'slurm_cluster', 'job_env', 'declared_parameters', 'value_checks', 'check_value', 'check_params',
+           'known_models', 'check_model', 'check_dataset', 'check_suite', 'check_device', 'PreflightError', 'preflight',
+           'run', 'build_parser', 'print_plan', 'cli_run']
 
 # %% ../nbs/52_runner.ipynb #c005
 SECTIONS = ("calibration", "ood", "adversarial", "corruptions", "biases", "ablations")
@@ -82,21 +83,7 @@ class Job:
         return {"job": self.name, "section": self.section, "model": self.model, "report": self.report,
                 "sidecar": self.sidecar, **kw}
 
-MODEL_GROUPS = {"toy": ["toy/supervised-real", "toy/supervised-synthetic", "toy/multi-modal-real", "toy/multi-modal-synthetic"]}
-
-def expand_models(models) -> list[str]:
-    "Split comma lists and expand group names ('toy'; MiniWorld's zoo as 'miniworld')."
-    out = []
-    for m in models or []:
-        for x in str(m).split(","):
-            x = x.strip()
-            if not x: continue
-            if x in MODEL_GROUPS: out += MODEL_GROUPS[x]
-            elif x == "miniworld":
-                from synbench.miniworld import MODELS as MW_MODELS
-                out += list(MW_MODELS)
-            else: out.append(x)
-    return list(dict.fromkeys(out))
+MODEL_GROUPS = {n: w.models() for n, w in WORLDS.items() if w.models()}   # a world's name expands to its models (synbench.worlds)
 
 def plan(models, sections, run_dir, grids=(), params: dict | None = None, section_params: dict | None = None,
          preset: str = "paper-text") -> list[Job]:
@@ -335,7 +322,7 @@ def value_checks() -> dict:
     from synbench.corruptions.common2d import CORRUPTIONS
     from synbench.corruptions.depth3d import CORRUPTIONS_3D, ALIASES
     from synbench.metrics.ood import SCORES, CONVENTIONS
-    from synbench.models.core import NORMALIZATIONS
+    from synbench.models import NORMALIZATIONS
     from synbench.sections import NATIVE_TRANSFORMS, SHAPE_BIAS_LABEL, PRESETS
     sev = lambda v: (f"must be a non-empty list of severities 1..5, got {v!r}" if not isinstance(v, list) or not v
                      or any(isinstance(x, bool) or x not in (1, 2, 3, 4, 5) for x in v) else None)
@@ -389,24 +376,22 @@ def check_params(sections, params: dict, section_params: dict) -> tuple[list[str
 
 # %% ../nbs/52_runner.ipynb #i17_9
 def known_models() -> list[str]:
-    "Every model name synbench knows: the registry, the toy models, MiniWorld's zoo, and the group names."
-    from synbench.models.registry import REGISTRY
-    from synbench.toy import TOY_MODELS
-    from synbench.miniworld.zoo import zoo_table, FULL
-    return [*REGISTRY, *TOY_MODELS, *zoo_table(FULL), *MODEL_GROUPS, "miniworld"]
+    "Every model name synbench knows: each world's models (the registry, MiniWorld's zoo, the toy models) and the group names."
+    return [*(n for w in WORLDS.values() for n in w.model_names()), *MODEL_GROUPS]
 
 def check_model(name: str, allow_code: bool = False, where: str = "--models") -> str | None:
     "What is wrong with model `name` (None when it names a known model, a source or a checkpoint), without loading weights."
-    from synbench.sections import is_code_ref, _query, LOADER_OPTIONS, TOY_OPTIONS
-    from synbench.models.core import resolve_spec
+    from synbench.worlds import is_code_ref, _query
+    from synbench.models import resolve_spec
     if is_code_ref(name):
         if allow_code and where == "--models": return None if "?" not in name else f"--models {name!r}: a code factory takes no options from its name"
         return (f"{where} {name!r} names Python code ('module:callable'); refused (names never run code). A factory of your "
                 "own: `synbench run --allow-code --models module:factory` (--models only)")
     try:
-        base, kw = _query(name, TOY_OPTIONS if name.startswith("toy/") else {} if name.startswith("miniworld/") else LOADER_OPTIONS)
-        if name.startswith(("toy/", "miniworld/")) or "/" not in base and not Path(base).suffix:
-            names = known_models(); fold = not base.startswith(("toy/", "miniworld/"))   # registry names are case-blind
+        w = world_of(name)
+        base, kw = _query(name, w.model_options)
+        if w.name != "imagenet" or "/" not in base and not Path(base).suffix:
+            names = known_models(); fold = w.name == "imagenet"   # registry names are case-blind
             if base in names or fold and base.lower() in {n.lower() for n in names}: return None
             return f"{where}: unknown model {base!r}{_hint(base, names)}; `synbench models list` shows the registry"
         spec = resolve_spec(base, kw.get("arch"))
@@ -422,16 +407,14 @@ def _suite_names(suite: dict):
 
 def check_dataset(name) -> str | None:
     "What is wrong with dataset `name` of a suite (None when known): code references, unknown names (with suggestions), options."
-    from synbench.sections import is_code_ref, _query
+    from synbench.worlds import is_code_ref, _query
     from synbench.data.datasets import dataset_names, get_dataset_spec
-    from synbench.toy import ROLES
-    from synbench.miniworld.sets import SET_NAMES
     if not isinstance(name, str): return f"dataset {name!r} is not a name"
     if is_code_ref(name): return f"dataset {name!r} names Python code ('module:callable'); dataset names never run code"
-    known = [*dataset_names(), *(f"toy/{r}" for r in ROLES), *(f"miniworld/{s}" for s in SET_NAMES)]
+    known = [n for w in WORLDS.values() for n in w.dataset_names()]
     base = name.partition("?")[0]
     try:
-        if base.startswith(("toy/", "miniworld/")) or base not in dataset_names():
+        if world_of(base).name != "imagenet" or base not in dataset_names():
             if base not in known: return f"unknown dataset {base!r}{_hint(base, known)}"
             _query(name, {})
         else: _query(name, dict.fromkeys(get_dataset_spec(base).variants))
@@ -446,7 +429,7 @@ def check_suite(suite, data_root=None) -> list[str]:
     try: s = get_suite(suite)
     except ValueError as e: return [f"--suite: {e}"]
     out = [f"--suite role {r!r}: {p}" for r, n in _suite_names(s) if (p := check_dataset(n))]
-    reg = [n.partition("?")[0] for _, n in _suite_names(s) if isinstance(n, str) and not n.startswith(("toy/", "miniworld/"))]
+    reg = [n.partition("?")[0] for _, n in _suite_names(s) if isinstance(n, str) and world_of(n).name == "imagenet"]
     if data_root is not None or reg:
         try: root = resolve_root(data_root, what=f"the suite's datasets ({', '.join(sorted(set(reg))) or 'none'})")
         except ValueError as e: return out + [f"--data-root: {e}"]
@@ -598,13 +581,6 @@ def print_plan(jobs) -> int:
             if k not in ("sidecar",): print(f"    {k} = {v}")
     print(f"{len(jobs)} job(s); nothing was run (--plan)")
     return 0
-
-def auto_suite(models) -> str:
-    "'toy' when every model is a toy one, 'miniworld' when every one is MiniWorld's, else 'imagenet'."
-    names = [m for x in models for m in str(x).replace("+", ",").split(",") if m]
-    for pre, suite in (("toy", "toy"), ("miniworld", "miniworld")):
-        if names and all(n == pre or n.startswith(pre + "/") or n.startswith(pre + "-") for n in names): return suite
-    return "imagenet"
 
 def cli_run(argv=None) -> int:
     "Entry point of `synbench run`."

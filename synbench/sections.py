@@ -15,12 +15,12 @@ from .predict import predict, predict_many, Variant, PredictionSet, _dataset_lab
 from .metrics.stats import N_BOOT
 
 # %% auto #0
-__all__ = ['RECORD_COLUMNS', 'IMAGENET_SUITE', 'LOADER_OPTIONS', 'TOY_OPTIONS', 'NATIVE_TRANSFORMS', 'NEAR_CHANCE', 'PAPER_2D',
-           'PAPER_3D', 'SHAPE_BIAS_LABEL', 'ABLATION_GRIDS', 'PRESETS', 'ResultRecord', 'records_to_frame', 'get_suite',
-           'is_code_ref', 'resolve_model', 'model_name', 'open_dataset', 'Evaluation', 'flag_near_chance',
-           'id_accuracy', 'calibration', 'ood', 'adversarial', 'corruptions', 'biases', 'known_grids', 'ablation_grid',
-           'ablations', 'write_sidecar', 'read_sidecar', 'reading', 'plot_reliability_grid', 'plot_roc',
-           'plot_severity', 'plot_shape_bias', 'preset_job']
+__all__ = ['RECORD_COLUMNS', 'NATIVE_TRANSFORMS', 'NEAR_CHANCE', 'PAPER_2D', 'PAPER_3D', 'SHAPE_BIAS_LABEL', 'ABLATION_GRIDS',
+           'PRESETS', 'ResultRecord', 'records_to_frame', 'get_suite', 'Evaluation', 'flag_near_chance', 'id_accuracy',
+           'calibration', 'ood', 'adversarial', 'corruptions', 'biases', 'known_grids', 'ablation_grid', 'ablations',
+           'write_sidecar', 'read_sidecar', 'reading', 'plot_reliability_grid', 'plot_roc', 'plot_severity',
+           'plot_shape_bias', 'preset_job', 'IMAGENET_SUITE', 'LOADER_OPTIONS', 'TOY_OPTIONS', 'is_code_ref',
+           'resolve_model', 'model_name', 'open_dataset']
 
 # %% ../nbs/51_sections.ipynb #c005
 @dataclass
@@ -49,11 +49,6 @@ def records_to_frame(records) -> pd.DataFrame:
 def _f(x): return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
 # %% ../nbs/51_sections.ipynb #c008
-IMAGENET_SUITE = {"name": "imagenet", "id": "imagenet-val", "r": "imagenet-r", "a": "imagenet-a",
-                  "ood": ["sun", "inaturalist", "places"], "cue_conflict": "cue-conflict",
-                  "in9": {"original": "in9?variant=original", "mixed_same": "in9?variant=mixed_same", "mixed_rand": "in9?variant=mixed_rand"},
-                  "focus": "focus", "c": "imagenet-c", "3dcc": "imagenet-3dcc"}
-
 def _suite_json(s: str) -> dict:
     try: d = json.loads(s)
     except ValueError as e: raise ValueError(f"suite JSON does not parse: {e} (in {s[:80]!r})") from None
@@ -74,101 +69,9 @@ def get_suite(suite) -> dict:
     raise ValueError(f"suite must be a dict, 'imagenet', 'toy', 'miniworld' or a JSON object; got {suite!r}")
 
 # %% ../nbs/51_sections.ipynb #c008b
-_CODE_REF = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
-LOADER_OPTIONS = {"pretrained": bool, "download": bool, "arch": str, "label_space": str}  # what a model name's '?' may set
-TOY_OPTIONS = {"width": int}
-
-def is_code_ref(name) -> bool:
-    "True for strings shaped like a Python reference 'module:callable' (or 'pkg.mod:obj.attr'), options ignored."
-    return isinstance(name, str) and bool(_CODE_REF.fullmatch(name.strip().split("?", 1)[0]))
-
-def _option(v: str, typ, key: str, name: str):
-    if typ is bool:
-        if v.lower() not in ("true", "false"): raise ValueError(f"option {key}={v!r} in {name!r} must be true or false")
-        return v.lower() == "true"
-    if typ is int:
-        if not v.lstrip("-").isdigit(): raise ValueError(f"option {key}={v!r} in {name!r} must be an integer")
-        return int(v)
-    if typ is str: return v
-    return {"true": True, "false": False}.get(v.lower(), int(v) if v.lstrip("-").isdigit() else v)
-
-# %% ../nbs/51_sections.ipynb #c008c
-def _query(name: str, allowed: dict | None = None) -> tuple[str, dict]:
-    """Split 'name?k=v&k2=v2' into (name, {k: v}); with `allowed` (key -> type or None), any other key is refused
-    and values are parsed to the key's type (None: ints and true/false parsed, else a string)."""
-    base, _, q = name.partition("?")
-    kw = {}
-    for kv in filter(None, q.split("&")):
-        k, eq, v = kv.partition("=")
-        if not eq: raise ValueError(f"bad option {kv!r} in {name!r}; expected key=value")
-        if allowed is not None and k not in allowed:
-            raise ValueError(f"{base!r} takes no option {k!r} (in {name!r}); options it takes: {', '.join(sorted(allowed)) or 'none'}")
-        kw[k] = _option(v, (allowed or {}).get(k), k, name)
-    return base, kw
-
-def _import_ref(ref: str):
-    mod, _, attr = ref.partition(":")
-    obj = importlib.import_module(mod)
-    for a in attr.split("."): obj = getattr(obj, a)
-    return obj
-
-# %% ../nbs/51_sections.ipynb #c008d
-def _code_model(ref: str, allow_code: bool):
-    "Import and call the factory `ref` ('module:callable'): only with `allow_code`, and never with options from the name."
-    if not allow_code:
-        raise ValueError(f"model {ref!r} names Python code ('module:callable'); synbench does not import or run code named by "
-                         "a model name. Pass the model object in Python, or, for a factory of your own, run "
-                         "`synbench run --allow-code --models module:factory` (never through a suite or --grids)")
-    if "?" in ref: raise ValueError(f"model {ref!r}: a code factory takes no options from its name; set them inside the factory")
-    obj = _import_ref(ref.strip())
-    if not callable(obj): raise ValueError(f"model {ref!r} is not callable")
-    return obj()
-
-def resolve_model(model, device=None, checkpoint_dir=None, allow_code: bool = False):
-    """A Classifier from a Classifier, 'toy/<name>', 'miniworld/<name>', or a registry name, source string or checkpoint
-    path (`synbench.models.load_model`, with `LOADER_OPTIONS` after '?', e.g. 'timm/resnet18.a1_in1k?pretrained=false').
-    A 'module:callable' factory is called (without arguments) only with `allow_code=True`."""
-    if isinstance(model, torch.nn.Module) or (callable(model) and not isinstance(model, str)): return model
-    if not isinstance(model, str) or not model: raise ValueError(f"model must be a name or a Classifier, got {model!r}")
-    if is_code_ref(model): return _code_model(model, allow_code)
-    if model.startswith("toy/"):
-        from synbench.toy import ToyClassifier
-        name, kw = _query(model, TOY_OPTIONS); return ToyClassifier(name, **kw)
-    if model.startswith("miniworld/"):
-        from synbench.miniworld import load_model as mw_load
-        name, _ = _query(model, {}); return mw_load(name, device=device)
-    from synbench.models import load_model
-    name, kw = _query(model, LOADER_OPTIONS)
-    return load_model(name, device=device, checkpoint_dir=checkpoint_dir, **kw)
-
-# %% ../nbs/51_sections.ipynb #c008e
-def model_name(model) -> str:
-    "The display name of a model (its spec name)."
-    if isinstance(model, str): return model
-    return model_id(model)["model"]
-
-def open_dataset(name, data_root=None, transform=None, limit=None, seed=0, suite=None, skip_corrupt: bool = False, **subset):
-    """Open a dataset of a suite by name: 'toy/<role>', 'miniworld/<set>', or a registry name with its variant options
-    ('in9?variant=mixed_rand'); `subset` picks a registry dataset's variant cells (e.g. `corruption=['snow']`).
-    Names never run code. `skip_corrupt`: skip unreadable images (registry datasets)."""
-    if not isinstance(name, str): return name          # an already-open dataset
-    if is_code_ref(name):
-        raise ValueError(f"dataset {name!r} names Python code ('module:callable'); dataset names never run code. "
-                         "Use a registry, MiniWorld or toy name, or open the dataset in Python and put the object in the suite dict")
-    if subset and name.startswith(("toy/", "miniworld/")):
-        raise ValueError(f"dataset {name!r} has no variant cells to pick; got {sorted(subset)}")
-    if name.startswith("toy/"):
-        from synbench.toy import open_toy
-        base, _ = _query(name, {}); return open_toy(base, n=int((suite or {}).get("n", 32)), limit=limit, seed=seed)
-    if name.startswith("miniworld/"):
-        from synbench.miniworld import open_dataset as mw_open
-        base, _ = _query(name, {}); return mw_open(base, data_root=data_root, transform=transform, limit=limit, seed=seed)
-    from synbench.data.datasets import open_dataset as od, get_dataset_spec
-    spec = get_dataset_spec(name.partition("?")[0])
-    base, extra = _query(name, dict.fromkeys(spec.variants))
-    both = sorted(set(extra) & set(subset))
-    if both: raise ValueError(f"dataset {name!r} picks {', '.join(both)} in its name and again as requested cells; pick them in one place")
-    return od(base, data_root, transform, limit=limit, seed=seed, skip_corrupt=skip_corrupt, **extra, **subset)
+from .worlds import (IMAGENET_SUITE, LOADER_OPTIONS, TOY_OPTIONS, is_code_ref, _option, _query, _import_ref, _code_model,
+                             resolve_model, model_name, open_dataset)
+_all_ = ["IMAGENET_SUITE", "LOADER_OPTIONS", "TOY_OPTIONS", "is_code_ref", "resolve_model", "model_name", "open_dataset"]
 
 # %% ../nbs/51_sections.ipynb #c011
 class Evaluation:

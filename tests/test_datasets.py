@@ -94,10 +94,14 @@ def test_cue_conflict_metadata(dataset_tree):
         assert Path(r["path"]).parent.name == shape
 
 
-def test_cue_conflict_parser_agrees_with_bias_module():
-    bias = pytest.importorskip("synbench.metrics.bias")
-    for n in ("airplane1-bicycle2.png", "knife10-oven3.png", "cat7-cat9.png"):
-        assert D._parse_cc_local(n) == tuple(bias.parse_cue_conflict_name(n)) == D.parse_cue_conflict_name(n)
+def test_cue_conflict_and_focus_rules_have_one_home():
+    "The cue-conflict parser and categories and FOCUS's rule are the data layer's; metrics.bias re-exports the same objects."
+    from synbench.metrics import bias
+    assert bias.parse_cue_conflict_name is D.parse_cue_conflict_name and bias.cue_conflict_categories is D.cue_conflict_categories
+    assert bias.n_uncommon is D.n_uncommon
+    for n, st in (("airplane1-bicycle2.png", ("airplane", "bicycle")), ("knife10-oven3.png", ("knife", "oven")), ("x_cat7-cat9.png", ("cat", "cat"))):
+        assert D.parse_cue_conflict_name(n) == st
+    assert D.cue_conflict_categories() == tuple(sorted(D.cue_conflict_categories()))
 
 
 # FOCUS's own table, by attribute index, as in priyathamkat/focus src/experiments/evaluate_model.py:

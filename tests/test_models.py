@@ -54,7 +54,7 @@ def test_efficientnet_lite_matches_independent_timm_pipeline(lites, name):
     "Our load_transform + internal normalisation vs timm's own eval transform (its pretrained cfg) on the same weights."
     import timm
     from timm.data import create_transform, resolve_model_data_config
-    from synbench.models.core import PACKAGE_MODELS
+    from synbench.models.build import PACKAGE_MODELS
     m = lites[name]
     arch = PACKAGE_MODELS[name]["arch"]
     ref_cfg = resolve_model_data_config(timm.create_model(arch, pretrained=False))   # timm's own cfg for the arch
@@ -191,7 +191,7 @@ def test_missing_checkpoint_names_file_and_source(tmp_path, monkeypatch):
     assert isinstance(e.value, ValueError)
     monkeypatch.setenv("SYNBENCH_CHECKPOINTS", str(tmp_path))
     with pytest.raises(MissingCheckpointError, match="dinov2_vitb14_reg4_linear_head.pth"):
-        from synbench.models.core import require_checkpoint
+        from synbench.models.build import require_checkpoint
         require_checkpoint(get_spec("DINOv2").head_file, get_spec("DINOv2"), url=get_spec("DINOv2").head_url)
 
 
@@ -213,7 +213,7 @@ def test_checkpoint_with_wrong_keys_is_refused_by_name(tmp_path):
 
 
 def test_uncached_hub_weights_fail_fast_without_download():
-    from synbench.models.core import hf_cached_file, timm_hub_id
+    from synbench.models.build import hf_cached_file, timm_hub_id
     if hf_cached_file(timm_hub_id("resnet50.a1_in1k")):
         pytest.skip("weights are cached here")
     with pytest.raises(MissingCheckpointError, match="not in the Hugging Face cache"):
@@ -241,13 +241,21 @@ def test_cli_models_list(tmp_path):
     for n in ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"):
         assert n in r.stdout
     assert r.stdout.count("weights packaged") >= 3
+    mw = r.stdout[r.stdout.index("MiniWorld zoo"):]          # the models `make reproduce` runs, by family, with their grids
+    for fam in ("supervised", "self-supervised", "multi-modal"): assert f"\n{fam}\n" in mw
+    assert "miniworld/vit-syn" in mw and "stands in for SynViT-B  vs miniworld/vit-real" in mw
+    assert "grid miniworld-synvit (12 models" in mw and "grid miniworld-clip (12 models" in mw
 
 
 def test_cli_models_list_json(capsys):
     from synbench.models import cli_models_list
     assert cli_models_list(["--all", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert len(rows) == len(REGISTRY) and {"name", "family", "data", "status", "missing"} <= set(rows[0])
+    from synbench.miniworld.zoo import zoo_table
+    assert len(rows) == len(REGISTRY) + len(zoo_table()) and {"name", "family", "data", "status", "missing"} <= set(rows[0])
+    mw = {r["name"]: r for r in rows if r["group"] == "miniworld"}
+    assert mw["miniworld/clip-syn-5000"]["grid"] == "miniworld-clip" and mw["miniworld/resnet-syn"]["counterpart"] == "miniworld/resnet-real"
+    assert all(r["status"] == "weights shipped" for r in mw.values())
 
 
 def test_label_space_must_fit_the_outputs():

@@ -1,4 +1,4 @@
-"""Integration (helper G): every section through papermill via the `synbench` CLI on offline toy stand-ins,
+"""Integration: every section through papermill via the `synbench` CLI on offline toy stand-ins,
 on the local executor (2 worker processes) and on a two-worker Dask LocalCluster, with equal results;
 `synbench report` writes every table and figure; a rerun skips finished jobs; kill -9 then rerun equals an
 uninterrupted run; a second run on the same directory is refused; one failed job does not stop the others

@@ -1,4 +1,4 @@
-"""Papermill templates (helper G): the packaged copies equal nbs/sections, every template declares the
+"""Papermill templates: the packaged copies equal nbs/sections, every template declares the
 runner's parameters with tiny offline defaults, and reports its section's question, tables, plots and reading."""
 import json
 from pathlib import Path

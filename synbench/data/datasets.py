@@ -16,12 +16,13 @@ import torch
 from PIL import Image
 
 from ..core import data_root as _resolve_data_root, resource_path
+from .labelspaces import get_labelspace
 
 # %% auto #0
 __all__ = ['IMG_EXTENSIONS', 'IN9_FOLDERS', 'IMAGENET_C_CORRUPTIONS', 'IMAGENET_3DCC_CORRUPTIONS', 'PAPER_C', 'PAPER_3DCC',
            'SEVERITIES', 'IN9_VARIANTS', 'LAYOUTS', 'FOCUS_COLUMNS', 'CHECK_COLUMNS', 'timm_synsets',
            'cue_conflict_categories', 'focus_vocab', 'DatasetSpec', 'dataset_names', 'get_dataset_spec',
-           'parse_cue_conflict_name', 'read_focus_db', 'focus_n_uncommon', 'resolve_label_space',
+           'parse_cue_conflict_name', 'read_focus_db', 'n_uncommon', 'focus_n_uncommon', 'resolve_label_space',
            'UnreadableImageError', 'load_image', 'ImageDataset', 'open_dataset', 'check', 'cli_datasets_check']
 
 # %% ../../nbs/45_data.datasets.ipynb #c007
@@ -307,26 +308,23 @@ def _scan_flat(folder: Path, spec: DatasetSpec) -> list[dict]:
                          f"expected {spec.layout_doc}")
     return rows
 
-_CC_NAME = re.compile(r"^([a-z]+)(\d+)-([a-z]+)(\d+)\.png$")
+_CUE_NAME = re.compile(r"([A-Za-z]+)(\d+)-([A-Za-z]+)(\d+)")
 
-def _parse_cc_local(name: str) -> tuple[str, str]:
-    m = _CC_NAME.match(name)
-    if not m:
-        raise ValueError(f"cue-conflict file name {name!r} is not of the form '<shape><i>-<texture><j>.png' "
-                         "(e.g. 'airplane1-bicycle2.png')")
-    return m.group(1), m.group(3)
-
-def parse_cue_conflict_name(name: str) -> tuple[str, str]:
-    "(shape, texture) of a cue-conflict file name like 'airplane1-bicycle2.png' (synbench.metrics.bias's parser when present)."
-    try:
-        from synbench.metrics.bias import parse_cue_conflict_name as _p
-    except ImportError:
-        _p = None
-    if _p is not None:
-        out = _p(Path(name).name)
-        if isinstance(out, dict): return out["shape"], out["texture"]
-        return tuple(out)[:2]
-    return _parse_cc_local(Path(name).name)
+def parse_cue_conflict_name(name, categories="cue-conflict") -> tuple[str, str]:
+    "(shape, texture) of a cue-conflict file name such as 'airplane1-bicycle2.png', checked against `categories` (the 16; None: unchecked)."
+    base = Path(str(name)).name
+    stem = base.split("_")[-1]
+    stem = stem.split(".")[0] if "." in stem else stem
+    m = _CUE_NAME.fullmatch(stem)
+    if m is None:
+        raise ValueError(f"cue-conflict name {name!r} does not match '<shape><n>-<texture><m>.<ext>' "
+                         "(e.g. 'airplane1-bicycle2.png', optionally behind a prefix ending in '_')")
+    shape, texture = m.group(1).lower(), m.group(3).lower()
+    if categories is not None:
+        cats = cue_conflict_categories() if isinstance(categories, str) and categories == "cue-conflict" else tuple(categories)
+        bad = [c for c in (shape, texture) if c not in cats]
+        if bad: raise ValueError(f"cue-conflict name {name!r} names unknown categories {bad}; expected one of {list(cats)}")
+    return shape, texture
 
 def _scan_cue_conflict(folder: Path, spec: DatasetSpec) -> list[dict]:
     rows = _scan_class_folders(folder, spec)
@@ -404,9 +402,28 @@ def read_focus_db(db_path) -> pd.DataFrame:
             raise ValueError(f"focus: {str(db_path)!r} row {fn!r} has location(s) {bad} outside FOCUS's {sorted(locs)}")
     return df
 
+def _vocab_value(v, vocab: list, what: str) -> str:
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        if 0 <= v < len(vocab): return vocab[int(v)]
+    elif isinstance(v, str) and v.lower() in vocab: return v.lower()
+    raise ValueError(f"{what} {v!r} is not a FOCUS {what}; expected one of {vocab} (or its index)")
+
+def n_uncommon(category, time, weather, locations) -> int:
+    """Number k in 0..3 of uncommon attributes of a FOCUS image (FOCUS `count_uncommon_attributes`):
+    uncommon time + uncommon weather + (any location uncommon). Values are names or vocabulary indices;
+    `locations` is a collection (a single string is split at commas: 'grass, sand')."""
+    d = focus_vocab()
+    cat = _vocab_value(category, d["categories"], "category")
+    t = _vocab_value(time, d["times"], "time")
+    w = _vocab_value(weather, d["weathers"], "weather")
+    if isinstance(locations, str): locations = [l.strip() for l in locations.split(",") if l.strip()]
+    elif isinstance(locations, (int, np.integer)): locations = [locations]
+    locs = {_vocab_value(l, d["locations"], "location") for l in locations}
+    u = d["uncommon"][cat]
+    return int(t in u["time"]) + int(w in u["weather"]) + int(not locs.isdisjoint(u["locations"]))
+
 def focus_n_uncommon(category: str, time: str, weather: str, locations) -> int:
-    "Number of uncommon attributes of a FOCUS image: `synbench.metrics.bias.n_uncommon`, with the database's 'a, b' location string split."
-    from synbench.metrics.bias import n_uncommon
+    "Number of uncommon attributes of a FOCUS image (`n_uncommon`), with the database's 'a, b' location string split."
     locs = [l for l in locations.split(", ") if l] if isinstance(locations, str) else list(locations)
     return n_uncommon(category, time, weather, locs)
 
@@ -424,14 +441,6 @@ def _scan_focus(folder: Path, spec: DatasetSpec) -> list[dict]:
 # %% ../../nbs/45_data.datasets.ipynb #c022
 _SPACE_SIZE = {"imagenet": 1000, "imagenet-r": 200, "imagenet-a": 200, "cue-conflict": 16, "in9": 9, "focus": 10}
 
-def _get_labelspace(name):
-    "The LabelSpace object from synbench.data.labelspaces, or None when that module is not available."
-    try:
-        from synbench.data.labelspaces import get_labelspace
-    except ImportError:
-        return None
-    return get_labelspace(name)
-
 def _class_order(spec: DatasetSpec, space: str) -> list[str]:
     "Class folder names in label-index order for `space`."
     if space == "imagenet": canon = list(timm_synsets("imagenet"))
@@ -440,19 +449,15 @@ def _class_order(spec: DatasetSpec, space: str) -> list[str]:
     elif space == "cue-conflict": canon = list(cue_conflict_categories())
     elif space == "focus": canon = list(focus_vocab()["categories"])
     else: raise ValueError(f"no class order for label space {space!r}")
-    ls = _get_labelspace(space)
-    if ls is None: return canon
-    n = getattr(ls, "n_classes", None)
-    if n is not None and int(n) != len(canon):
-        raise ValueError(f"label space {space!r} has {n} classes but {spec.name} needs {len(canon)}")
-    for attr in ("wnids", "class_wnids", "synsets"):
-        if space not in ("imagenet", "imagenet-r", "imagenet-a"): break
-        w = getattr(ls, attr, None)
-        if w is not None and len(w) == len(canon) and all(str(x).startswith("n") for x in w):
-            if set(w) != set(canon):
-                raise ValueError(f"label space {space!r}'s WNIDs do not match {spec.name}'s class folders")
-            return [str(x) for x in w]
-    names = [str(c).lower() for c in (getattr(ls, "class_names", None) or [])]
+    ls = get_labelspace(space)
+    if ls.n_classes != len(canon):
+        raise ValueError(f"label space {space!r} has {ls.n_classes} classes but {spec.name} needs {len(canon)}")
+    w = ls.wnids
+    if space in ("imagenet", "imagenet-r", "imagenet-a") and w is not None and len(w) == len(canon) and all(str(x).startswith("n") for x in w):
+        if set(w) != set(canon):
+            raise ValueError(f"label space {space!r}'s WNIDs do not match {spec.name}'s class folders")
+        return [str(x) for x in w]
+    names = [str(c).lower() for c in (ls.class_names or [])]
     if space in ("cue-conflict", "focus") and sorted(names) == sorted(canon):
         return names
     return canon

@@ -11,8 +11,8 @@ import numpy as np
 from ..core import resource_path
 
 # %% auto #0
-__all__ = ['SHAPE_BIAS_GROUPINGS', 'ShapeBiasResult', 'shape_bias', 'cue_conflict_categories', 'parse_cue_conflict_name',
-           'bg_gap', 'n_uncommon', 'ContextBiasResult', 'context_bias']
+__all__ = ['SHAPE_BIAS_GROUPINGS', 'ShapeBiasResult', 'shape_bias', 'bg_gap', 'ContextBiasResult', 'context_bias',
+           'cue_conflict_categories', 'parse_cue_conflict_name', 'n_uncommon']
 
 # %% ../../nbs/13_metrics.bias.ipynb #c005
 def _labels(a, what: str) -> np.ndarray:
@@ -82,30 +82,8 @@ def shape_bias(pred, shape, texture, class_names: Sequence[str] | None = None, p
     return ShapeBiasResult(ratio(ns, nt), per, ns, nt, int(keep.sum()), int((~keep).sum()), counts)
 
 # %% ../../nbs/13_metrics.bias.ipynb #c009
-@functools.lru_cache(maxsize=None)
-def cue_conflict_categories() -> tuple[str, ...]:
-    "The 16 cue-conflict categories (sorted, model-vs-human's order)."
-    d = json.loads(resource_path("cue_conflict_16class_imagenet_indices.json").read_text())
-    return tuple(sorted(d["categories"]))
-
-_CUE_NAME = re.compile(r"([A-Za-z]+)(\d+)-([A-Za-z]+)(\d+)")
-
-def parse_cue_conflict_name(name, categories: Iterable[str] | None | str = "cue-conflict") -> tuple[str, str]:
-    "(shape, texture) categories of a cue-conflict stimulus file name such as 'airplane1-bicycle2.png'."
-    base = Path(str(name)).name
-    stem = base.split("_")[-1]
-    stem = stem.split(".")[0] if "." in stem else stem
-    m = _CUE_NAME.fullmatch(stem)
-    if m is None:
-        raise ValueError(f"cue-conflict name {name!r} does not match '<shape><n>-<texture><m>.<ext>' "
-                         "(e.g. 'airplane1-bicycle2.png', optionally behind a prefix ending in '_')")
-    shape, texture = m.group(1).lower(), m.group(3).lower()
-    if categories is not None:
-        cats = cue_conflict_categories() if isinstance(categories, str) and categories == "cue-conflict" else tuple(categories)
-        bad = [c for c in (shape, texture) if c not in cats]
-        if bad:
-            raise ValueError(f"cue-conflict name {name!r} names unknown categories {bad}; expected one of {list(cats)}")
-    return shape, texture
+from ..data.datasets import cue_conflict_categories, parse_cue_conflict_name   # the dataset's names live with the data
+_all_ = ["cue_conflict_categories", "parse_cue_conflict_name"]
 
 # %% ../../nbs/13_metrics.bias.ipynb #c012
 def _fraction(v, what: str) -> float:
@@ -120,29 +98,8 @@ def bg_gap(acc_mixed_same: float, acc_mixed_rand: float) -> float:
     return _fraction(acc_mixed_same, "acc_mixed_same") - _fraction(acc_mixed_rand, "acc_mixed_rand")
 
 # %% ../../nbs/13_metrics.bias.ipynb #c015
-@functools.lru_cache(maxsize=None)
-def _focus():
-    return json.loads(resource_path("focus_context_bias.json").read_text())
-
-def _vocab_value(v, vocab: list, what: str) -> str:
-    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
-        if 0 <= v < len(vocab): return vocab[int(v)]
-    elif isinstance(v, str) and v.lower() in vocab: return v.lower()
-    raise ValueError(f"{what} {v!r} is not a FOCUS {what}; expected one of {vocab} (or its index)")
-
-def n_uncommon(category, time, weather, locations) -> int:
-    """Number k in 0..3 of uncommon attributes of a FOCUS image (FOCUS `count_uncommon_attributes`):
-    uncommon time + uncommon weather + (any location uncommon). Values are names or vocabulary indices;
-    `locations` is a collection (a single string is split at commas: 'grass, sand')."""
-    d = _focus()
-    cat = _vocab_value(category, d["categories"], "category")
-    t = _vocab_value(time, d["times"], "time")
-    w = _vocab_value(weather, d["weathers"], "weather")
-    if isinstance(locations, str): locations = [l.strip() for l in locations.split(",") if l.strip()]
-    elif isinstance(locations, (int, np.integer)): locations = [locations]
-    locs = {_vocab_value(l, d["locations"], "location") for l in locations}
-    u = d["uncommon"][cat]
-    return int(t in u["time"]) + int(w in u["weather"]) + int(not locs.isdisjoint(u["locations"]))
+from ..data.datasets import n_uncommon   # FOCUS's vocabulary and rule live with the data
+_all_ = ["n_uncommon"]
 
 # %% ../../nbs/13_metrics.bias.ipynb #c019
 @dataclasses.dataclass(frozen=True)

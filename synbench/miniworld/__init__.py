@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, json, time
 from pathlib import Path
 from .world import CLASSES
-from .sets import suite, miniworld_suite, open_dataset, SET_NAMES, MiniWorldDataset
+from .sets import suite, open_dataset, SET_NAMES, MiniWorldDataset
 from .zoo import (load_model, model_spec, zoo_table, ablation_grids, build, weights_dir, FULL, TINY,
                                     load_generator, BuildConfig)
 

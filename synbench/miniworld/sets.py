@@ -14,12 +14,15 @@ from scipy import ndimage
 from .world import (CLASSES, LOCATIONS, TIMES, WEATHERS, ATTRIBUTES, P_COMMON, load_fashion_mnist,
                                       object_splits, make_scenes, render_scene, camera, sample_context, n_uncommon_of,
                                       apply_time_weather, place_object, background, _hsv_tint, _bg_depth, caption)
+from ..core import renamed, file_sha256, atomic_write
+from .zoo import miniworld_labelspace, load_model, weights_dir, _fname
+
 
 # %% auto #0
-__all__ = ['SET_NAMES', 'DEFAULT_N', 'CACHE_VERSION', 'R_STYLES', 'IN9_VARIANTS', 'A_POOL_FACTOR', 'miniworld_suite',
-           'MiniWorldDataset', 'build_id', 'build_focus', 'build_ood_scenes', 'build_ood_mnist', 'build_ood_faces',
-           'render_rendition', 'build_r', 'cue_conflict_image', 'build_cue_conflict', 'build_in9', 'build_a',
-           'cache_dir', 'build_set', 'open_dataset', 'suite']
+__all__ = ['SET_NAMES', 'DEFAULT_N', 'CACHE_VERSION', 'R_STYLES', 'IN9_VARIANTS', 'A_POOL_FACTOR', 'MiniWorldDataset', 'build_id',
+           'build_focus', 'build_ood_scenes', 'build_ood_mnist', 'build_ood_faces', 'render_rendition', 'build_r',
+           'cue_conflict_image', 'build_cue_conflict', 'build_in9', 'build_a', 'cache_dir', 'build_set', 'open_dataset',
+           'suite']
 
 # %% ../../nbs/62_miniworld.sets.ipynb #c006
 SET_NAMES = ("id", "r", "a", "ood-scenes", "ood-mnist", "ood-faces", "cue-conflict", "in9-original", "in9-only_fg",
@@ -37,7 +40,6 @@ class MiniWorldDataset(torch.utils.data.Dataset):
         self.depths = torch.from_numpy(np.ascontiguousarray(depths, dtype=np.float32))[:, None]  # N x 1 x 32 x 32
         self.samples = samples.reset_index(drop=True)
         self.transform = transform
-        from synbench.miniworld.zoo import miniworld_labelspace
         self.label_space = miniworld_labelspace()
     def __len__(self): return len(self.samples)
     def image(self, i) -> torch.Tensor: return self.images[int(i)].float() / 255.0
@@ -219,7 +221,6 @@ A_POOL_FACTOR = 6
 def build_a(n, seed, reference=None, pool: int | None = None):
     "Keep the pool images `reference` ([0,1] images -> logits) misclassifies; reference defaults to miniworld/resnet-real."
     if reference is None:
-        from synbench.miniworld.zoo import load_model
         reference = load_model("miniworld/resnet-real", device="cpu")
     pool = pool or A_POOL_FACTOR * n
     idx, X, y = _test_objects(pool, seed, "a")
@@ -262,8 +263,6 @@ def _code_tag() -> str:
     return hashlib.sha256((inspect.getsource(W) + inspect.getsource(S)).encode()).hexdigest()[:10]
 
 def _ref_tag():
-    from synbench.miniworld.zoo import weights_dir, _fname
-    from synbench.core import file_sha256
     f = weights_dir() / _fname("miniworld/resnet-real")
     if not f.is_file(): raise FileNotFoundError(f"miniworld/a needs the reference model's weights {f}; run `synbench miniworld build`")
     return file_sha256(f)[:12]
@@ -271,7 +270,6 @@ def _ref_tag():
 def open_dataset(name: str, data_root=None, transform=None, limit: int | None = None, seed: int = 0,
                  n: int | None = None, cache: str | os.PathLike | None = None, use_cache: bool = True) -> MiniWorldDataset:
     "Open MiniWorld set `name` (e.g. 'miniworld/id'); `data_root` is unused (MiniWorld needs none)."
-    from synbench.core import atomic_write
     short = name.split("/", 1)[1] if name.startswith("miniworld/") else name
     if short not in SET_NAMES: raise ValueError(f"unknown MiniWorld set {name!r}; expected one of {['miniworld/' + s for s in SET_NAMES]}")
     if limit is not None and (not isinstance(limit, (int, np.integer)) or limit < 1): raise ValueError(f"limit must be a positive int or None, got {limit!r}")
@@ -298,4 +296,4 @@ def suite() -> dict:
             "ood": [m("ood-scenes"), m("ood-mnist"), m("ood-faces")], "cue_conflict": m("cue-conflict"),
             "in9": {v: m(f"in9-{v}") for v in IN9_VARIANTS}, "focus": m("focus"), "depth": m("id")}
 
-miniworld_suite = suite
+__getattr__ = renamed(__name__, {"miniworld_suite": ("synbench.miniworld.sets.suite", suite)})

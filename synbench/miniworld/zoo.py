@@ -4,7 +4,7 @@
 
 # %% ../../nbs/63_miniworld.zoo.ipynb #c004
 from __future__ import annotations
-import json, os, time, hashlib, functools, dataclasses, tempfile
+import json, os, re, time, hashlib, functools, dataclasses, tempfile
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
@@ -13,16 +13,20 @@ from torch import nn
 import torch.nn.functional as F
 from .world import CLASSES, object_splits, make_scenes
 from .generator import (MiniWorldGenerator, train_generator, synthetic_set, synclr_set, TEMPLATES,
-                                          PROMPT_KINDS, make_prompts)
+                                          PROMPT_KINDS, make_prompts, parse_prompt)
+from .world import LOCATIONS, TIMES, WEATHERS, caption
+from ..core import renamed, package_dir, get_device, file_sha256, atomic_write, write_json, provenance
+from ..data.labelspaces import identity
+from ..models.spec import ModelSpec
+from ..models.classifier import Classifier
 
 # %% auto #0
-__all__ = ['N_CLASSES', 'DATA_CONFIG', 'CONTEXT_LENGTH', 'ZERO_SHOT_TEMPLATES', 'FULL', 'TINY', 'REAL_SEED', 'SYN_SEED',
-           'PROBE_SEED', 'CITATION', 'GENERATOR_FILE', 'make_resnet', 'make_vit', 'clip_corpus', 'clip_vocab',
-           'tokenize', 'make_clip', 'augment', 'train_supervised', 'multi_positive_loss', 'ProbeNet',
-           'make_ssl_backbone', 'train_contrastive', 'linear_probe', 'clip_texts', 'clip_loss', 'text_groups',
-           'train_clip', 'ZeroShotCLIP', 'BuildConfig', 'zoo_table', 'ablation_grids', 'real_train', 'syn_train',
-           'probe_train', 'train_model', 'weights_dir', 'model_spec', 'miniworld_labelspace', 'build_net',
-           'as_classifier', 'load_model', 'load_generator', 'build']
+__all__ = ['N_CLASSES', 'DATA_CONFIG', 'CONTEXT_LENGTH', 'FULL', 'TINY', 'REAL_SEED', 'SYN_SEED', 'PROBE_SEED', 'CITATION',
+           'GENERATOR_FILE', 'make_resnet', 'make_vit', 'clip_corpus', 'clip_vocab', 'tokenize', 'make_clip', 'augment',
+           'train_supervised', 'multi_positive_loss', 'ProbeNet', 'make_ssl_backbone', 'train_contrastive',
+           'linear_probe', 'clip_texts', 'clip_loss', 'text_groups', 'train_clip', 'ZeroShotCLIP', 'BuildConfig',
+           'zoo_table', 'ablation_grids', 'real_train', 'syn_train', 'probe_train', 'train_model', 'weights_dir',
+           'model_spec', 'miniworld_labelspace', 'build_net', 'as_classifier', 'load_model', 'load_generator', 'build']
 
 # %% ../../nbs/63_miniworld.zoo.ipynb #c006
 N_CLASSES = len(CLASSES)
@@ -60,7 +64,6 @@ def _tokenizer():
 
 def clip_corpus() -> list:
     "Every text MiniWorld's CLIPs see: captions' words, templates, class names."
-    from synbench.miniworld.world import LOCATIONS, TIMES, WEATHERS, caption
     texts = list(CLASSES) + [t.format(c) for t in TEMPLATES for c in CLASSES]
     texts += [caption(c, {"location": l, "time": t, "weather": w}) for c in range(N_CLASSES)
               for l in LOCATIONS for t in TIMES for w in WEATHERS]
@@ -231,7 +234,6 @@ def clip_loss(logits: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
 
 def text_groups(texts) -> torch.Tensor:
     "The class each text names (`generator.parse_prompt`): texts naming one class are positives of each other."
-    from synbench.miniworld.generator import parse_prompt
     return torch.tensor([parse_prompt(t)[0] for t in texts])
 
 def train_clip(model, x: torch.Tensor, texts, epochs: int, seed: int, batch_size: int = 128, lr: float = 2e-3, log=None):
@@ -244,11 +246,11 @@ def train_clip(model, x: torch.Tensor, texts, epochs: int, seed: int, batch_size
         with torch.no_grad(): model.logit_scale.clamp_(0, 4.6052)   # CLIP's cap on the temperature: 100
     return _fit(model, len(x), loss, epochs, seed, batch_size, lr, 0.1, "clip loss", clamp, log)
 
-ZERO_SHOT_TEMPLATES = TEMPLATES
+__getattr__ = renamed(__name__, {"ZERO_SHOT_TEMPLATES": ("synbench.miniworld.generator.TEMPLATES", TEMPLATES)})
 
 class ZeroShotCLIP(nn.Module):
     "A CLIP image tower and a zero-shot head (class-name x template text embeddings); logits = scale * cos."
-    def __init__(self, clip_model, class_names=CLASSES, templates=ZERO_SHOT_TEMPLATES):
+    def __init__(self, clip_model, class_names=CLASSES, templates=TEMPLATES):
         super().__init__()
         self.visual = clip_model.visual
         with torch.no_grad():
@@ -400,30 +402,42 @@ CITATION = "synbench MiniWorld (this repository); demonstrates the benchmark, no
 
 def weights_dir() -> Path:
     "The package folder holding the shipped MiniWorld weights."
-    from synbench.core import package_dir
     return package_dir() / "miniworld" / "weights"
 
-def model_spec(name: str, cfg: BuildConfig = FULL):
-    "The ModelSpec of a zoo entry."
-    from synbench.models.core import ModelSpec
+_ARCHS = {"resnet": "miniworld/resnet", "vit": "miniworld/vit", "resnet-ssl": "miniworld/resnet-ssl", "clip": "miniworld/clip"}
+_STANDS_IN = {"miniworld/resnet-real": "ResNet50", "miniworld/resnet-syn": "SynResNet50",
+              "miniworld/vit-real": "ViT-B (and DeiT, Swin-B, ConvNeXt)", "miniworld/vit-syn": "SynViT-B",
+              "miniworld/simclr-real": "MOCOv3 (and MAE, DINOv2)", "miniworld/synclr-syn": "SynCLR",
+              "miniworld/clip-real": "CLIP", "miniworld/clip-syn": "SynCLIP", "miniworld/clip-mixed": "ScalingCLIP-synthetic+real-371M"}
+
+def _counterpart(name: str, r: dict) -> str | None:
+    "The real-data twin a clone is compared with: same architecture, same size (the SynViT grid: the real ViT)."
+    if r["data"] == "real": return None
+    if r["arch"] == "resnet-ssl": return "miniworld/simclr-real"
+    if name.startswith("miniworld/synvit-"): return "miniworld/vit-real"
+    return re.sub(r"-(syn|mixed)(?=-|$)", "-real", name)
+
+def _stands_in_for(name: str, r: dict) -> str:
+    if name in _STANDS_IN: return _STANDS_IN[name]
+    if r["arch"] == "vit": return f"SynViT-B-<{r['prompt']} prompts>-<size> (Table 6)"
+    return f"ScalingCLIP-{ {'real': 'real', 'synthetic': 'synthetic', 'mixed': 'synthetic+real'}[r['data']] }-<size> (Table 7)"
+
+def model_spec(name: str, cfg: BuildConfig = FULL) -> ModelSpec:
+    "The ModelSpec of a zoo entry: its own architecture, its ablation axis and grid, its real counterpart and the paper model it stands in for."
     r = zoo_table(cfg).get(name)
     if r is None: raise ValueError(f"unknown MiniWorld model {name!r}; known: {sorted(zoo_table(cfg))}")
-    arch = {"resnet": "timm/miniworld-resnet", "vit": "timm/miniworld-vit", "resnet-ssl": "timm/miniworld-resnet",
-            "clip": "open_clip/miniworld-clip"}[r["arch"]]
     head = {"supervised": "native", "self-supervised": "synbench-probe", "multi-modal": "zero-shot"}[r["family"]]
     notes = f"arch={r['arch']}; prompts={r['prompt']}" if r["prompt"] else f"arch={r['arch']}"
-    spec = ModelSpec(name=name, family=r["family"], data=r["data"], n_train_images=int(r["n"]), source="checkpoint",
-                     label_space="miniworld", citation=CITATION, arch=arch, checkpoint=_fname(name), head=head,
-                     group="offline", notes=notes)
-    # the ablation section labels a grid cell by `spec.ablation` (ModelSpec has no such field: set it on the instance)
-    object.__setattr__(spec, "ablation", f"prompt={r['prompt']}" if r["arch"] == "vit" and r["data"] == "synthetic" else f"data={r['data']}")
-    return spec
+    grid = next((g for g, names in ablation_grids(cfg).items() if name in names), None)
+    return ModelSpec(name=name, family=r["family"], data=r["data"], n_train_images=int(r["n"]), source=name,
+                     label_space="miniworld", citation=CITATION, arch=_ARCHS[r["arch"]], checkpoint=_fname(name), head=head,
+                     group="miniworld", notes=notes, grid=grid, counterpart=_counterpart(name, r), stands_in_for=_stands_in_for(name, r),
+                     ablation=f"prompt={r['prompt']}" if r["arch"] == "vit" and r["data"] == "synthetic" else f"data={r['data']}")
 
 def _fname(name: str) -> str: return name.split("/", 1)[1] + ".safetensors"
 
 def miniworld_labelspace():
     "The 10-way identity label space of MiniWorld's classes."
-    from synbench.data.labelspaces import identity
     return identity(N_CLASSES, list(CLASSES), name="miniworld")
 
 def build_net(name: str, sd: dict, cfg: BuildConfig = FULL) -> nn.Module:
@@ -443,14 +457,12 @@ def build_net(name: str, sd: dict, cfg: BuildConfig = FULL) -> nn.Module:
 
 def as_classifier(name: str, net: nn.Module, cfg: BuildConfig = FULL, provenance: dict | None = None):
     "Wrap a network as a synbench Classifier."
-    from synbench.models.core import Classifier
     return Classifier(net, model_spec(name, cfg), dict(DATA_CONFIG), label_space=miniworld_labelspace(),
                       provenance=provenance or {})
 
 def load_model(name: str, device=None, weights: str | Path | None = None, **_):
     "Load a shipped MiniWorld model as a Classifier (`weights`: another folder holding a build's files)."
     from safetensors.torch import load_file
-    from synbench.core import get_device, file_sha256
     if name not in zoo_table(FULL): raise ValueError(f"unknown MiniWorld model {name!r}; known: {sorted(zoo_table(FULL))}")
     wd = Path(weights) if weights is not None else weights_dir()
     f = wd / _fname(name)
@@ -467,7 +479,6 @@ GENERATOR_FILE = "generator.safetensors"
 
 def _save(sd: dict, path: Path):
     from safetensors.torch import save
-    from synbench.core import atomic_write
     data = save({k: v.contiguous() for k, v in sorted(sd.items())})
     with atomic_write(path, "wb") as f: f.write(data)
     os.chmod(path, 0o644)                     # mkstemp makes 0600 files; shipped files are world-readable
@@ -478,7 +489,6 @@ def _lock_path(out: Path) -> Path:
 
 def _update_manifest(out: Path, key: str, entry: dict | None = None, top: dict | None = None):
     import fcntl
-    from synbench.core import write_json
     with open(_lock_path(out), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         p = out / "manifest.json"
@@ -492,7 +502,6 @@ def _update_manifest(out: Path, key: str, entry: dict | None = None, top: dict |
     return man
 
 def _entry_ok(out: Path, key: str, config: dict) -> bool:
-    from synbench.core import file_sha256
     p = out / "manifest.json"
     if not p.is_file(): return False
     man = json.loads(p.read_text()); e = man.get("generator") if key == "generator" else man.get("models", {}).get(key)
@@ -507,7 +516,6 @@ def load_generator(weights: str | Path | None = None) -> MiniWorldGenerator:
 
 def build(out_dir: str | Path | None = None, cfg: BuildConfig = FULL, only=None, threads: int = 1, log=print) -> dict:
     "Train the generator and the zoo into `out_dir` (default: the package's weights folder); resumable, deterministic."
-    from synbench.core import file_sha256, provenance
     if not isinstance(threads, int) or threads < 1: raise ValueError(f"threads must be a positive int, got {threads!r}")
     table = zoo_table(cfg)
     names = list(table) if only is None else list(only)
