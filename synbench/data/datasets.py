@@ -18,10 +18,9 @@ from PIL import Image
 from ..core import data_root as _resolve_data_root, resource_path
 
 # %% auto #0
-__all__ = ['IMG_EXTENSIONS', 'IN9_FOLDERS', 'IMAGENET_C_CORRUPTIONS', 'IMAGENET_3DCC_CORRUPTIONS', 'PAPER_C', 'PAPER_3DCC',
-           'SEVERITIES', 'IN9_VARIANTS', 'LAYOUTS', 'FOCUS_COLUMNS', 'CHECK_COLUMNS', 'timm_synsets',
-           'cue_conflict_categories', 'focus_vocab', 'DatasetSpec', 'dataset_names', 'get_dataset_spec',
-           'parse_cue_conflict_name', 'read_focus_db', 'focus_n_uncommon', 'resolve_label_space',
+__all__ = ['IMG_EXTENSIONS', 'IN9_FOLDERS', 'IMAGENET_C_CORRUPTIONS', 'IMAGENET_3DCC_CORRUPTIONS', 'IN9_VARIANTS', 'LAYOUTS',
+           'FOCUS_COLUMNS', 'CHECK_COLUMNS', 'timm_synsets', 'focus_vocab', 'DatasetSpec', 'dataset_names',
+           'get_dataset_spec', 'parse_cue_conflict_name', 'read_focus_db', 'focus_n_uncommon', 'resolve_label_space',
            'UnreadableImageError', 'load_image', 'ImageDataset', 'open_dataset', 'check', 'cli_datasets_check']
 
 # %% ../../nbs/45_data.datasets.ipynb #c007
@@ -44,10 +43,7 @@ def timm_synsets(kind: str = "imagenet") -> tuple[str, ...]:
 IN9_FOLDERS = ("00_dog", "01_bird", "02_wheeled vehicle", "03_reptile", "04_carnivore", "05_insect",
                "06_musical instrument", "07_primate", "08_fish")
 
-@lru_cache(maxsize=None)
-def cue_conflict_categories() -> tuple[str, ...]:
-    "The 16 cue-conflict categories (model-vs-human order, alphabetical)."
-    return tuple(json.loads(resource_path("cue_conflict_16class_imagenet_indices.json").read_text())["categories"])
+from .labelspaces import cue_conflict_categories   # the one list (re-exported here)
 
 @lru_cache(maxsize=None)
 def focus_vocab() -> dict:
@@ -61,9 +57,7 @@ IMAGENET_C_CORRUPTIONS = ("gaussian_noise", "shot_noise", "impulse_noise", "defo
                           "speckle_noise", "gaussian_blur", "spatter", "saturate")  # last four: the 'extra' tar
 IMAGENET_3DCC_CORRUPTIONS = ("near_focus", "far_focus", "fog_3d", "flash", "color_quant", "low_light",
                              "xy_motion_blur", "z_motion_blur", "iso_noise", "bit_error", "h265_abr", "h265_crf")
-PAPER_C = ("shot_noise", "motion_blur", "snow", "pixelate", "jpeg_compression")
-PAPER_3DCC = ("near_focus", "far_focus", "fog_3d", "xy_motion_blur", "z_motion_blur")
-SEVERITIES = (1, 2, 3, 4, 5)
+from ..paper import CORRUPTIONS_2D as PAPER_C, CORRUPTIONS_3D as PAPER_3DCC, SEVERITIES   # the paper's cells, one home
 IN9_VARIANTS = ("original", "mixed_same", "mixed_rand", "mixed_next", "only_fg", "no_fg", "only_bg_b", "only_bg_t")
 LAYOUTS = ("class_folders", "corruption_folders", "flat", "focus_db", "cue_conflict", "in9")
 

@@ -12,8 +12,8 @@ import torch
 from ..core import resource_path
 
 # %% auto #0
-__all__ = ['LABEL_SPACES', 'imagenet_wnids', 'imagenet_class_names', 'LabelSpace', 'IdentitySpace', 'identity', 'ImageNetSpace',
-           'SubsetSpace', 'CueConflictSpace', 'IN9Space', 'FocusSpace', 'get_labelspace']
+__all__ = ['LABEL_SPACES', 'imagenet_wnids', 'imagenet_class_names', 'cue_conflict_categories', 'LabelSpace', 'IdentitySpace',
+           'identity', 'ImageNetSpace', 'SubsetSpace', 'CueConflictSpace', 'IN9Space', 'FocusSpace', 'get_labelspace']
 
 # %% ../../nbs/01_data.labelspaces.ipynb #c006
 def _package_file(package: str, *parts: str) -> Path:
@@ -54,6 +54,12 @@ def imagenet_class_names() -> tuple[str, ...]:
 @functools.lru_cache(maxsize=None)
 def _reference_json(name: str):
     return json.loads(resource_path(name).read_text())
+
+# %% ../../nbs/01_data.labelspaces.ipynb #c006cc
+@functools.lru_cache(maxsize=None)
+def cue_conflict_categories() -> tuple[str, ...]:
+    "The 16 cue-conflict categories, sorted (model-vs-human's order): the one list the data, metrics and label spaces use."
+    return tuple(sorted(_reference_json("cue_conflict_16class_imagenet_indices.json")["categories"]))
 
 # %% ../../nbs/01_data.labelspaces.ipynb #c010
 def _is_torch(x) -> bool: return isinstance(x, torch.Tensor)

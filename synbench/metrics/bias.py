@@ -11,8 +11,8 @@ import numpy as np
 from ..core import resource_path
 
 # %% auto #0
-__all__ = ['SHAPE_BIAS_GROUPINGS', 'ShapeBiasResult', 'shape_bias', 'cue_conflict_categories', 'parse_cue_conflict_name',
-           'bg_gap', 'n_uncommon', 'ContextBiasResult', 'context_bias']
+__all__ = ['SHAPE_BIAS_GROUPINGS', 'ShapeBiasResult', 'shape_bias', 'parse_cue_conflict_name', 'bg_gap', 'n_uncommon',
+           'ContextBiasResult', 'context_bias']
 
 # %% ../../nbs/13_metrics.bias.ipynb #c005
 def _labels(a, what: str) -> np.ndarray:
@@ -82,11 +82,7 @@ def shape_bias(pred, shape, texture, class_names: Sequence[str] | None = None, p
     return ShapeBiasResult(ratio(ns, nt), per, ns, nt, int(keep.sum()), int((~keep).sum()), counts)
 
 # %% ../../nbs/13_metrics.bias.ipynb #c009
-@functools.lru_cache(maxsize=None)
-def cue_conflict_categories() -> tuple[str, ...]:
-    "The 16 cue-conflict categories (sorted, model-vs-human's order)."
-    d = json.loads(resource_path("cue_conflict_16class_imagenet_indices.json").read_text())
-    return tuple(sorted(d["categories"]))
+from ..data.labelspaces import cue_conflict_categories   # the one list (re-exported here)
 
 _CUE_NAME = re.compile(r"([A-Za-z]+)(\d+)-([A-Za-z]+)(\d+)")
 
