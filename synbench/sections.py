@@ -713,7 +713,7 @@ class Section:
     question: str
     fn: object                    # (model or Evaluation, suite, data_root, **params, return_data=True) -> (records, data)
     metrics: tuple                # `Metric`s
-    params: dict                  # the section's own template parameters -> defaults
+    params: dict                  # the section's own template parameters -> defaults (and any common default it changes)
     paper: str = ""               # where it is in the paper
     params_doc: str = ""
     reader: object = None         # records -> list of sentences
@@ -722,7 +722,7 @@ class Section:
     evaluation_params: tuple = () # own parameters that go to `Evaluation` rather than to `fn`
 
     @property
-    def parameter_names(self) -> list: return [*COMMON_PARAMS, *self.params, "preset"]
+    def parameter_names(self) -> list: return list(self.defaults())
     def defaults(self) -> dict: return {**COMMON_PARAMS, **self.params, "preset": "paper-text"}
     def metric(self, name: str) -> Metric:
         "The declared `Metric` called `name`; an error naming the section otherwise."
@@ -737,7 +737,7 @@ class Section:
         "Evaluate with a template's `parameters` (the names in `parameter_names`), write the sidecar, return (records, data)."
         p = {**self.defaults(), **parameters}
         kw = {k: p[k] for k in _EVAL_KEYS}; kw["cache_dir"] = p["cache_dir"] or None
-        own = {k: p[k] for k in self.params if k not in self.evaluation_params}
+        own = {k: p[k] for k in self.params if k not in self.evaluation_params and k not in COMMON_PARAMS}
         if self.name == "ablations":
             recs, data = self.fn(p["model"], p["suite"], p["data_root"], return_data=True, **own, **kw); model, skipped = None, None
         else:
@@ -898,7 +898,7 @@ SECTIONS = {s.name: s for s in (
             (Metric("Acc", _F, "higher", 6), Metric("R_adv_FGSM", _R, "higher", 6), Metric("R_cc_2DCC", _R, "higher", 6),
              Metric("ECE", _F, "lower", 6), Metric("FPR@95", _F, "lower", 6), Metric("CB_2", _R, "higher", 6),
              Metric("Shape_bias", _F, "none", 6), Metric("BG_Gap", _F, "lower", 6, scale=10)),
-            {"eps": EPS, "corruptions_2d": list(CORRUPTIONS_2D), "severities": list(SEVERITIES)}, "Sec. 5, Tables 6-7",
+            {"model": "miniworld-synvit", "eps": EPS, "corruptions_2d": list(CORRUPTIONS_2D), "severities": list(SEVERITIES)}, "Sec. 5, Tables 6-7",
             reader=_read_ablations, plotter=lambda d, r, p: plot_ablation(d), paper_cell=_cell_ablations,
             params_doc="`eps`, `corruptions_2d` and `severities` (the\nsettings of the ablation columns R_adv_FGSM and R_cc_2DCC)"),
 )}
