@@ -315,7 +315,7 @@ def _valid_shard(stem, start, ids) -> PredictionSet | None:
     return ps
 
 def _run(classifier, dataset, v, folder, info, batch_size, device, amp, progress, shard_size, num_workers, force):
-    from tqdm.auto import tqdm
+    from tqdm import tqdm   # plain bars: tqdm.auto warns in kernels without ipywidgets
     dev = get_device(device)
     folder.mkdir(parents=True, exist_ok=True)
     if force:

@@ -535,7 +535,7 @@ def run(models, sections=None, run_name="default", runs_dir="runs", executor="lo
             for j in todo: set_aside(j)
         say(f"synbench run {run_name}: {len(jobs)} jobs, {len(jobs) - len(todo)} already done, {len(todo)} to run "
             f"({executor}, {workers} worker{'s' * (workers > 1)})")
-        from tqdm.auto import tqdm
+        from tqdm import tqdm   # plain bars: tqdm.auto warns in kernels without ipywidgets
         bar = tqdm(total=len(todo), unit="job", desc=f"synbench run {run_name}", disable=quiet or not todo, dynamic_ncols=True)
         def on_done(r):  # one line per finished job, above a bar with elapsed time and time left
             bar.write(f"  {r['status']:>7}  {r['job']:<45} {r['seconds'] or 0:7.1f} s  {r['report']}"); bar.update(1)
