@@ -20,8 +20,8 @@ from ..core import data_root as _resolve_data_root, resource_path
 # %% auto #0
 __all__ = ['IMG_EXTENSIONS', 'IN9_FOLDERS', 'IMAGENET_C_CORRUPTIONS', 'IMAGENET_3DCC_CORRUPTIONS', 'IN9_VARIANTS', 'LAYOUTS',
            'FOCUS_COLUMNS', 'CHECK_COLUMNS', 'timm_synsets', 'focus_vocab', 'DatasetSpec', 'dataset_names',
-           'get_dataset_spec', 'parse_cue_conflict_name', 'read_focus_db', 'focus_n_uncommon', 'resolve_label_space',
-           'UnreadableImageError', 'load_image', 'ImageDataset', 'open_dataset', 'check', 'cli_datasets_check']
+           'get_dataset_spec', 'read_focus_db', 'focus_n_uncommon', 'resolve_label_space', 'UnreadableImageError',
+           'load_image', 'ImageDataset', 'open_dataset', 'check', 'cli_datasets_check']
 
 # %% ../../nbs/45_data.datasets.ipynb #c007
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")  # torchvision's list
@@ -301,26 +301,7 @@ def _scan_flat(folder: Path, spec: DatasetSpec) -> list[dict]:
                          f"expected {spec.layout_doc}")
     return rows
 
-_CC_NAME = re.compile(r"^([a-z]+)(\d+)-([a-z]+)(\d+)\.png$")
-
-def _parse_cc_local(name: str) -> tuple[str, str]:
-    m = _CC_NAME.match(name)
-    if not m:
-        raise ValueError(f"cue-conflict file name {name!r} is not of the form '<shape><i>-<texture><j>.png' "
-                         "(e.g. 'airplane1-bicycle2.png')")
-    return m.group(1), m.group(3)
-
-def parse_cue_conflict_name(name: str) -> tuple[str, str]:
-    "(shape, texture) of a cue-conflict file name like 'airplane1-bicycle2.png' (synbench.metrics.bias's parser when present)."
-    try:
-        from synbench.metrics.bias import parse_cue_conflict_name as _p
-    except ImportError:
-        _p = None
-    if _p is not None:
-        out = _p(Path(name).name)
-        if isinstance(out, dict): return out["shape"], out["texture"]
-        return tuple(out)[:2]
-    return _parse_cc_local(Path(name).name)
+from .labelspaces import parse_cue_conflict_name   # the one parser (re-exported here)
 
 def _scan_cue_conflict(folder: Path, spec: DatasetSpec) -> list[dict]:
     rows = _scan_class_folders(folder, spec)

@@ -11,8 +11,7 @@ import numpy as np
 from ..core import resource_path
 
 # %% auto #0
-__all__ = ['SHAPE_BIAS_GROUPINGS', 'ShapeBiasResult', 'shape_bias', 'parse_cue_conflict_name', 'bg_gap', 'n_uncommon',
-           'ContextBiasResult', 'context_bias']
+__all__ = ['SHAPE_BIAS_GROUPINGS', 'ShapeBiasResult', 'shape_bias', 'bg_gap', 'n_uncommon', 'ContextBiasResult', 'context_bias']
 
 # %% ../../nbs/13_metrics.bias.ipynb #c005
 def _labels(a, what: str) -> np.ndarray:
@@ -82,26 +81,7 @@ def shape_bias(pred, shape, texture, class_names: Sequence[str] | None = None, p
     return ShapeBiasResult(ratio(ns, nt), per, ns, nt, int(keep.sum()), int((~keep).sum()), counts)
 
 # %% ../../nbs/13_metrics.bias.ipynb #c009
-from ..data.labelspaces import cue_conflict_categories   # the one list (re-exported here)
-
-_CUE_NAME = re.compile(r"([A-Za-z]+)(\d+)-([A-Za-z]+)(\d+)")
-
-def parse_cue_conflict_name(name, categories: Iterable[str] | None | str = "cue-conflict") -> tuple[str, str]:
-    "(shape, texture) categories of a cue-conflict stimulus file name such as 'airplane1-bicycle2.png'."
-    base = Path(str(name)).name
-    stem = base.split("_")[-1]
-    stem = stem.split(".")[0] if "." in stem else stem
-    m = _CUE_NAME.fullmatch(stem)
-    if m is None:
-        raise ValueError(f"cue-conflict name {name!r} does not match '<shape><n>-<texture><m>.<ext>' "
-                         "(e.g. 'airplane1-bicycle2.png', optionally behind a prefix ending in '_')")
-    shape, texture = m.group(1).lower(), m.group(3).lower()
-    if categories is not None:
-        cats = cue_conflict_categories() if isinstance(categories, str) and categories == "cue-conflict" else tuple(categories)
-        bad = [c for c in (shape, texture) if c not in cats]
-        if bad:
-            raise ValueError(f"cue-conflict name {name!r} names unknown categories {bad}; expected one of {list(cats)}")
-    return shape, texture
+from ..data.labelspaces import cue_conflict_categories, parse_cue_conflict_name   # the one list and parser (re-exported here)
 
 # %% ../../nbs/13_metrics.bias.ipynb #c012
 def _fraction(v, what: str) -> float:
