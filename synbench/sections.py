@@ -638,7 +638,9 @@ def _get(recs, dataset=None, metric=None, variant=None):
 
 def reading(section: str, records) -> str:
     "A short automatic reading of a section's records (the sentences of its `Section.reader`), cautions first."
-    recs = [r if isinstance(r, ResultRecord) else ResultRecord(**r) for r in records]
+    nan = lambda v: isinstance(v, float) and math.isnan(v)
+    recs = [r if isinstance(r, ResultRecord) else ResultRecord(**{k: None if k in VARIANT_FIELDS and nan(v) else v for k, v in r.items()})
+            for r in records]
     if not recs: return "No results."
     out = list(get_section(section).reader(recs))
     flags = list(dict.fromkeys(r.flag for r in recs if r.flag))
@@ -774,7 +776,7 @@ def _read_corruptions(recs):
     for d in ("2DCC", "3DCC", "2DCC+3DCC"):
         a = _get(recs, d, "Avg_Acc_cc"); rr = _get(recs, d, "Avg_R_cc")
         if a: out.append(f"{d}: mean accuracy {_pct(a[0].value)}, keeping {_pct(rr[0].value)} of clean accuracy.")
-    per = [r for r in recs if r.metric == "Acc" and r.corruption and r.severity is None]   # per corruption, over severities
+    per = [r for r in recs if r.metric == "Acc" and r.corruption and not _present(r.severity)]   # per corruption, over severities
     if per:
         w = min(per, key=lambda r: r.value); out.append(f"The most damaging corruption is {w.corruption} ({_pct(w.value)}).")
     return out

@@ -1,5 +1,5 @@
 """predict(): kill -9 mid-run then resume equals an uninterrupted run; a corrupt shard is never read;
-two processes on one cache entry wait for each other instead of interleaving (helper G)."""
+two processes on one cache entry wait for each other instead of interleaving."""
 import os, signal, subprocess, sys, textwrap, time, warnings
 from pathlib import Path
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Throughput harness for synbench.predict (helper G; a script, not a timed test).
+"""Throughput harness for synbench.predict (a script, not a timed test).
 
 Measures, in one process, on the same model, data and batch size:
   1. clean evaluation through `predict()` vs a bare `for x, y, i in loader: model(x)` loop
