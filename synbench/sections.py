@@ -946,7 +946,9 @@ def section_template(name: str) -> dict:
                 "written to a JSON sidecar."),
              md("c001", _COMMON_DOC + own),
              code("c002", "\n".join(f"{k} = {_src(v)}" for k, v in s.defaults().items()), tags=["parameters"]),
-             code("c003", f"from IPython.display import Markdown, display\nfrom synbench import sections as S\n"
+             code("c003", "import warnings   # tqdm.auto (imported by timm's hub code) warns in a kernel without ipywidgets\n"
+                  "warnings.filterwarnings(\"ignore\", message=\"IProgress not found\")\n"
+                  f"from IPython.display import Markdown, display\nfrom synbench import sections as S\n"
                   f"section = S.get_section({name!r})\nparameters = {{k: globals()[k] for k in section.parameter_names}}\n"
                   "recs, data = section.run(parameters)"),
              md("c004", "## Results"), code("c005", "display(S.records_table(recs))"),
