@@ -491,7 +491,7 @@ def preflight(models, sections=None, run_name="default", runs_dir="runs", grids=
     if not names and any(s != "ablations" for s in sel): add("no models given; pass --models NAME[,NAME...]")
     _check_grids(grids, sel, add)
     data_warns = []
-    for p in check_suite(params.get("suite", "toy"), params.get("data_root")):
+    for p in check_suite(params.get("suite", "miniworld"), params.get("data_root")):
         (add if need_data or not p.startswith("--data-root") else data_warns.append)(p)
     add(check_device(params.get("device")))
     errs, warns = check_params(sel, {k: v for k, v in params.items() if k not in ("run", "cache_dir", "allow_code")}, sp); probs += errs
