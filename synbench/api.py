@@ -19,12 +19,12 @@ def list_models(pattern: str | None = None) -> list[str]:
 # %% ../nbs/55_api.ipynb #b008
 def load_model(name: str, device=None, checkpoint_dir=None):
     "The `Classifier` called `name` (a MiniWorld or registry name, a timm/open_clip source, a checkpoint path)."
-    from synbench.sections import resolve_model
+    from synbench.worlds import resolve_model   # the world/factory layer
     return resolve_model(name, device=device, checkpoint_dir=checkpoint_dir)
 
 def open_dataset(name: str, data_root=None, transform=None, limit: int | None = None, seed: int = 0, **cells):
     "The dataset called `name` ('miniworld/id', 'imagenet-val', 'in9?variant=mixed_rand', ...); `cells` picks variant cells."
-    from synbench.sections import open_dataset as _open
+    from synbench.worlds import open_dataset as _open
     return _open(name, data_root, transform, limit=limit, seed=seed, **cells)
 
 # %% ../nbs/55_api.ipynb #b011
