@@ -378,7 +378,7 @@ class _Job:
 # %% ../nbs/50_predict.ipynb #c022b
 def _run(classifier, dataset, jobs, batch_size, device, amp, progress, shard_size, num_workers, force,
          channels_last=False, cudnn_benchmark=False) -> list:
-    from tqdm.auto import tqdm
+    from tqdm import tqdm   # plain bars: tqdm.auto warns in kernels without ipywidgets
     dev = get_device(device)
     samples = dataset.samples.reset_index(drop=True)
     all_ids = [str(i) for i in samples["id"].tolist()]

@@ -9,17 +9,29 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .core import atomic_write, resource_path
+from .paper import CORRUPTIONS_2D, CORRUPTIONS_3D, EPS, PGD_STEPS, eps_label
 
 # %% auto #0
-__all__ = ['OPTIONAL_FIELDS', 'ABLATION_SCALE', 'PAPER_CODE_METRICS', 'TABLES', 'RADAR_AXES', 'PAPER_SETTINGS', 'read_records',
-           'collect', 'paper_view', 'paper_reference', 'paper_table', 'to_markdown', 'to_latex', 'write_table',
-           'flag_rows', 'radar_values', 'fig1_radar', 'fig3_error_vs_ece', 'fig4_shape_bias', 'beside_paper',
-           'make_report', 'cli_report']
+__all__ = ['OPTIONAL_FIELDS', 'ABLATION_SCALE', 'PAPER_CODE_METRICS', 'TABLES', 'RADAR_AXES', 'PAPER_SETTINGS', 'with_fields',
+           'read_records', 'collect', 'paper_view', 'paper_reference', 'paper_table', 'to_markdown', 'to_latex',
+           'write_table', 'flag_rows', 'radar_values', 'fig1_radar', 'fig3_error_vs_ece', 'fig4_shape_bias',
+           'beside_paper', 'make_report', 'cli_report']
 
 # %% ../nbs/53_report.ipynb #c005
-from .sections import RECORD_COLUMNS
+from .sections import RECORD_COLUMNS, VARIANT_FIELDS, SECTIONS, legacy_fields
 
-OPTIONAL_FIELDS = ("flag",)   # record fields a sidecar may lack (added after sidecars were first written)
+OPTIONAL_FIELDS = ("flag", *VARIANT_FIELDS)   # record fields a sidecar may lack (added after sidecars were first written)
+
+def with_fields(df: pd.DataFrame) -> pd.DataFrame:
+    """Records with every `ResultRecord` column; a record written before the structured variant fields existed (all of
+    them empty) gets them from its label (`synbench.sections.legacy_fields`)."""
+    df = df.reindex(columns=RECORD_COLUMNS).astype({k: object for k in VARIANT_FIELDS})
+    old = df[list(VARIANT_FIELDS)].isna().all(axis=1)
+    for i in df.index[old]:
+        r = df.loc[i]
+        for k, v in legacy_fields(r.section, r.dataset, r.variant if isinstance(r.variant, str) else "", r.metric).items(): df.at[i, k] = v
+    df[list(VARIANT_FIELDS)] = df[list(VARIANT_FIELDS)].astype(object).where(df[list(VARIANT_FIELDS)].notna(), None)
+    return df
 
 def read_records(path) -> dict:
     """A sidecar read defensively: JSON object with a list `records` whose items are records (a dict holding every
@@ -56,59 +68,33 @@ def collect(run_dir) -> tuple[pd.DataFrame, pd.DataFrame]:
             models[spec["name"]] = {"model": spec["name"], "family": spec.get("family"), "data": spec.get("data"),
                                     "n_train_images": spec.get("n_train_images"),
                                     "weights_sha256": mp.get("weights_sha256") or mp.get("checkpoint_sha256")}
-    df = pd.DataFrame(recs, columns=RECORD_COLUMNS)
+    df = with_fields(pd.DataFrame(recs, columns=RECORD_COLUMNS)).astype({"severity": "Int64", "steps": "Int64"})
     df = df.sort_values(["section", "model", "dataset", "variant", "metric"], kind="mergesort").reset_index(drop=True)
     mdf = pd.DataFrame(sorted(models.values(), key=lambda r: r["model"]),
                        columns=["model", "family", "data", "n_train_images", "weights_sha256"])
     return df, mdf
 
 # %% ../nbs/53_report.ipynb #c007
-def _ood_name(name: str) -> str:
-    n = name.lower()
-    if "inat" in n: return "iNaturalist"
-    if "places" in n: return "Places"
-    if "sun" in n: return "SUN"
-    return name
+from .sections import _ood_name, _CC
 
-_CC = {"2DCC": "ImageNet-C", "3DCC": "ImageNet-3DCC", "2DCC+3DCC": "ImageNet-C+3DCC (10)"}
-
-ABLATION_SCALE = {"BG_Gap": 10}   # Tables 6-7 print BG-Gap as 10 x the fraction (0.54 there, 5.41 % in Table 5)
-
-def _ablation_key(metric: str, variant: str) -> tuple:
-    "(table, metric, variant, n_train_images) of an ablation record in the paper's keys: 'FPR@95_sun' -> 'FPR@95_SUN'."
-    if metric.startswith("FPR@95_"): metric = "FPR@95_" + _ood_name(metric[7:])
-    var, _, n = variant.partition("; n=")
-    return (7 if var.startswith("data=") else 6), metric, var, n
+ABLATION_SCALE = {m.name: m.scale for m in SECTIONS["ablations"].metrics if m.scale != 1}   # Tables 6-7 print BG-Gap x10
 
 def paper_view(df: pd.DataFrame) -> pd.DataFrame:
-    "Records as (model, table, dataset, metric, variant, value, n_train_images) in the paper's keys and units."
+    """Records as (model, table, dataset, metric, variant, value, n_train_images, setting) in the paper's keys and units,
+    as each record's `Section` declares them (its `Metric`'s table, key and scale, its `paper_cell`). A record of a
+    section or metric no `Section` declares is an error; a declared one the paper does not print is left out."""
     out = []
-    def add(t, r, ds, met, var, v, n=""): out.append((r.model, t, ds, met, var, v, n, r.variant or ""))
-    for r in df.itertuples():
+    for r in with_fields(df).itertuples():
         v = r.value
         if v is None or (isinstance(v, float) and math.isnan(v)): continue
-        s, d, m, var = r.section, r.dataset, r.metric, r.variant or ""
-        if s == "ood": add(1, r, _ood_name(d), m, "", v)
-        elif s == "adversarial":
-            if m == "Acc_clean": add(2, r, "ImageNet", "Acc_clean", "", 100 * v)
-            else: add(2, r, "ImageNet", m, var.split(" step=")[0], 100 * v)   # the paper's key; the step stays in `setting`
-        elif s == "corruptions":
-            if m == "Acc_clean": add(3, r, "ImageNet", "Acc_clean", "", 100 * v)
-            elif m in ("Acc", "Acc_paper_code") and not re.search(r"-\d$", var) and d in _CC: add(3, r, _CC[d], m, var, 100 * v)
-            elif m.startswith(("Avg_Acc_cc", "Avg_R_cc")) and d in _CC: add(3, r, _CC[d], m, "", 100 * v)
-        elif s == "biases":
-            if d == "FOCUS" and m.startswith("CB_"): add(4, r, "FOCUS", m, "", 100 * v)
-            elif d == "IN-9L" and m == "Acc": add(5, r, "IN-9L", f"Acc_{var}", "", 100 * v)
-            elif d == "IN-9L" and m == "BG_Gap": add(5, r, "IN-9L", "BG_Gap", "", 100 * v)
-            elif d == "cue-conflict" and m == "shape_bias": add("fig4", r, "cue-conflict", "shape_bias", var, v)
-        elif s == "calibration":
-            ds = {"ID": "ImageNet", "R": "ImageNet-R", "A": "ImageNet-A"}.get(d, d)
-            key = {"test_error": "test_error", "ECE": "ece", "adaptive_ECE": "ada_ece", "NLL": "test_nll"}.get(m)
-            if key: add("fig3", r, ds, key, "", v)
-        elif s == "ablations":
-            t, met, var2, n = _ablation_key(m, var); add(t, r, "ablation", met, var2, ABLATION_SCALE.get(m, 1) * v, n)
+        sec = SECTIONS.get(r.section)
+        if sec is None: raise ValueError(f"record of unknown section {r.section!r} ({r.model}, {r.metric}); sections: {', '.join(SECTIONS)}")
+        m = sec.metric(r.metric)
+        cell = sec.paper_cell(r) if m.table is not None else None
+        if cell is None: continue
+        out.append((r.model, cell.get("table", m.table), cell["dataset"], cell.get("metric", m.key or m.name), cell["variant"],
+                    m.scale * v if m.scale != 1 else v, cell.get("n_train_images", ""), r.variant or ""))
     return _refuse_ambiguous(pd.DataFrame(out, columns=["model", "table", "dataset", "metric", "variant", "value", "n_train_images", "setting"]))
-
 def _refuse_ambiguous(pv: pd.DataFrame) -> pd.DataFrame:
     "`pv`, unless two records (two settings: PGD steps, FPR conventions, OOD scores...) map to one cell, which would be averaged."
     key = ["model", "table", "dataset", "metric", "variant", "n_train_images"]
@@ -151,8 +137,7 @@ _MET_ORDER = ["Acc_clean", "Acc", "Acc_paper_code", "Acc_adv", "R_adv", "Avg_Acc
               "Avg_R_cc_paper_code", "AUROC", "FPR@95", "CB_1", "CB_2", "CB_3",
               "Acc_original", "Acc_mixed_same", "Acc_mixed_rand", "BG_Gap", "test_error", "ece", "ada_ece", "test_nll",
               "R_adv_FGSM", "R_cc_2DCC", "Shape_bias", "FPR@95_SUN", "ECE", "shape_bias"]
-_VAR_ORDER = ["", "FGSM eps=1/255", "PGD-20 eps=1/255", "shot_noise", "motion_blur", "snow", "pixelate", "jpeg_compression",
-              "near_focus", "far_focus", "fog_3d", "xy_motion_blur", "z_motion_blur"]
+_VAR_ORDER = ["", f"FGSM eps={eps_label(EPS)}", f"PGD-{PGD_STEPS} eps={eps_label(EPS)}", *CORRUPTIONS_2D, *CORRUPTIONS_3D]
 
 def _rank(order, v):
     return (order.index(v), "") if v in order else (len(order), str(v))
@@ -233,24 +218,23 @@ def flag_rows(w: pd.DataFrame, df: pd.DataFrame, table) -> pd.DataFrame:
 
 
 # %% ../nbs/53_report.ipynb #c013
-RADAR_AXES = [("Acc", "calibration", "ID", "test_error", "", lambda v: 1 - v),
-              ("1-ECE", "calibration", "ID", "ECE", "", lambda v: 1 - v),
-              ("AUROC", "ood", "Avg", "AUROC", None, lambda v: v),
-              ("R_adv", "adversarial", "ID", "R_adv", "FGSM", lambda v: v),
-              ("R_cc", "corruptions", "2DCC+3DCC", "Avg_R_cc", "", lambda v: v),
-              ("shape bias", "biases", "cue-conflict", "shape_bias", "", lambda v: v),
-              ("1-BG_Gap", "biases", "IN-9L", "BG_Gap", "", lambda v: 1 - v),
-              ("CB_2", "biases", "FOCUS", "CB_2", "", lambda v: v)]
+RADAR_AXES = [("Acc", "calibration", "ID", "test_error", {}, lambda v: 1 - v),   # (axis, section, dataset, metric, fields, to [0, 1])
+              ("1-ECE", "calibration", "ID", "ECE", {}, lambda v: 1 - v),
+              ("AUROC", "ood", "Avg", "AUROC", {}, lambda v: v),
+              ("R_adv", "adversarial", "ID", "R_adv", {"attack": "fgsm"}, lambda v: v),
+              ("R_cc", "corruptions", "2DCC+3DCC", "Avg_R_cc", {}, lambda v: v),
+              ("shape bias", "biases", "cue-conflict", "shape_bias", {"subset": None}, lambda v: v),
+              ("1-BG_Gap", "biases", "IN-9L", "BG_Gap", {}, lambda v: 1 - v),
+              ("CB_2", "biases", "FOCUS", "CB_2", {}, lambda v: v)]
 
 def radar_values(df: pd.DataFrame) -> pd.DataFrame:
     "Model x radar-axis table in [0, 1] (NaN where a section was not run)."
     rows = {}
     for m, g in df.groupby("model", sort=True):
         r = {}
-        for lab, sec, ds, met, var, f in RADAR_AXES:
+        for lab, sec, ds, met, fields, f in RADAR_AXES:
             q = g[(g.section == sec) & (g.dataset == ds) & (g.metric == met)]
-            if var: q = q[q.variant.str.startswith(var)]
-            elif var == "": q = q[q.variant == ""]
+            for k, v in fields.items(): q = q[q[k].isna()] if v is None else q[q[k] == v]
             r[lab] = float(np.clip(f(q.value.iloc[0]), 0, 1)) if len(q) and q.value.iloc[0] is not None else np.nan
         rows[m] = r
     return pd.DataFrame.from_dict(rows, orient="index")
@@ -304,8 +288,8 @@ def fig4_shape_bias(df, models, stem) -> list[Path]:
     "Fig. 4: shape bias per model (bars) and per class (markers)."
     import matplotlib.pyplot as plt
     s = df[(df.section == "biases") & (df.metric == "shape_bias")]
-    ov = s[s.variant == ""].set_index("model").value.sort_index()
-    per = s[s.variant.str.contains("=")].assign(variant=lambda d: d.variant.str.split("=", n=1).str[1])
+    ov = s[s.subset.isna()].set_index("model").value.sort_index()
+    per = s[s.subset.notna()].assign(variant=lambda d: d.subset)
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [1, 2]})
     a1.barh(ov.index, ov.values, color=["C0" if i % 2 == 0 else "C1" for i in range(len(ov))])
     a1.set(xlim=(0, 1), xlabel="shape bias", title="shape bias per model")

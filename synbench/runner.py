@@ -18,7 +18,8 @@ __all__ = ['SECTIONS', 'RUN_NAME', 'MODEL_GROUPS', 'RESERVED', 'sync_templates',
            'run', 'build_parser', 'print_plan', 'cli_run']
 
 # %% ../nbs/52_runner.ipynb #c005
-SECTIONS = ("calibration", "ood", "adversarial", "corruptions", "biases", "ablations")
+from .sections import SECTIONS as _REGISTRY
+SECTIONS = tuple(_REGISTRY)   # the section names, in the paper's order, from the one registry
 
 def _source_templates() -> Path | None:
     p = package_dir().parent / "nbs" / "sections"
@@ -473,7 +474,7 @@ def preflight(models, sections=None, run_name="default", runs_dir="runs", grids=
     if not names and any(s != "ablations" for s in sel): add("no models given; pass --models NAME[,NAME...]")
     _check_grids(grids, sel, add)
     data_warns = []
-    for p in check_suite(params.get("suite", "toy"), params.get("data_root")):
+    for p in check_suite(params.get("suite", "miniworld"), params.get("data_root")):
         (add if need_data or not p.startswith("--data-root") else data_warns.append)(p)
     add(check_device(params.get("device")))
     errs, warns = check_params(sel, {k: v for k, v in params.items() if k not in ("run", "cache_dir", "allow_code")}, sp); probs += errs
@@ -517,7 +518,7 @@ def run(models, sections=None, run_name="default", runs_dir="runs", executor="lo
             for j in todo: set_aside(j)
         say(f"synbench run {run_name}: {len(jobs)} jobs, {len(jobs) - len(todo)} already done, {len(todo)} to run "
             f"({executor}, {workers} worker{'s' * (workers > 1)})")
-        from tqdm.auto import tqdm
+        from tqdm import tqdm   # plain bars: tqdm.auto warns in kernels without ipywidgets
         bar = tqdm(total=len(todo), unit="job", desc=f"synbench run {run_name}", disable=quiet or not todo, dynamic_ncols=True)
         def on_done(r):  # one line per finished job, above a bar with elapsed time and time left
             bar.write(f"  {r['status']:>7}  {r['job']:<45} {r['seconds'] or 0:7.1f} s  {r['report']}"); bar.update(1)

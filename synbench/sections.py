@@ -13,19 +13,25 @@ import torch
 from .core import write_json, provenance
 from .predict import predict, predict_many, Variant, PredictionSet, _dataset_labelspace, model_id
 from .metrics.stats import N_BOOT
+from .paper import CORRUPTIONS_2D, CORRUPTIONS_3D, SEVERITIES, EPS, PGD_STEPS, IMAGENET_SUITE, eps_label, check_severities
 
 # %% auto #0
-__all__ = ['RECORD_COLUMNS', 'NATIVE_TRANSFORMS', 'NEAR_CHANCE', 'PAPER_2D', 'PAPER_3D', 'SHAPE_BIAS_LABEL', 'ABLATION_GRIDS',
-           'PRESETS', 'ResultRecord', 'records_to_frame', 'get_suite', 'Evaluation', 'flag_near_chance', 'id_accuracy',
-           'calibration', 'ood', 'adversarial', 'corruptions', 'biases', 'known_grids', 'ablation_grid', 'ablations',
-           'write_sidecar', 'read_sidecar', 'reading', 'plot_reliability_grid', 'plot_roc', 'plot_severity',
-           'plot_shape_bias', 'preset_job', 'IMAGENET_SUITE', 'LOADER_OPTIONS', 'TOY_OPTIONS', 'is_code_ref',
-           'resolve_model', 'model_name', 'open_dataset']
+__all__ = ['RECORD_COLUMNS', 'VARIANT_FIELDS', 'NATIVE_TRANSFORMS', 'NEAR_CHANCE', 'PAPER_2D', 'PAPER_3D', 'SHAPE_BIAS_LABEL',
+           'ABLATION_GRIDS', 'ABLATION_COLUMNS', 'COMMON_PARAMS', 'SECTIONS', 'PRESETS', 'ResultRecord',
+           'records_to_frame', 'legacy_fields', 'get_suite', 'Evaluation', 'flag_near_chance', 'id_accuracy',
+           'calibration', 'ood', 'adversarial', 'corruptions', 'biases', 'known_grids', 'ablation_grid',
+           'AblationColumn', 'find_record', 'ablations', 'write_sidecar', 'read_sidecar', 'reading',
+           'plot_reliability_grid', 'plot_roc', 'plot_severity', 'plot_shape_bias', 'Metric', 'Section', 'plot_attacks',
+           'plot_ablation', 'get_section', 'records_table', 'section_template', 'write_templates', 'template_problems',
+           'preset_job', 'IMAGENET_SUITE', 'LOADER_OPTIONS', 'TOY_OPTIONS', 'is_code_ref', 'resolve_model',
+           'model_name', 'open_dataset']
 
 # %% ../nbs/51_sections.ipynb #c005
 @dataclass
 class ResultRecord:
-    "One number: run, model, section, dataset, variant, metric, value, ci_low, ci_high, n, and a flag when it cannot mean much."
+    """One number: run, model, section, dataset, variant (a readable label), metric, value, ci_low, ci_high, n, a flag
+    when it cannot mean much, and the variant as structured fields (corruption, severity, attack, eps, steps, subset,
+    ablation, n_train_images) that code reads instead of parsing `variant`."""
     run: str
     model: str
     section: str
@@ -37,9 +43,18 @@ class ResultRecord:
     ci_high: float | None = None
     n: int | None = None
     flag: str | None = None      # why the number cannot mean much (e.g. near chance), else None
+    corruption: str | None = None
+    severity: int | None = None
+    attack: str | None = None    # 'fgsm' or 'pgd'
+    eps: float | None = None
+    steps: int | None = None
+    subset: str | None = None    # the part of a set a number is about: an IN-9L variant, a cue-conflict class, an OOD set
+    ablation: str | None = None  # what varies along an ablation grid, e.g. 'prompt=class'
+    n_train_images: str | None = None
     def to_dict(self): return dataclasses.asdict(self)
 
 RECORD_COLUMNS = [f.name for f in dataclasses.fields(ResultRecord)]
+VARIANT_FIELDS = tuple(RECORD_COLUMNS[RECORD_COLUMNS.index("corruption"):])   # the structured variant fields
 
 def records_to_frame(records) -> pd.DataFrame:
     "A tidy DataFrame (one row per record, the `ResultRecord` columns in order)."
@@ -47,6 +62,26 @@ def records_to_frame(records) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=RECORD_COLUMNS)
 
 def _f(x): return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+# %% ../nbs/51_sections.ipynb #c006c
+_ADV_LABEL = re.compile(r"(FGSM|PGD-(\d+)) eps=(\d+)/255")
+
+def legacy_fields(section: str, dataset: str, variant: str, metric: str) -> dict:
+    """The structured fields of a record written without them (a sidecar older than `VARIANT_FIELDS`), from its label
+    (and its new metric name where one was renamed)."""
+    v, out = variant or "", {}
+    if section == "adversarial" and (m := _ADV_LABEL.match(v)):
+        out = {"attack": "fgsm" if m.group(1) == "FGSM" else "pgd", "eps": int(m.group(3)) / 255, "steps": int(m.group(2) or 1)}
+    elif section == "corruptions" and dataset in ("2DCC", "3DCC") and metric.startswith("Acc") and v:
+        c, _, s = v.rpartition("-")
+        out = {"corruption": c, "severity": int(s)} if s.isdigit() and c else {"corruption": v}
+    elif section == "biases" and dataset == "IN-9L" and metric == "Acc": out = {"subset": v.split(" [")[0]}
+    elif section == "biases" and "=" in v: out = {"subset": v.split("=", 1)[1]}
+    elif section == "ablations":
+        tag, _, n = v.partition("; n=")
+        out = {"ablation": tag, "n_train_images": n or None}
+        if metric.startswith("FPR@95_"): out.update(subset=metric[7:], metric="FPR@95")   # renamed: the set is a field
+    return out
 
 # %% ../nbs/51_sections.ipynb #c008
 def _suite_json(s: str) -> dict:
@@ -69,14 +104,14 @@ def get_suite(suite) -> dict:
     raise ValueError(f"suite must be a dict, 'imagenet', 'toy', 'miniworld' or a JSON object; got {suite!r}")
 
 # %% ../nbs/51_sections.ipynb #c008b
-from .worlds import (IMAGENET_SUITE, LOADER_OPTIONS, TOY_OPTIONS, is_code_ref, _option, _query, _import_ref, _code_model,
+from .worlds import (LOADER_OPTIONS, TOY_OPTIONS, is_code_ref, _option, _query, _import_ref, _code_model,
                              resolve_model, model_name, open_dataset)
 _all_ = ["IMAGENET_SUITE", "LOADER_OPTIONS", "TOY_OPTIONS", "is_code_ref", "resolve_model", "model_name", "open_dataset"]
 
 # %% ../nbs/51_sections.ipynb #c011
 class Evaluation:
     "Shared state of a section call: model, suite, data root, cache, device, limits, seeds."
-    def __init__(self, model, suite="toy", data_root=None, run: str = "", cache_dir=None, device=None,
+    def __init__(self, model, suite="miniworld", data_root=None, run: str = "", cache_dir=None, device=None,
                  batch_size: int = 64, limit: int | None = None, seed: int = 0, n_boot: int = N_BOOT,
                  progress: bool = False, checkpoint_dir=None, amp: bool = False, shard_size: int = 256,
                  channels_last: bool = False, cudnn_benchmark: bool = False,
@@ -133,9 +168,10 @@ class Evaluation:
 
     def labelspace(self, name): return _dataset_labelspace(self.dataset(name), self.model)
 
-    def rec(self, section, dataset, variant, metric, value, ci=(None, None), n=None) -> ResultRecord:
+    def rec(self, section, dataset, variant, metric, value, ci=(None, None), n=None, **fields) -> ResultRecord:
+        "A `ResultRecord` of this model and run; `fields`: its structured variant fields (`VARIANT_FIELDS`)."
         return ResultRecord(self.run, self.name, section, dataset, variant or "", metric, _f(value), _f(ci[0]), _f(ci[1]),
-                            None if n is None else int(n))
+                            None if n is None else int(n), **fields)
 
     def ci(self, fn, *arrays, vectorized: bool = False, groups=None):
         "Percentile-bootstrap CI of `fn(*arrays)` with `n_boot` resamples (`synbench.metrics.stats.bootstrap_ci`); (None, None) if n_boot=0."
@@ -182,7 +218,7 @@ def id_accuracy(ev, ps=None) -> tuple:
 # %% ../nbs/51_sections.ipynb #c013
 def _np(x): return x.detach().cpu().numpy() if torch.is_tensor(x) else np.asarray(x)
 
-def calibration(model, suite="toy", data_root=None, *, n_bins: int = 20, roles=("id", "r", "a"),
+def calibration(model, suite="miniworld", data_root=None, *, n_bins: int = 20, roles=("id", "r", "a"),
                 return_data: bool = False, **kw):
     "ECE, adaptive ECE, NLL and test error on the ID, R and A sets (records; with `return_data`, also arrays for plots)."
     from synbench.metrics import calibration as C
@@ -207,7 +243,7 @@ def calibration(model, suite="toy", data_root=None, *, n_bins: int = 20, roles=(
     return (recs, data) if return_data else recs
 
 # %% ../nbs/51_sections.ipynb #c015
-def ood(model, suite="toy", data_root=None, *, score: str = "msp", fpr_convention: str = "paper",
+def ood(model, suite="miniworld", data_root=None, *, score: str = "msp", fpr_convention: str = "paper",
         return_data: bool = False, **kw):
     "AUROC and FPR@95 of `score` between the ID set and each OOD set, and their averages."
     from synbench.metrics import ood as O
@@ -220,8 +256,8 @@ def ood(model, suite="toy", data_root=None, *, score: str = "msp", fpr_conventio
         a = O.auroc(s_id, s_o); f = O.fpr_at_95tpr(s_id, s_o, convention=fpr_convention)
         aur.append(a); fpr.append(f)
         lab = Path(name).name
-        recs.append(ev.rec("ood", lab, score, "AUROC", a, ev.ci(O.auroc, s_id, s_o, groups=(0, 1), vectorized=True), n))
-        recs.append(ev.rec("ood", lab, f"{score}; fpr={fpr_convention}", "FPR@95", f, n=n))
+        recs.append(ev.rec("ood", lab, score, "AUROC", a, ev.ci(O.auroc, s_id, s_o, groups=(0, 1), vectorized=True), n, subset=lab))
+        recs.append(ev.rec("ood", lab, f"{score}; fpr={fpr_convention}", "FPR@95", f, n=n, subset=lab))
         data[lab] = {"id_scores": s_id, "ood_scores": s_o}
     recs.append(ev.rec("ood", "Avg", score, "AUROC", np.mean(aur), n=len(sets)))
     recs.append(ev.rec("ood", "Avg", f"{score}; fpr={fpr_convention}", "FPR@95", np.mean(fpr), n=len(sets)))
@@ -229,13 +265,11 @@ def ood(model, suite="toy", data_root=None, *, score: str = "msp", fpr_conventio
     return (recs, data) if return_data else recs
 
 # %% ../nbs/51_sections.ipynb #c017
-def _eps_label(eps):
-    e = eps * 255
-    return f"{round(e)}/255" if abs(e - round(e)) < 1e-6 else f"{eps:g}"
+_eps_label = eps_label   # the one label (synbench.paper)
 
 def _step_label(a): return "2/225" if abs(a - 2 / 225) < 1e-12 else f"{a:.4g}"
 
-def adversarial(model, suite="toy", data_root=None, *, eps: float = 1 / 255, steps: int = 20, alpha=None,
+def adversarial(model, suite="miniworld", data_root=None, *, eps: float = EPS, steps: int = PGD_STEPS, alpha=None,
                 attacks=("fgsm", "pgd"), return_data: bool = False, **kw):
     "Clean, FGSM and PGD accuracy on the ID set and R_adv for each attack."
     from synbench.metrics.robustness import r_adv
@@ -250,18 +284,18 @@ def adversarial(model, suite="toy", data_root=None, *, eps: float = 1 / 255, ste
         step = alpha if alpha is not None else 2.5 * eps / steps   # the setting goes into the record
         lab = f"FGSM eps={_eps_label(eps)}" if a == "fgsm" else f"PGD-{steps} eps={_eps_label(eps)} step={_step_label(step)}"
         ca = _np(ls.correct(ps.logits, ps.labels)).astype(float)
-        recs.append(ev.rec("adversarial", "ID", lab, "Acc_adv", ca.mean(), ev.ci(lambda c: c.mean(-1), ca, vectorized=True), len(ca)))
-        recs.append(ev.rec("adversarial", "ID", lab, "R_adv", r_adv(ca.mean(), c0.mean()) if c0.mean() > 0 else float("nan"), n=len(ca)))
+        f = {"attack": a, "eps": float(eps), "steps": 1 if a == "fgsm" else int(steps)}
+        recs.append(ev.rec("adversarial", "ID", lab, "Acc_adv", ca.mean(), ev.ci(lambda c: c.mean(-1), ca, vectorized=True), len(ca), **f))
+        recs.append(ev.rec("adversarial", "ID", lab, "R_adv", r_adv(ca.mean(), c0.mean()) if c0.mean() > 0 else float("nan"), n=len(ca), **f))
         data[lab] = ca.mean()
     flag_near_chance(recs, c0.mean(), ls.n_classes, "clean accuracy on ID")
     return (recs, data) if return_data else recs
 
 # %% ../nbs/51_sections.ipynb #c019
-PAPER_2D = ("shot_noise", "motion_blur", "snow", "pixelate", "jpeg_compression")
-PAPER_3D = ("near_focus", "far_focus", "fog_3d", "xy_motion_blur", "z_motion_blur")
+PAPER_2D, PAPER_3D = CORRUPTIONS_2D, CORRUPTIONS_3D   # the paper's lists (synbench.paper); names kept for callers
 
-def corruptions(model, suite="toy", data_root=None, *, corruptions_2d=PAPER_2D, corruptions_3d=PAPER_3D,
-                severities=(1, 2, 3, 4, 5), normalization="model", r_cc_paper_code: bool = False,
+def corruptions(model, suite="miniworld", data_root=None, *, corruptions_2d=CORRUPTIONS_2D, corruptions_3d=CORRUPTIONS_3D,
+                severities=SEVERITIES, normalization="model", r_cc_paper_code: bool = False,
                 allow_partial: bool = False, return_data: bool = False, **kw):
     """Accuracy per corruption x severity, per corruption, Avg Acc_cc and Avg R_cc (2D, 3D and both).
     `normalization` other than 'model' (e.g. 'imagenet', what the paper's code gave CLIP) applies to clean and
@@ -270,8 +304,7 @@ def corruptions(model, suite="toy", data_root=None, *, corruptions_2d=PAPER_2D, 
     ev = _ev(model, suite, data_root, kw); name = ev.role("id")
     base = ev.model; ev.model = _renormalize(base, normalization)
     ls = ev.labelspace(name)
-    for s in severities:
-        if s not in (1, 2, 3, 4, 5): raise ValueError(f"severities must be in 1..5, got {s!r}")
+    check_severities(severities)
     table, cells, gaps = [], {}, []          # gaps: records of missing on-disk cells; cells: source dataset -> [(row of `table`, lab, c, s, variant)], each one pass
     for dim, lab, names in (("2d", "2DCC", corruptions_2d), ("3d", "3DCC", corruptions_3d)):
         disk = ev.suite.get("c" if dim == "2d" else "3dcc")
@@ -333,17 +366,17 @@ def _corruption_records(ev, table, acc0, paper_code: bool) -> list:
     for lab in ("2DCC", "3DCC"):
         t = [r for r in table if r[0] == lab]
         if not t: continue
-        recs += [ev.rec("corruptions", lab, f"{c}-{s}", "Acc", a, n=n) for _, c, s, a, n in t]
+        recs += [ev.rec("corruptions", lab, f"{c}-{s}", "Acc", a, n=n, corruption=c, severity=int(s)) for _, c, s, a, n in t]
         per = {c: [a for _, cc, _, a, _ in t if cc == c] for c in dict.fromkeys(r[1] for r in t)}
         means[lab] = {c: float(np.mean(v)) for c, v in per.items()}
-        recs += [ev.rec("corruptions", lab, c, "Acc", a, n=len(per[c])) for c, a in means[lab].items()]
+        recs += [ev.rec("corruptions", lab, c, "Acc", a, n=len(per[c]), corruption=c) for c, a in means[lab].items()]
         m = float(np.mean(list(means[lab].values())))
         recs += [ev.rec("corruptions", lab, "", "Avg_Acc_cc", m, n=len(per)), ev.rec("corruptions", lab, "", "Avg_R_cc", rcc(list(means[lab].values())), n=len(per))]
         if paper_code:   # the authors' AverageMeter runs on, never reset, over this group's cells in order
             run = paper_code_running_accs([r[3] for r in t], [r[4] for r in t]); running[lab] = run
             for c in per:
                 v = float(np.mean([x for x, r in zip(run, t) if r[1] == c]))
-                recs.append(ev.rec("corruptions", lab, c, "Acc_paper_code", v, n=len(per[c])))
+                recs.append(ev.rec("corruptions", lab, c, "Acc_paper_code", v, n=len(per[c]), corruption=c))
             recs.append(ev.rec("corruptions", lab, "", "Avg_R_cc_paper_code", rcc(run), n=len(run)))
     allv = [a for d in means.values() for a in d.values()]
     if allv:
@@ -369,7 +402,7 @@ def _shape_bias(pred_names, shape, texture, per_class="shape") -> dict:
     return {"overall": float(r.shape_bias), "per_class": {str(k): float(v) for k, v in r.per_class.items()},
             "n": {str(k): int(v[2]) for k, v in r.per_class_counts.items()}}
 
-def biases(model, suite="toy", data_root=None, *, parts=("focus", "cue_conflict", "in9"),
+def biases(model, suite="miniworld", data_root=None, *, parts=("focus", "cue_conflict", "in9"),
            in9_normalization="model", shape_bias_per_class: str = "shape", return_data: bool = False, **kw):
     """Context bias (CB_k), shape bias (overall, per class), IN-9L accuracies and BG-Gap.
     `in9_normalization='none'` feeds the IN-9L images unnormalised, as the paper's code did (to match its numbers);
@@ -381,7 +414,7 @@ def biases(model, suite="toy", data_root=None, *, parts=("focus", "cue_conflict"
         ok = _np(ls.correct(ps.logits, ps.labels)).astype(bool); nu = ps.samples["n_uncommon"].to_numpy().astype(int)
         for k in range(0, int(nu.max()) + 1):
             m = nu == k
-            if m.any(): recs.append(ev.rec("biases", "FOCUS", f"P_{k}", "Acc", ok[m].mean(), n=int(m.sum())))
+            if m.any(): recs.append(ev.rec("biases", "FOCUS", f"P_{k}", "Acc", ok[m].mean(), n=int(m.sum()), subset=f"P_{k}"))
         for metric, v in _context_bias(ok, nu).items():
             recs.append(ev.rec("biases", "FOCUS", "", metric, v, n=len(ok)))
         flag_near_chance([r for r in recs if r.dataset == "FOCUS"], ok[nu == 0].mean() if (nu == 0).any() else None,
@@ -394,7 +427,7 @@ def biases(model, suite="toy", data_root=None, *, parts=("focus", "cue_conflict"
         sb = _shape_bias(names, shape, tex, shape_bias_per_class); keep = shape != tex
         recs.append(ev.rec("biases", "cue-conflict", "", "shape_bias", sb["overall"], n=int(keep.sum())))
         for c, v in sb["per_class"].items():
-            recs.append(ev.rec("biases", "cue-conflict", SHAPE_BIAS_LABEL[shape_bias_per_class] + c, "shape_bias", v, n=sb["n"][c]))
+            recs.append(ev.rec("biases", "cue-conflict", SHAPE_BIAS_LABEL[shape_bias_per_class] + c, "shape_bias", v, n=sb["n"][c], subset=c))
         data["shape_bias"] = sb
     if "in9" in parts and ev.suite.get("in9"):
         accs = {}
@@ -403,7 +436,7 @@ def biases(model, suite="toy", data_root=None, *, parts=("focus", "cue_conflict"
         for part, name in ev.role("in9").items():
             ps = ev.predict(name); ls = ev.labelspace(name)
             ok = _np(ls.correct(ps.logits, ps.labels)).astype(float); accs[part] = ok.mean()
-            recs.append(ev.rec("biases", "IN-9L", part + tag, "Acc", ok.mean(), ev.ci(lambda c: c.mean(-1), ok, vectorized=True), len(ok)))
+            recs.append(ev.rec("biases", "IN-9L", part + tag, "Acc", ok.mean(), ev.ci(lambda c: c.mean(-1), ok, vectorized=True), len(ok), subset=part))
         ev.model = base
         if {"mixed_same", "mixed_rand"} <= set(accs):
             recs.append(ev.rec("biases", "IN-9L", tag.strip(), "BG_Gap", B.bg_gap(accs["mixed_same"], accs["mixed_rand"])))
@@ -434,9 +467,8 @@ def ablation_grid(grid) -> list:
     hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
     raise ValueError(f"unknown ablation grid {grid!r}{hint} (known: {', '.join(sorted(grids))}; or pass 'model1+model2+...')")
 
-def _abl_variant(clf) -> str:
-    "'<what varies>; n=<size>': `spec.ablation`, else 'prompt=...'/'data=...' from `spec.notes`, else 'data=<spec.data>'."
-    import re
+def _abl_axis(clf) -> tuple[str, str | None]:
+    "(what varies, training-set size) of a grid model: `spec.ablation`, else 'prompt=...'/'data=...' from `spec.notes`, else 'data=<spec.data>'."
     spec = getattr(clf, "spec", None)
     tag = getattr(spec, "ablation", None)
     if not tag:
@@ -444,32 +476,61 @@ def _abl_variant(clf) -> str:
         if m: tag = f"{m.group(1)}={m.group(2).strip()}"
         elif getattr(spec, "data", None): tag = "data=" + {"mixed": "synthetic+real"}.get(spec.data, spec.data)
     n = getattr(spec, "n_train_images", None)
-    return f"{tag or ''}; n={n}" if n is not None else (tag or "")
+    return tag or "", None if n is None else str(n)
 
-def ablations(grid="toy", suite="toy", data_root=None, *, eps: float = 1 / 255,
-              corruptions_2d=PAPER_2D, severities=(1, 2, 3, 4, 5), return_data: bool = False, **kw):
-    "The ablation columns (Acc, R_adv_FGSM, R_cc_2DCC, CB_2, Shape_bias, BG_Gap, FPR@95_<first OOD>, ECE) for each model of `grid`."
+def _abl_variant(clf) -> str:
+    "'<what varies>; n=<size>' of a grid model (the record's readable label)."
+    tag, n = _abl_axis(clf)
+    return f"{tag}; n={n}" if n is not None else tag
+
+# %% ../nbs/51_sections.ipynb #c023c
+@dataclass(frozen=True)
+class AblationColumn:
+    "One column of Tables 6-7: the record of `section` on `dataset` with `metric` (and `fields`), its value through `fn`."
+    name: str
+    section: str
+    dataset: str | None      # None: the suite's first OOD set
+    metric: str
+    fields: tuple = ()       # (field, value) pairs the record must carry, e.g. (("attack", "fgsm"),)
+    fn: object = None        # value -> column value (None: the value itself)
+
+ABLATION_COLUMNS = (
+    AblationColumn("Acc", "calibration", "ID", "test_error", fn=lambda v: 1 - v),
+    AblationColumn("R_adv_FGSM", "adversarial", "ID", "R_adv", (("attack", "fgsm"),)),
+    AblationColumn("R_cc_2DCC", "corruptions", "2DCC", "Avg_R_cc"),
+    AblationColumn("ECE", "calibration", "ID", "ECE"),
+    AblationColumn("FPR@95", "ood", None, "FPR@95"),
+    AblationColumn("CB_2", "biases", "FOCUS", "CB_2"),
+    AblationColumn("Shape_bias", "biases", "cue-conflict", "shape_bias", (("subset", None),)),
+    AblationColumn("BG_Gap", "biases", "IN-9L", "BG_Gap"))
+
+def find_record(recs, section, dataset, metric, fields=()) -> ResultRecord | None:
+    "The first record of `section` on `dataset` with `metric` whose structured `fields` match, or None."
+    want = dict(fields)
+    return next((r for r in recs if r.section == section and r.dataset == dataset and r.metric == metric
+                 and all(getattr(r, k) == v for k, v in want.items())), None)
+
+# %% ../nbs/51_sections.ipynb #c023e
+def ablations(grid="miniworld-synvit", suite="miniworld", data_root=None, *, eps: float = EPS,
+              corruptions_2d=CORRUPTIONS_2D, severities=SEVERITIES, return_data: bool = False, **kw):
+    "The ablation columns (`ABLATION_COLUMNS`: Acc, R_adv_FGSM, R_cc_2DCC, ECE, FPR@95 on the first OOD set, CB_2, Shape_bias, BG_Gap) for each model of `grid`."
     models = ablation_grid(grid); recs = []
     kw = {**kw, "n_boot": 0, "allow_code": False}   # a grid's names never run code
     for m in models:
-        ev = Evaluation(m, suite, data_root, **kw); var = _abl_variant(ev.model)
-        def pick(rs, ds, metric, variant=None):
-            for r in rs:
-                if r.dataset == ds and r.metric == metric and (variant is None or r.variant == variant): return r.value
-            return None
-        cal = calibration(ev, roles=("id",)); adv = adversarial(ev, eps=eps, attacks=("fgsm",))
-        cc = corruptions(ev, corruptions_2d=corruptions_2d, corruptions_3d=(), severities=severities)
-        vals = {"Acc": 1 - pick(cal, "ID", "test_error"), "R_adv_FGSM": pick(adv, "ID", "R_adv"),
-                "R_cc_2DCC": pick(cc, "2DCC", "Avg_R_cc"), "ECE": pick(cal, "ID", "ECE")}
+        ev = Evaluation(m, suite, data_root, **kw); tag, n = _abl_axis(ev.model); var = _abl_variant(ev.model)
+        got = calibration(ev, roles=("id",)) + adversarial(ev, eps=eps, attacks=("fgsm",))
+        got += corruptions(ev, corruptions_2d=corruptions_2d, corruptions_3d=(), severities=severities)
+        first = None
         if ev.suite.get("ood"):
-            o = ood(ev); first = ev.suite["ood"]; first = first if isinstance(first, str) else first[0]
-            vals[f"FPR@95_{Path(first).name}"] = pick(o, Path(first).name, "FPR@95")
-        b = biases(ev, parts=tuple(p for p in ("focus", "cue_conflict", "in9") if ev.suite.get(p)))
-        vals.update({"CB_2": pick(b, "FOCUS", "CB_2"), "Shape_bias": pick(b, "cue-conflict", "shape_bias"),
-                     "BG_Gap": pick(b, "IN-9L", "BG_Gap")})
-        flag = next((r.flag for r in cal if r.dataset == "ID" and r.flag), None)
-        for k, v in vals.items():
-            if v is not None: recs.append(ev.rec("ablations", "ablation", var, k, v)); recs[-1].flag = flag
+            got += ood(ev); first = ev.suite["ood"]; first = Path(first if isinstance(first, str) else first[0]).name
+        got += biases(ev, parts=tuple(p for p in ("focus", "cue_conflict", "in9") if ev.suite.get(p)))
+        flag = next((r.flag for r in got if r.section == "calibration" and r.dataset == "ID" and r.flag), None)
+        for col in ABLATION_COLUMNS:
+            r = find_record(got, col.section, col.dataset or first, col.metric, col.fields)
+            if r is None or r.value is None: continue
+            recs.append(ev.rec("ablations", "ablation", var, col.name, col.fn(r.value) if col.fn else r.value, ablation=tag,
+                               n_train_images=n, subset=first if col.dataset is None else None))
+            recs[-1].flag = flag
     df = records_to_frame(recs)
     return (recs, {"table": df.pivot_table(index=["model", "variant"], columns="metric", values="value", sort=False)}) if return_data else recs
 
@@ -500,43 +561,12 @@ def _get(recs, dataset=None, metric=None, variant=None):
             and (variant is None or r.variant == variant)]
 
 def reading(section: str, records) -> str:
-    "A short automatic reading of a section's records."
-    recs = [r if isinstance(r, ResultRecord) else ResultRecord(**r) for r in records]
+    "A short automatic reading of a section's records (the sentences of its `Section.reader`), cautions first."
+    nan = lambda v: isinstance(v, float) and math.isnan(v)
+    recs = [r if isinstance(r, ResultRecord) else ResultRecord(**{k: None if k in VARIANT_FIELDS and nan(v) else v for k, v in r.items()})
+            for r in records]
     if not recs: return "No results."
-    m = recs[0].model; out = []
-    pct = lambda v: "n/a" if v is None else f"{100 * v:.1f}%"
-    if section == "calibration":
-        for r in _get(recs, metric="ECE"):
-            e = _get(recs, r.dataset, "test_error")[0].value
-            out.append(f"On {r.dataset}, {m} errs on {pct(e)} of images with ECE {pct(r.value)}"
-                       + (" (well calibrated)." if r.value < 0.05 else " (over- or under-confident)."))
-    elif section == "ood":
-        a = _get(recs, "Avg", "AUROC"); f = _get(recs, "Avg", "FPR@95")
-        if a: out.append(f"Averaged over the OOD sets, AUROC is {a[0].value:.3f} and FPR@95 {f[0].value:.3f}"
-                         + (" — close to chance." if a[0].value < 0.6 else "."))
-    elif section == "adversarial":
-        c = _get(recs, metric="Acc_clean")[0].value
-        for r in _get(recs, metric="R_adv"):
-            acc = _get(recs, metric="Acc_adv", variant=r.variant)[0].value
-            out.append(f"{r.variant}: accuracy falls from {pct(c)} to {pct(acc)} (R_adv {pct(r.value)}).")
-    elif section == "corruptions":
-        for d in ("2DCC", "3DCC", "2DCC+3DCC"):
-            a = _get(recs, d, "Avg_Acc_cc"); rr = _get(recs, d, "Avg_R_cc")
-            if a: out.append(f"{d}: mean accuracy {pct(a[0].value)}, keeping {pct(rr[0].value)} of clean accuracy.")
-        per = [r for r in recs if r.metric == "Acc" and r.dataset in ("2DCC", "3DCC") and "-" not in r.variant[-2:]]
-        if per:
-            w = min(per, key=lambda r: r.value); out.append(f"The most damaging corruption is {w.variant} ({pct(w.value)}).")
-    elif section == "biases":
-        sb = _get(recs, "cue-conflict", "shape_bias", "")
-        if sb: out.append(f"Shape bias {sb[0].value:.2f}: {'mostly shape' if sb[0].value > 0.5 else 'mostly texture'}-driven decisions.")
-        g = _get(recs, "IN-9L", "BG_Gap")
-        if g: out.append(f"BG-Gap {pct(g[0].value)}: {'the background matters' if g[0].value > 0.05 else 'little reliance on the background'}.")
-        for r in _get(recs, "FOCUS"):
-            if r.metric.startswith("CB_"): out.append(f"{r.metric} = {pct(r.value)}.")
-    elif section == "ablations":
-        df = records_to_frame(recs)
-        for met, g in df.groupby("metric", sort=False):
-            b = g.loc[g.value.idxmax()]; out.append(f"Highest {met}: {b.model} ({b.variant}, {b.value:.3f}).")
+    out = list(get_section(section).reader(recs))
     flags = list(dict.fromkeys(r.flag for r in recs if r.flag))
     if flags: out.insert(0, "**Caution** — " + "; ".join(flags) + ": the numbers resting on it cannot mean much.")
     return " ".join(out) or "No headline numbers for this section."
@@ -582,6 +612,292 @@ def plot_shape_bias(records, title: str = ""):
     if ov: ax.axhline(ov[0].value, color="k", ls="--", label=f"overall {ov[0].value:.2f}"); ax.legend()
     ax.set(ylim=(0, 1), ylabel="shape bias", title=title or "shape bias per class"); ax.tick_params(axis="x", rotation=60)
     fig.tight_layout(); return fig
+
+# %% ../nbs/51_sections.ipynb #cs01
+@dataclass(frozen=True)
+class Metric:
+    "A number a section reports: its name, unit, which way is better, and where the paper prints it (table, key, scale)."
+    name: str
+    unit: str = "fraction"       # fraction | ratio | nats | count
+    direction: str = "higher"    # higher | lower | none (better is neither way, e.g. shape bias)
+    table: object = None         # the paper's table (1-7) or figure ('fig3', 'fig4'); None: not in the paper
+    key: str | None = None       # the paper's key for it (default: `name`)
+    scale: float = 1.0           # the paper's unit: value x scale (100 for percent)
+    doc: str = ""
+
+# %% ../nbs/51_sections.ipynb #cs04
+COMMON_PARAMS = {"model": "miniworld/resnet-real", "suite": "miniworld", "data_root": None, "run": "", "run_dir": "",
+                 "sidecar": "", "cache_dir": "", "checkpoint_dir": None, "device": None, "batch_size": 64, "limit": 16,
+                 "seed": 0, "n_boot": N_BOOT, "progress": False, "allow_code": False, "skip_corrupt": False}
+_EVAL_KEYS = ("run", "device", "batch_size", "limit", "seed", "n_boot", "progress", "checkpoint_dir", "allow_code", "skip_corrupt")
+
+@dataclass(frozen=True)
+class Section:
+    "One paper section as data; `run(parameters)` is what its template executes."
+    name: str
+    title: str
+    question: str
+    fn: object                    # (model or Evaluation, suite, data_root, **params, return_data=True) -> (records, data)
+    metrics: tuple                # `Metric`s
+    params: dict                  # the section's own template parameters -> defaults (and any common default it changes)
+    paper: str = ""               # where it is in the paper
+    params_doc: str = ""
+    reader: object = None         # records -> list of sentences
+    plotter: object = None        # (data, records, parameters) -> figure or None
+    paper_cell: object = None     # record -> {dataset, variant[, metric, table, n_train_images]} or None (not printed by the paper)
+    evaluation_params: tuple = () # own parameters that go to `Evaluation` rather than to `fn`
+
+    @property
+    def parameter_names(self) -> list: return list(self.defaults())
+    def defaults(self) -> dict: return {**COMMON_PARAMS, **self.params, "preset": "paper-text"}
+    def metric(self, name: str) -> Metric:
+        "The declared `Metric` called `name`; an error naming the section otherwise."
+        for m in self.metrics:
+            if m.name == name: return m
+        raise ValueError(f"section {self.name!r} declares no metric {name!r} (it declares {', '.join(m.name for m in self.metrics)}); "
+                         "add a `Metric` to its `Section` in synbench.sections.SECTIONS")
+    def reading(self, records) -> str: return reading(self.name, records)
+    def plot(self, data, records, parameters=None): return self.plotter(data, records, parameters or {}) if self.plotter else None
+
+    def run(self, parameters: dict) -> tuple:
+        "Evaluate with a template's `parameters` (the names in `parameter_names`), write the sidecar, return (records, data)."
+        p = {**self.defaults(), **parameters}
+        kw = {k: p[k] for k in _EVAL_KEYS}; kw["cache_dir"] = p["cache_dir"] or None
+        own = {k: p[k] for k in self.params if k not in self.evaluation_params and k not in COMMON_PARAMS}
+        if self.name == "ablations":
+            recs, data = self.fn(p["model"], p["suite"], p["data_root"], return_data=True, **own, **kw); model, skipped = None, None
+        else:
+            ev = Evaluation(p["model"], p["suite"], p["data_root"], **kw, **{k: p[k] for k in self.evaluation_params})
+            recs, data = self.fn(ev, return_data=True, **own); model, skipped = ev.model, ev.skipped
+        write_sidecar(p["sidecar"], recs, self.name, parameters={k: p[k] for k in self.parameter_names}, model=model, skipped=skipped)
+        return recs, data
+
+# %% ../nbs/51_sections.ipynb #cs06
+_pct = lambda v: "n/a" if v is None else f"{100 * v:.1f}%"
+
+def _read_calibration(recs):
+    out = []
+    for r in _get(recs, metric="ECE"):
+        e = _get(recs, r.dataset, "test_error")[0].value
+        out.append(f"On {r.dataset}, {r.model} errs on {_pct(e)} of images with ECE {_pct(r.value)}"
+                   + (" (well calibrated)." if r.value < 0.05 else " (over- or under-confident)."))
+    return out
+
+def _read_ood(recs):
+    a = _get(recs, "Avg", "AUROC"); f = _get(recs, "Avg", "FPR@95")
+    return [f"Averaged over the OOD sets, AUROC is {a[0].value:.3f} and FPR@95 {f[0].value:.3f}"
+            + (" — close to chance." if a[0].value < 0.6 else ".")] if a else []
+
+def _read_adversarial(recs):
+    c = _get(recs, metric="Acc_clean")[0].value; out = []
+    for r in _get(recs, metric="R_adv"):
+        acc = _get(recs, metric="Acc_adv", variant=r.variant)[0].value
+        out.append(f"{r.variant}: accuracy falls from {_pct(c)} to {_pct(acc)} (R_adv {_pct(r.value)}).")
+    return out
+
+def _read_corruptions(recs):
+    out = []
+    for d in ("2DCC", "3DCC", "2DCC+3DCC"):
+        a = _get(recs, d, "Avg_Acc_cc"); rr = _get(recs, d, "Avg_R_cc")
+        if a: out.append(f"{d}: mean accuracy {_pct(a[0].value)}, keeping {_pct(rr[0].value)} of clean accuracy.")
+    per = [r for r in recs if r.metric == "Acc" and r.corruption and not _present(r.severity)]   # per corruption, over severities
+    if per:
+        w = min(per, key=lambda r: r.value); out.append(f"The most damaging corruption is {w.corruption} ({_pct(w.value)}).")
+    return out
+
+def _read_biases(recs):
+    out = []
+    sb = [r for r in _get(recs, "cue-conflict", "shape_bias") if r.subset is None]
+    if sb: out.append(f"Shape bias {sb[0].value:.2f}: {'mostly shape' if sb[0].value > 0.5 else 'mostly texture'}-driven decisions.")
+    g = _get(recs, "IN-9L", "BG_Gap")
+    if g: out.append(f"BG-Gap {_pct(g[0].value)}: {'the background matters' if g[0].value > 0.05 else 'little reliance on the background'}.")
+    out += [f"{r.metric} = {_pct(r.value)}." for r in _get(recs, "FOCUS") if r.metric.startswith("CB_")]
+    return out
+
+def _read_ablations(recs):
+    df = records_to_frame(recs); out = []
+    for met, g in df.groupby("metric", sort=False):
+        b = g.loc[g.value.idxmax()]; out.append(f"Highest {met}: {b.model} ({b.variant}, {b.value:.3f}).")
+    return out
+
+# %% ../nbs/51_sections.ipynb #cs08
+def _ood_name(name: str) -> str:
+    "The paper's name of an OOD set ('ood/sun' -> 'SUN'); other names unchanged."
+    n = str(name).lower()
+    for k, v in (("inat", "iNaturalist"), ("places", "Places"), ("sun", "SUN")):
+        if k in n: return v
+    return name
+
+_CC = {"2DCC": "ImageNet-C", "3DCC": "ImageNet-3DCC", "2DCC+3DCC": "ImageNet-C+3DCC (10)"}
+_attack_label = lambda r: ("FGSM" if r.attack == "fgsm" else f"PGD-{int(r.steps)}") + f" eps={eps_label(r.eps)}"
+
+def _cell_calibration(r):
+    return {"dataset": {"ID": "ImageNet", "R": "ImageNet-R", "A": "ImageNet-A"}.get(r.dataset, r.dataset), "variant": ""}
+
+def _cell_ood(r): return {"dataset": _ood_name(r.dataset), "variant": ""}
+
+def _cell_adversarial(r):
+    return {"dataset": "ImageNet", "variant": "" if r.metric == "Acc_clean" else _attack_label(r)}   # the step stays in `setting`
+
+def _cell_corruptions(r):
+    if r.metric == "Acc_clean": return {"dataset": "ImageNet", "variant": ""}
+    if r.dataset not in _CC or _present(r.severity): return None                   # per-cell accuracies: not printed
+    return {"dataset": _CC[r.dataset], "variant": r.corruption if r.metric.startswith("Acc") and not r.metric.startswith("Avg") else ""}
+
+def _cell_biases(r):
+    if r.dataset == "FOCUS": return {"dataset": "FOCUS", "variant": ""} if r.metric.startswith("CB_") else None
+    if r.dataset == "IN-9L": return {"dataset": "IN-9L", "variant": "", **({"metric": f"Acc_{r.variant}"} if r.metric == "Acc" else {})}
+    if r.dataset == "cue-conflict": return {"dataset": "cue-conflict", "variant": r.variant or ""}
+    return None
+
+def _cell_ablations(r):
+    m = f"FPR@95_{_ood_name(r.subset)}" if r.metric == "FPR@95" else r.metric
+    return {"dataset": "ablation", "variant": r.ablation or "", "metric": m, "n_train_images": r.n_train_images or "",
+            "table": 7 if str(r.ablation or "").startswith("data=") else 6}
+
+def _present(v) -> bool: return v is not None and not (isinstance(v, float) and math.isnan(v))
+
+# %% ../nbs/51_sections.ipynb #cs10
+def _plot_calibration(data, recs, p): return plot_reliability_grid(data, n_bins=p.get("n_bins", 20))
+def _plot_ood(data, recs, p): return plot_roc(data, title=f"ROC ({p.get('score', 'msp')})")
+def _plot_corruptions(data, recs, p): return plot_severity(data)
+def _plot_biases(data, recs, p): return plot_shape_bias(recs)
+
+def plot_attacks(data: dict, eps: float = EPS):
+    "Clean and attacked accuracy, one bar each."
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.bar(list(data), list(data.values()), color=["C0", "C1", "C3"][:len(data)])
+    ax.set(ylabel="accuracy", ylim=(0, 1), title=f"accuracy under attack (eps={eps:.4g})"); return fig
+
+def plot_ablation(data: dict):
+    "Acc, R_adv (FGSM) and R_cc (2D) along the grid's models."
+    import matplotlib.pyplot as plt
+    t = data["table"]; fig, ax = plt.subplots(figsize=(5, 3))
+    for met in [c for c in ("Acc", "R_adv_FGSM", "R_cc_2DCC") if c in t.columns]: ax.plot(range(len(t)), t[met], "o-", label=met)
+    ax.set_xticks(range(len(t)), [v for _, v in t.index], rotation=30, fontsize=7); ax.legend(fontsize=8); return fig
+
+# %% ../nbs/51_sections.ipynb #cs12
+_F, _R = "fraction", "ratio"
+SECTIONS = {s.name: s for s in (
+    Section("calibration", "Calibration", "Are the model's confidences honest? Test error and expected calibration error (20 bins) "
+            "on the in-distribution set and on rendition-like (R) and hard (A) sets.", calibration,
+            (Metric("test_error", _F, "lower", "fig3"), Metric("ECE", _F, "lower", "fig3", "ece"),
+             Metric("adaptive_ECE", _F, "lower", "fig3", "ada_ece"), Metric("NLL", "nats", "lower", "fig3", "test_nll")),
+            {"n_bins": 20}, "Sec. 4.1, Fig. 3", reader=_read_calibration, plotter=_plot_calibration, paper_cell=_cell_calibration),
+    Section("ood", "Out-of-distribution detection", "Can the model's confidence tell in-distribution images from images of "
+            "other kinds? AUROC and FPR@95 against each OOD set.", ood,
+            (Metric("AUROC", _F, "higher", 1), Metric("FPR@95", _F, "lower", 1)),
+            {"score": "msp", "fpr_convention": "paper"}, "Sec. 4.2, Table 1", reader=_read_ood, plotter=_plot_ood, paper_cell=_cell_ood),
+    Section("adversarial", "Adversarial robustness", "How much accuracy survives small worst-case perturbations? Clean, FGSM "
+            "and PGD accuracy and R_adv = Acc_adv / Acc_clean.", adversarial,
+            (Metric("Acc_clean", _F, "higher", 2, scale=100), Metric("Acc_adv", _F, "higher", 2, scale=100),
+             Metric("R_adv", _R, "higher", 2, scale=100)),
+            {"eps": EPS, "steps": PGD_STEPS, "alpha": None}, "Sec. 4.3, Table 2", reader=_read_adversarial,
+            plotter=lambda d, r, p: plot_attacks(d, p.get("eps", EPS)), paper_cell=_cell_adversarial),
+    Section("corruptions", "Common corruptions", "How does accuracy degrade under 2D (ImageNet-C style) and 3D (depth-aware) "
+            "corruptions? Accuracy per corruption and severity, Avg Acc_cc and Avg R_cc.", corruptions,
+            (Metric("Acc_clean", _F, "higher", 3, scale=100), Metric("Acc", _F, "higher", 3, scale=100),
+             Metric("Acc_paper_code", _F, "higher", 3, scale=100), Metric("Avg_Acc_cc", _F, "higher", 3, scale=100),
+             Metric("Avg_R_cc", _R, "higher", 3, scale=100), Metric("Avg_Acc_cc_paper_code", _F, "higher", 3, scale=100),
+             Metric("Avg_R_cc_paper_code", _R, "higher", 3, scale=100), Metric("n_cells_missing", "count", "lower")),
+            {"corruptions_2d": list(CORRUPTIONS_2D), "corruptions_3d": list(CORRUPTIONS_3D), "severities": list(SEVERITIES),
+             "normalization": "model", "r_cc_paper_code": False, "allow_partial": False, "native_transform": "crop"},
+            "Sec. 4.4, Table 3", reader=_read_corruptions, plotter=_plot_corruptions, paper_cell=_cell_corruptions,
+            evaluation_params=("native_transform",),
+            params_doc="`normalization` ('model' normalises as the model was trained;\n'imagenet' is what the paper's code gave CLIP "
+            "under corruptions) and `r_cc_paper_code` (also report R_cc from\nthe paper code's running averages, to compare with its "
+            "published numbers), `allow_partial` (average over the\non-disk ImageNet-C / 3DCC cells present instead of refusing missing "
+            "ones; they are recorded),\n`native_transform` ('crop': the 224-px files are only centre-cropped; 'resize': the paper "
+            "code's resize to 256)"),
+    Section("biases", "Biases: context, shape and background", "Does the model rely on context (FOCUS), texture rather than "
+            "shape (cue-conflict), or the background (IN-9L)?", biases,
+            (Metric("Acc", _F, "higher", 5, scale=100), Metric("CB_1", _R, "higher", 4, scale=100), Metric("CB_2", _R, "higher", 4, scale=100),
+             Metric("CB_3", _R, "higher", 4, scale=100), Metric("shape_bias", _F, "none", "fig4"), Metric("BG_Gap", _F, "lower", 5, scale=100)),
+            {"parts": ["focus", "cue_conflict", "in9"], "in9_normalization": "model", "shape_bias_per_class": "shape"},
+            "Sec. 4.5, Tables 4-5, Fig. 4", reader=_read_biases, plotter=_plot_biases, paper_cell=_cell_biases,
+            params_doc="`parts`, and `in9_normalization` ('model' normalises as the model was trained;\n'none' feeds IN-9L images "
+            "unnormalised, as the paper's code did, to compare with its published numbers),\n`shape_bias_per_class` ('shape': per-class "
+            "shape bias grouped by the presented shape, as model-vs-human;\n'predicted': by the predicted category, as the paper's code)"),
+    Section("ablations", "Ablations: how the synthetic data was made", "Within one family, how do the prompt type / data "
+            "composition and the amount of data change robustness? The paper's ablation columns for every model of a grid.", ablations,
+            (Metric("Acc", _F, "higher", 6), Metric("R_adv_FGSM", _R, "higher", 6), Metric("R_cc_2DCC", _R, "higher", 6),
+             Metric("ECE", _F, "lower", 6), Metric("FPR@95", _F, "lower", 6), Metric("CB_2", _R, "higher", 6),
+             Metric("Shape_bias", _F, "none", 6), Metric("BG_Gap", _F, "lower", 6, scale=10)),
+            {"model": "miniworld-synvit", "eps": EPS, "corruptions_2d": list(CORRUPTIONS_2D), "severities": list(SEVERITIES)}, "Sec. 5, Tables 6-7",
+            reader=_read_ablations, plotter=lambda d, r, p: plot_ablation(d), paper_cell=_cell_ablations,
+            params_doc="`eps`, `corruptions_2d` and `severities` (the\nsettings of the ablation columns R_adv_FGSM and R_cc_2DCC)"),
+)}
+
+def get_section(name: str) -> Section:
+    "The `Section` called `name` (an error listing the sections otherwise)."
+    if name not in SECTIONS:
+        import difflib
+        close = difflib.get_close_matches(str(name), list(SECTIONS), n=2)
+        raise ValueError(f"unknown section {name!r}{'; did you mean ' + repr(close[0]) + '?' if close else ''} "
+                         f"(sections: {', '.join(SECTIONS)})")
+    return SECTIONS[name]
+
+# %% ../nbs/51_sections.ipynb #cs15
+_COMMON_DOC = """Parameters: `model` (a registry name, `miniworld/...`, a source or a checkpoint
+path; for ablations, a grid name or `modelA+modelB+...`), `suite` (`miniworld`, `imagenet` or a dict role → dataset name),
+`data_root` (else `$SYNBENCH_DATA`), `run` (name written into every record), `run_dir` and `sidecar`
+(set by the runner; an empty `sidecar` writes nothing), `cache_dir` (prediction cache; empty = a temporary
+folder), `device` (None: cuda when present), `batch_size`, `limit` (samples per dataset; tiny by default
+so the template runs in seconds), `seed`, `n_boot` (bootstrap resamples; 0 = no intervals), `allow_code` (set by `synbench run --allow-code`
+only: a `module:callable` model is then called), `skip_corrupt` (skip unreadable images, counted in the sidecar), and the
+section's own options below them"""
+
+def _src(v) -> str:
+    "A parameter default as Python source (1/255 written as the paper writes it)."
+    if isinstance(v, float) and v == EPS: return "1 / 255"
+    if isinstance(v, (list, tuple)): return "[" + ", ".join(_src(x) for x in v) + "]"
+    return json.dumps(v) if isinstance(v, str) else repr(v)
+
+def records_table(recs) -> pd.DataFrame:
+    "A section's records for display: without the run name and without fields no record uses."
+    return records_to_frame(recs).drop(columns=["run"]).dropna(axis=1, how="all").round(4)
+
+def section_template(name: str) -> dict:
+    "The papermill template notebook (nbformat 4 as a dict) of section `name`, generated from its `Section`."
+    s = get_section(name); md = lambda i, t: {"cell_type": "markdown", "id": i, "metadata": {}, "source": t}
+    code = lambda i, t, **meta: {"cell_type": "code", "execution_count": None, "id": i, "metadata": meta, "outputs": [], "source": t}
+    own = f": {s.params_doc} and `preset` (the `synbench run --preset` that set them, recorded in the sidecar)." if s.params_doc else \
+          ". `preset` (the `synbench run --preset` that set the options) is recorded in the sidecar."
+    cells = [md("c000", f"# {s.title}\n\n> {s.question}\n\nThis report is a papermill template of synbench (`nbs/sections/{name}.ipynb`, "
+                f"generated from its `Section`\nin `synbench.sections.SECTIONS`): the runner executes it once per model with the "
+                f"parameters below replaced;\nevery number is computed by `synbench.sections.{name}` from cached predictions, and "
+                "written to a JSON sidecar."),
+             md("c001", _COMMON_DOC + own),
+             code("c002", "\n".join(f"{k} = {_src(v)}" for k, v in s.defaults().items()), tags=["parameters"]),
+             code("c003", "import warnings   # tqdm.auto (imported by timm's hub code) warns in a kernel without ipywidgets\n"
+                  "warnings.filterwarnings(\"ignore\", message=\"IProgress not found\")\n"
+                  f"from IPython.display import Markdown, display\nfrom synbench import sections as S\n"
+                  f"section = S.get_section({name!r})\nparameters = {{k: globals()[k] for k in section.parameter_names}}\n"
+                  "recs, data = section.run(parameters)"),
+             md("c004", "## Results"), code("c005", "display(S.records_table(recs))"),
+             md("c006", "## Plots"), code("c007", "fig = section.plot(data, recs, parameters)"),
+             md("c008", "## Reading"), code("c009", "display(Markdown(section.reading(recs)))")]
+    return {"cells": cells, "metadata": {"kernelspec": {"display_name": "python3", "language": "python", "name": "python3"}},
+            "nbformat": 4, "nbformat_minor": 5}
+
+def write_templates(dest=None) -> list[Path]:
+    "Write every section's template into `dest` (default: the source checkout's nbs/sections); returns the files."
+    from synbench.core import package_dir
+    dest = Path(dest) if dest else package_dir().parent / "nbs" / "sections"
+    dest.mkdir(parents=True, exist_ok=True); out = []
+    for name in SECTIONS:
+        out.append(dest / f"{name}.ipynb"); out[-1].write_text(json.dumps(section_template(name), indent=1, ensure_ascii=False) + "\n")
+    return out
+
+def template_problems(name: str, path) -> list[str]:
+    "How the template at `path` differs from the one its `Section` generates (cell kinds, sources, parameters tag); [] when equal."
+    got = json.loads(Path(path).read_text())["cells"]; want = section_template(name)["cells"]
+    src = lambda c: "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+    if len(got) != len(want): return [f"{path}: {len(got)} cells, its Section generates {len(want)}; run synbench.sections.write_templates()"]
+    return [f"{path}: cell {i} differs from its Section's; run synbench.sections.write_templates()" for i, (g, w) in enumerate(zip(got, want))
+            if g["cell_type"] != w["cell_type"] or src(g).strip() != src(w).strip()
+            or ("parameters" in g.get("metadata", {}).get("tags", [])) != ("parameters" in w["metadata"].get("tags", []))]
 
 # %% ../nbs/51_sections.ipynb #c036b
 PRESETS = {

@@ -15,8 +15,8 @@ from . import miniworld as _mw
 from . import toy as _toy
 
 # %% auto #0
-__all__ = ['LOADER_OPTIONS', 'TOY_OPTIONS', 'IMAGENET_SUITE', 'WORLDS', 'is_code_ref', 'World', 'world_of', 'resolve_model',
-           'model_name', 'open_dataset', 'expand_models', 'auto_suite']
+__all__ = ['LOADER_OPTIONS', 'TOY_OPTIONS', 'WORLDS', 'is_code_ref', 'World', 'world_of', 'resolve_model', 'model_name',
+           'open_dataset', 'expand_models', 'auto_suite']
 
 # %% ../nbs/48_worlds.ipynb #c005
 _CODE_REF = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
@@ -101,10 +101,7 @@ def _open_imagenet(name, data_root, transform, limit, seed, suite, skip_corrupt,
     if both: raise ValueError(f"dataset {name!r} picks {', '.join(both)} in its name and again as requested cells; pick them in one place")
     return _open_registry(base, data_root, transform, limit=limit, seed=seed, skip_corrupt=skip_corrupt, **extra, **subset)
 
-IMAGENET_SUITE = {"name": "imagenet", "id": "imagenet-val", "r": "imagenet-r", "a": "imagenet-a",
-                  "ood": ["sun", "inaturalist", "places"], "cue_conflict": "cue-conflict",
-                  "in9": {"original": "in9?variant=original", "mixed_same": "in9?variant=mixed_same", "mixed_rand": "in9?variant=mixed_rand"},
-                  "focus": "focus", "c": "imagenet-c", "3dcc": "imagenet-3dcc"}
+from .paper import IMAGENET_SUITE   # the paper's datasets by role (one home); re-exported here
 
 WORLDS: dict[str, World] = {
     "imagenet": World("imagenet", _load_model, LOADER_OPTIONS, _open_imagenet, lambda: dict(IMAGENET_SUITE), lambda: [],

@@ -1,5 +1,5 @@
 """Shared pytest fixtures."""
-# --- dataset fixture trees (helper F: synbench.data.datasets) -------------------------------------
+# --- dataset fixture trees (synbench.data.datasets) -------------------------------------
 import sys as _sys_ds
 from pathlib import Path as _Path_ds
 import pytest as _pytest_ds

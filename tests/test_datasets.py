@@ -95,9 +95,11 @@ def test_cue_conflict_metadata(dataset_tree):
 
 
 def test_cue_conflict_and_focus_rules_have_one_home():
-    "The cue-conflict parser and categories and FOCUS's rule are the data layer's; metrics.bias re-exports the same objects."
+    "The cue-conflict parser and categories live in data.labelspaces, FOCUS's rule in data.datasets; data.datasets and metrics.bias re-export the same objects."
     from synbench.metrics import bias
-    assert bias.parse_cue_conflict_name is D.parse_cue_conflict_name and bias.cue_conflict_categories is D.cue_conflict_categories
+    from synbench.data import labelspaces as L
+    assert bias.parse_cue_conflict_name is D.parse_cue_conflict_name is L.parse_cue_conflict_name
+    assert bias.cue_conflict_categories is D.cue_conflict_categories is L.cue_conflict_categories
     assert bias.n_uncommon is D.n_uncommon
     for n, st in (("airplane1-bicycle2.png", ("airplane", "bicycle")), ("knife10-oven3.png", ("knife", "oven")), ("x_cat7-cat9.png", ("cat", "cat"))):
         assert D.parse_cue_conflict_name(n) == st

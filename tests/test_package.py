@@ -27,3 +27,22 @@ def test_cli_help_and_unknown_command():
     assert r.returncode == 0 and "datasets check" in r.stdout
     r = subprocess.run([str(exe), "nope"], capture_output=True, text=True)
     assert r.returncode == 2 and "unknown command" in r.stderr
+
+
+def test_python_dash_m_synbench_is_the_cli():
+    r = subprocess.run([sys.executable, "-m", "synbench", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "commands:" in r.stdout and "models list" in r.stdout
+
+
+def test_top_level_api_is_lazy_and_complete():
+    "`import synbench` loads no torch; the API names resolve on first use."
+    code = ("import sys, synbench as sb; assert 'torch' not in sys.modules; "
+            "assert callable(sb.list_models) and callable(sb.load_model) and callable(sb.open_dataset) and callable(sb.evaluate)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    try: synbench.no_such_name
+    except AttributeError as e: assert "no_such_name" in str(e)
+    else: raise AssertionError("an unknown attribute must raise AttributeError")
+
+
+# The import-cycle check (AST, deferred imports included) is tests/test_imports.py.

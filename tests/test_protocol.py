@@ -108,7 +108,7 @@ def test_ablations_in_the_papers_tables_keys_and_units():
             ("r", "vit-cls-16M", "ablations", "ablation", "prompt=class name; n=16M", "FPR@95_sun", 0.8),
             ("r", "vit-cls-16M", "ablations", "ablation", "prompt=class name; n=16M", "Acc", 0.51),
             ("r", "clip-syn-64M", "ablations", "ablation", "data=synthetic; n=64M", "Acc", 0.3)]
-    df = pd.DataFrame([r + (None, None, None, None) for r in rows], columns=S.RECORD_COLUMNS)   # ci_low, ci_high, n, flag
+    df = pd.DataFrame([r + (None, None, None, None) for r in rows], columns=S.RECORD_COLUMNS[:11])   # ci_low, ci_high, n, flag
     pv = paper_view(df).set_index(["table", "metric"])
     assert pv.loc[(6, "BG_Gap"), "value"] == pytest.approx(0.541)      # 10 x the fraction, as Tables 6-7 print it
     assert pv.loc[(6, "BG_Gap"), "variant"] == "prompt=class name" and pv.loc[(6, "BG_Gap"), "n_train_images"] == "16M"
@@ -142,8 +142,8 @@ def test_bookkeeping_settings_in_records_and_no_silent_average(tmp_path):
     assert set(o.query("metric == 'FPR@95'").variant) == {"msp; fpr=openood"}
     rows = [("r", "M", "adversarial", "ID", f"PGD-20 eps=1/255 step={s}", "R_adv", 0.1, None, None, 5, None) for s in ("2/225", "0.0004902")]
     with pytest.raises(ValueError, match=r"M: Table 2 ImageNet R_adv PGD-20 eps=1/255 has 2 results .*'PGD-20 eps=1/255 step=2/225'"):
-        paper_view(pd.DataFrame(rows, columns=S.RECORD_COLUMNS))
-    assert paper_view(pd.DataFrame(rows[:1], columns=S.RECORD_COLUMNS)).variant.item() == "PGD-20 eps=1/255"
+        paper_view(pd.DataFrame(rows, columns=S.RECORD_COLUMNS[:11]))
+    assert paper_view(pd.DataFrame(rows[:1], columns=S.RECORD_COLUMNS[:11])).variant.item() == "PGD-20 eps=1/255"
 
 
 def test_preset_paper_code_plan_shows_the_authors_choices(tmp_path, capsys):

@@ -27,6 +27,26 @@ def records(run_dir):
             for f in sorted(Path(run_dir, "reports").glob("*/*.json"))}
 
 
+def report_output_problems(path) -> list:
+    "What an executed report shows that it should not: anything on stderr (a warning), a stray return value, an error."
+    out = []
+    for i, c in enumerate(json.loads(Path(path).read_text())["cells"]):
+        for o in c.get("outputs", []):
+            if o["output_type"] == "stream" and o["name"] == "stderr": out.append(f"cell {i} stderr: {''.join(o['text'])[:200]}")
+            elif o["output_type"] == "execute_result": out.append(f"cell {i} returns {''.join(o['data'].get('text/plain', ''))[:200]}")
+            elif o["output_type"] == "error": out.append(f"cell {i} error: {o['ename']}")
+    return out
+
+
+def test_report_output_problems(tmp_path):
+    nb = {"cells": [{"cell_type": "code", "outputs": [
+        {"output_type": "stream", "name": "stderr", "text": ["TqdmWarning: IProgress not found"]},
+        {"output_type": "execute_result", "data": {"text/plain": ["PosixPath('x.json.partial')"]}, "metadata": {}, "execution_count": 1},
+        {"output_type": "display_data", "data": {"text/plain": ["fine"]}, "metadata": {}}]}]}
+    (tmp_path / "r.ipynb").write_text(json.dumps(nb))
+    assert [p.split(":")[0] for p in report_output_problems(tmp_path / "r.ipynb")] == ["cell 0 stderr", "cell 0 returns PosixPath('x.json.partial')"]
+
+
 def wait(pred, timeout=300, poll=0.05):
     t0 = time.time()
     while time.time() - t0 < timeout:
@@ -58,6 +78,8 @@ def test_integration_end_to_end(tmp_path):
     assert prov["packages"]["torch"] and "synbench_git_commit" in prov and sc["parameters"]["limit"] == 8
     assert prov["model_provenance"]["model_hash"] and prov["model_provenance"]["spec"]["family"] == "supervised"
     assert not list((base / "local" / "int" / "reports").glob("*/*.partial"))
+    for nb in sorted((base / "local" / "int" / "reports").glob("*/*.ipynb")):   # every output of every executed report
+        assert report_output_problems(nb) == [], nb
 
     # 3. a rerun skips every finished job
     r = synbench(*[x for x in args if x != "--quiet"], "--models", "toy/supervised-real", "--runs-dir", str(base / "local"))

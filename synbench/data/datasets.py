@@ -19,10 +19,9 @@ from ..core import data_root as _resolve_data_root, resource_path
 from .labelspaces import get_labelspace
 
 # %% auto #0
-__all__ = ['IMG_EXTENSIONS', 'IN9_FOLDERS', 'IMAGENET_C_CORRUPTIONS', 'IMAGENET_3DCC_CORRUPTIONS', 'PAPER_C', 'PAPER_3DCC',
-           'SEVERITIES', 'IN9_VARIANTS', 'LAYOUTS', 'FOCUS_COLUMNS', 'CHECK_COLUMNS', 'timm_synsets',
-           'cue_conflict_categories', 'focus_vocab', 'DatasetSpec', 'dataset_names', 'get_dataset_spec',
-           'parse_cue_conflict_name', 'read_focus_db', 'n_uncommon', 'focus_n_uncommon', 'resolve_label_space',
+__all__ = ['IMG_EXTENSIONS', 'IN9_FOLDERS', 'IMAGENET_C_CORRUPTIONS', 'IMAGENET_3DCC_CORRUPTIONS', 'IN9_VARIANTS', 'LAYOUTS',
+           'FOCUS_COLUMNS', 'CHECK_COLUMNS', 'timm_synsets', 'focus_vocab', 'DatasetSpec', 'dataset_names',
+           'get_dataset_spec', 'read_focus_db', 'n_uncommon', 'focus_n_uncommon', 'resolve_label_space',
            'UnreadableImageError', 'load_image', 'ImageDataset', 'open_dataset', 'check', 'cli_datasets_check']
 
 # %% ../../nbs/45_data.datasets.ipynb #c007
@@ -45,10 +44,7 @@ def timm_synsets(kind: str = "imagenet") -> tuple[str, ...]:
 IN9_FOLDERS = ("00_dog", "01_bird", "02_wheeled vehicle", "03_reptile", "04_carnivore", "05_insect",
                "06_musical instrument", "07_primate", "08_fish")
 
-@lru_cache(maxsize=None)
-def cue_conflict_categories() -> tuple[str, ...]:
-    "The 16 cue-conflict categories (model-vs-human order, alphabetical)."
-    return tuple(json.loads(resource_path("cue_conflict_16class_imagenet_indices.json").read_text())["categories"])
+from .labelspaces import cue_conflict_categories   # the one list (re-exported here)
 
 @lru_cache(maxsize=None)
 def focus_vocab() -> dict:
@@ -62,9 +58,7 @@ IMAGENET_C_CORRUPTIONS = ("gaussian_noise", "shot_noise", "impulse_noise", "defo
                           "speckle_noise", "gaussian_blur", "spatter", "saturate")  # last four: the 'extra' tar
 IMAGENET_3DCC_CORRUPTIONS = ("near_focus", "far_focus", "fog_3d", "flash", "color_quant", "low_light",
                              "xy_motion_blur", "z_motion_blur", "iso_noise", "bit_error", "h265_abr", "h265_crf")
-PAPER_C = ("shot_noise", "motion_blur", "snow", "pixelate", "jpeg_compression")
-PAPER_3DCC = ("near_focus", "far_focus", "fog_3d", "xy_motion_blur", "z_motion_blur")
-SEVERITIES = (1, 2, 3, 4, 5)
+from ..paper import CORRUPTIONS_2D as PAPER_C, CORRUPTIONS_3D as PAPER_3DCC, SEVERITIES   # the paper's cells, one home
 IN9_VARIANTS = ("original", "mixed_same", "mixed_rand", "mixed_next", "only_fg", "no_fg", "only_bg_b", "only_bg_t")
 LAYOUTS = ("class_folders", "corruption_folders", "flat", "focus_db", "cue_conflict", "in9")
 
@@ -308,23 +302,7 @@ def _scan_flat(folder: Path, spec: DatasetSpec) -> list[dict]:
                          f"expected {spec.layout_doc}")
     return rows
 
-_CUE_NAME = re.compile(r"([A-Za-z]+)(\d+)-([A-Za-z]+)(\d+)")
-
-def parse_cue_conflict_name(name, categories="cue-conflict") -> tuple[str, str]:
-    "(shape, texture) of a cue-conflict file name such as 'airplane1-bicycle2.png', checked against `categories` (the 16; None: unchecked)."
-    base = Path(str(name)).name
-    stem = base.split("_")[-1]
-    stem = stem.split(".")[0] if "." in stem else stem
-    m = _CUE_NAME.fullmatch(stem)
-    if m is None:
-        raise ValueError(f"cue-conflict name {name!r} does not match '<shape><n>-<texture><m>.<ext>' "
-                         "(e.g. 'airplane1-bicycle2.png', optionally behind a prefix ending in '_')")
-    shape, texture = m.group(1).lower(), m.group(3).lower()
-    if categories is not None:
-        cats = cue_conflict_categories() if isinstance(categories, str) and categories == "cue-conflict" else tuple(categories)
-        bad = [c for c in (shape, texture) if c not in cats]
-        if bad: raise ValueError(f"cue-conflict name {name!r} names unknown categories {bad}; expected one of {list(cats)}")
-    return shape, texture
+from .labelspaces import parse_cue_conflict_name   # the one parser (re-exported here)
 
 def _scan_cue_conflict(folder: Path, spec: DatasetSpec) -> list[dict]:
     rows = _scan_class_folders(folder, spec)

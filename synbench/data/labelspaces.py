@@ -6,14 +6,15 @@
 from __future__ import annotations
 import functools, importlib.util, json, re
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 import numpy as np
 import torch
 from ..core import resource_path
 
 # %% auto #0
-__all__ = ['LABEL_SPACES', 'imagenet_wnids', 'imagenet_class_names', 'LabelSpace', 'IdentitySpace', 'identity', 'ImageNetSpace',
-           'SubsetSpace', 'CueConflictSpace', 'IN9Space', 'FocusSpace', 'get_labelspace']
+__all__ = ['LABEL_SPACES', 'imagenet_wnids', 'imagenet_class_names', 'cue_conflict_categories', 'parse_cue_conflict_name',
+           'LabelSpace', 'IdentitySpace', 'identity', 'ImageNetSpace', 'SubsetSpace', 'CueConflictSpace', 'IN9Space',
+           'FocusSpace', 'get_labelspace']
 
 # %% ../../nbs/01_data.labelspaces.ipynb #c006
 def _package_file(package: str, *parts: str) -> Path:
@@ -54,6 +55,31 @@ def imagenet_class_names() -> tuple[str, ...]:
 @functools.lru_cache(maxsize=None)
 def _reference_json(name: str):
     return json.loads(resource_path(name).read_text())
+
+# %% ../../nbs/01_data.labelspaces.ipynb #c006cc
+@functools.lru_cache(maxsize=None)
+def cue_conflict_categories() -> tuple[str, ...]:
+    "The 16 cue-conflict categories, sorted (model-vs-human's order): the one list the data, metrics and label spaces use."
+    return tuple(sorted(_reference_json("cue_conflict_16class_imagenet_indices.json")["categories"]))
+
+_CUE_NAME = re.compile(r"([A-Za-z]+)(\d+)-([A-Za-z]+)(\d+)")
+
+def parse_cue_conflict_name(name, categories: Iterable[str] | None | str = "cue-conflict") -> tuple[str, str]:
+    "(shape, texture) categories of a cue-conflict stimulus file name such as 'airplane1-bicycle2.png'."
+    base = Path(str(name)).name
+    stem = base.split("_")[-1]
+    stem = stem.split(".")[0] if "." in stem else stem
+    m = _CUE_NAME.fullmatch(stem)
+    if m is None:
+        raise ValueError(f"cue-conflict name {name!r} does not match '<shape><n>-<texture><m>.<ext>' "
+                         "(e.g. 'airplane1-bicycle2.png', optionally behind a prefix ending in '_')")
+    shape, texture = m.group(1).lower(), m.group(3).lower()
+    if categories is not None:
+        cats = cue_conflict_categories() if isinstance(categories, str) and categories == "cue-conflict" else tuple(categories)
+        bad = [c for c in (shape, texture) if c not in cats]
+        if bad:
+            raise ValueError(f"cue-conflict name {name!r} names unknown categories {bad}; expected one of {list(cats)}")
+    return shape, texture
 
 # %% ../../nbs/01_data.labelspaces.ipynb #c010
 def _is_torch(x) -> bool: return isinstance(x, torch.Tensor)

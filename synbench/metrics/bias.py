@@ -82,7 +82,7 @@ def shape_bias(pred, shape, texture, class_names: Sequence[str] | None = None, p
     return ShapeBiasResult(ratio(ns, nt), per, ns, nt, int(keep.sum()), int((~keep).sum()), counts)
 
 # %% ../../nbs/13_metrics.bias.ipynb #c009
-from ..data.datasets import cue_conflict_categories, parse_cue_conflict_name   # the dataset's names live with the data
+from ..data.labelspaces import cue_conflict_categories, parse_cue_conflict_name   # the one list and parser (re-exported here)
 _all_ = ["cue_conflict_categories", "parse_cue_conflict_name"]
 
 # %% ../../nbs/13_metrics.bias.ipynb #c012
