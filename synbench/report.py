@@ -346,8 +346,11 @@ def beside_paper(pv: pd.DataFrame, models: pd.DataFrame) -> dict:
     return out
 
 # %% ../nbs/53_report.ipynb #c017
+from .compare import write_comparisons
+
 def make_report(run_dir, out_dir=None, figures_dir=None) -> dict:
-    "Write every table and figure of a run; returns {'results': path, 'tables': [...], 'figures': [...], 'beside': path}."
+    """Write every table and figure of a run, and its paired comparisons and findings (`synbench.compare.write_comparisons`);
+    returns {'results': path, 'tables': [...], 'figures': [...], 'beside': path, 'comparisons', 'findings', 'comparisons_md': paths}."""
     import matplotlib; matplotlib.use("Agg")
     run_dir = Path(run_dir); out = Path(out_dir) if out_dir else run_dir / "report"
     figs = Path(figures_dir) if figures_dir else out / "figures"
@@ -375,6 +378,7 @@ def make_report(run_dir, out_dir=None, figures_dir=None) -> dict:
     long = pd.concat([w.stack().rename("value").reset_index().assign(table=str(t)) for t, w in bp.items()], ignore_index=True) if bp else pd.DataFrame()
     with atomic_write(out / "beside_paper.csv") as f: long.to_csv(f, index=False, lineterminator="\n")
     res["beside"] = out / "beside_paper.md"
+    res.update(write_comparisons(run_dir, out))
     return res
 
 def cli_report(argv=None) -> int:
@@ -388,5 +392,6 @@ def cli_report(argv=None) -> int:
     except ValueError as e:
         print(f"synbench report: {e}", file=sys.stderr); return 2
     print(f"results: {res['results']}\ntables: {len(res['tables'])} files in {Path(res['results']).parent / 'tables'}\n"
-          f"figures: {', '.join(str(f) for f in res['figures'] if f.suffix == '.png')}\nbeside the paper: {res['beside']}")
+          f"figures: {', '.join(str(f) for f in res['figures'] if f.suffix == '.png')}\nbeside the paper: {res['beside']}\n"
+          f"comparisons: {res['comparisons']} (findings: {res['findings']})")
     return 0
