@@ -59,8 +59,10 @@ def _encode(i: int, s: Samples, store: dict, seen: dict | None = None) -> dict:
 
 # %% ../nbs/56_samples.ipynb #c010
 def samples_path(sidecar) -> Path:
-    "The samples file beside a sidecar: `<stem>.samples.npz`."
-    p = Path(sidecar); return p.with_name(p.stem + ".samples.npz")
+    """The samples file beside a sidecar: `<stem>.samples.npz`. The runner's `<stem>.json.partial` (renamed to `<stem>.json` once
+    its job succeeds) has the same one: the samples are written under their final name, and a rerun overwrites them."""
+    p = Path(sidecar); p = p.with_suffix("") if p.suffix == ".partial" else p
+    return p.with_name(p.stem + ".samples.npz")
 
 def write_samples(sidecar, samples: list) -> Path | None:
     """Write `samples` (one `Samples` or None per record of the sidecar, in its order) beside `sidecar`, atomically and compressed;
