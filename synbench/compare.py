@@ -14,8 +14,8 @@ from .samples import read_samples
 from .sections import RECORD_COLUMNS, VARIANT_FIELDS
 
 # %% auto #0
-__all__ = ['KEY', 'COMPARISON_COLUMNS', 'EQUIVALENCE_MARGIN', 'FINDING_TESTS', 'spec_of', 'run_pairs', 'compare_records',
-           'run_records', 'compare_run', 'aggregate', 'findings', 'summary', 'write_comparisons']
+__all__ = ['KEY', 'COMPARISON_COLUMNS', 'OWN_LABELS', 'EQUIVALENCE_MARGIN', 'FINDING_TESTS', 'spec_of', 'run_pairs',
+           'compare_records', 'run_records', 'compare_run', 'aggregate', 'findings', 'summary', 'write_comparisons']
 
 # %% ../nbs/57_compare.ipynb #c005
 @functools.lru_cache(maxsize=None)
@@ -36,8 +36,12 @@ KEY = ("section", "dataset", "variant", "metric", *VARIANT_FIELDS)   # a record'
 COMPARISON_COLUMNS = ["reference", "other", *KEY, "kind", "value_reference", "value_other", "diff", "ci_low", "ci_high",
                       "p_value", "test", "p_holm", "n"]
 
+OWN_LABELS = ("variant", "ablation", "n_train_images")   # an ablation record's labels of its own model: not part of its identity
+
 def _key(r: dict) -> tuple:
-    return tuple(None if isinstance(v, float) and math.isnan(v) else v for v in (r.get(k) for k in KEY))
+    "A record's identity (`KEY`); an ablation cell's is its metric and set (grid models differ in their labels of themselves)."
+    own = OWN_LABELS if r.get("section") == "ablations" else ()
+    return tuple(None if k in own or (isinstance(v, float) and math.isnan(v)) else v for k, v in ((k, r.get(k)) for k in KEY))
 
 def compare_records(ref: dict, other: dict, *, n_boot: int = N_BOOT, seed: int = 0, alpha: float = 0.05) -> list[dict]:
     """Rows (without `p_holm`) comparing two models' records: `ref` and `other` map a record key (`KEY`) to (record dict, `Samples`);
