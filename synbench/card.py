@@ -122,12 +122,17 @@ def make_card(run_dir, model: str, names, report_dir=None, kernel_name: str = "p
     nb, tmp, tpl = d / f"{slug(model)}.ipynb", d / f".{slug(model)}.running.ipynb", d / ".card-template.ipynb"
     tpl.write_text(json.dumps(card_template(), indent=1))
     params = {"run_dir": str(run_dir), "model": model, "report_dir": str(Path(report_dir).resolve() if report_dir else run_dir / "report")}
+    failed = d / f"{slug(model)}.failed.ipynb"
     try:
         km = {"kernel_manager_class": _kernel_manager_class()} if _kernel_manager_class() else {}
         pm.execute_notebook(str(tpl), str(tmp), parameters=params, kernel_name=kernel_name, progress_bar=False, cwd=str(d), execution_timeout=timeout, **km)
         bad = check_notebook(tmp)
-        if bad: raise RuntimeError(f"the card notebook {tmp} is incomplete or invalid ({bad})")
+        if bad: raise RuntimeError(f"the notebook is incomplete or invalid ({bad})")
         os.replace(tmp, nb)
+    except Exception as e:
+        if tmp.exists(): os.replace(tmp, failed)
+        raise RuntimeError(f"the report card of {model} failed ({getattr(e, 'ename', type(e).__name__)}: {getattr(e, 'evalue', str(e))}"[:1500]
+                           + f"); the executed notebook is {failed}") from None
     finally:
         for f in (tmp, tpl):
             with contextlib.suppress(FileNotFoundError): f.unlink()
