@@ -12,7 +12,8 @@ import pandas as pd
 import torch
 from .core import write_json, provenance
 from .predict import predict, predict_many, Variant, PredictionSet, _dataset_labelspace, model_id
-from .metrics.stats import N_BOOT
+from .metrics.stats import N_BOOT, Estimate, estimate, per_sample_nll
+from .samples import Samples, write_samples, read_samples
 from .paper import CORRUPTIONS_2D, CORRUPTIONS_3D, SEVERITIES, EPS, PGD_STEPS, IMAGENET_SUITE, eps_label, check_severities
 
 # %% auto #0
@@ -51,9 +52,10 @@ class ResultRecord:
     subset: str | None = None    # the part of a set a number is about: an IN-9L variant, a cue-conflict class, an OOD set
     ablation: str | None = None  # what varies along an ablation grid, e.g. 'prompt=class'
     n_train_images: str | None = None
-    def to_dict(self): return dataclasses.asdict(self)
+    samples: Samples | None = dataclasses.field(default=None, repr=False, compare=False)   # the arrays behind `value` (not a column)
+    def to_dict(self): return {c: getattr(self, c) for c in RECORD_COLUMNS}
 
-RECORD_COLUMNS = [f.name for f in dataclasses.fields(ResultRecord)]
+RECORD_COLUMNS = [f.name for f in dataclasses.fields(ResultRecord) if f.name != "samples"]
 VARIANT_FIELDS = tuple(RECORD_COLUMNS[RECORD_COLUMNS.index("corruption"):])   # the structured variant fields
 
 def records_to_frame(records) -> pd.DataFrame:
@@ -168,17 +170,25 @@ class Evaluation:
 
     def labelspace(self, name): return _dataset_labelspace(self.dataset(name), self.model)
 
-    def rec(self, section, dataset, variant, metric, value, ci=(None, None), n=None, **fields) -> ResultRecord:
-        "A `ResultRecord` of this model and run; `fields`: its structured variant fields (`VARIANT_FIELDS`)."
-        return ResultRecord(self.run, self.name, section, dataset, variant or "", metric, _f(value), _f(ci[0]), _f(ci[1]),
-                            None if n is None else int(n), **fields)
+    def estimate(self, kind: str, **arrays) -> Estimate:
+        "`stats.estimate` of metric `kind` from per-image `arrays` with this evaluation's `n_boot` and `seed` (no interval when n_boot=0)."
+        return estimate(kind, n_boot=self.n_boot, seed=self.seed, **arrays)
 
-    def ci(self, fn, *arrays, vectorized: bool = False, groups=None):
-        "Percentile-bootstrap CI of `fn(*arrays)` with `n_boot` resamples (`synbench.metrics.stats.bootstrap_ci`); (None, None) if n_boot=0."
-        if self.n_boot == 0 or min(len(a) for a in arrays) < 2: return (None, None)
-        from synbench.metrics.stats import bootstrap_ci
-        _, lo, hi = bootstrap_ci(fn, *arrays, n_boot=self.n_boot, seed=self.seed, vectorized=vectorized, groups=groups)
-        return (lo, hi)
+    def rec(self, section, dataset, variant, metric, value=None, ci=(None, None), n=None, *, est: Estimate | None = None,
+            kind: str | None = None, arrays: dict | None = None, labels=None, ids=None, **fields) -> ResultRecord:
+        """A `ResultRecord` of this model and run; `fields`: its structured variant fields (`VARIANT_FIELDS`). `est` (an `Estimate`)
+        gives its interval and n (and its value, unless `value` is given); `kind` and `arrays`, what `est` was computed from, are kept
+        as the record's `Samples` (with each image's class `labels` and `ids` when given) for paired comparisons."""
+        if (kind is None) != (arrays is None): raise ValueError("rec: pass kind= and arrays= together (a stats.estimate kind and its arrays), or neither")
+        if est is not None: value, ci, n = est.value if value is None else value, (est.ci_low, est.ci_high), est.n
+        s = None if kind is None else Samples(kind, dict(arrays), None if labels is None else _np(labels), None if ids is None else np.asarray(ids))
+        return ResultRecord(self.run, self.name, section, dataset, variant or "", metric, _f(value), _f(ci[0]), _f(ci[1]),
+                            None if n is None else int(n), samples=s, **fields)
+
+    def record(self, section, dataset, variant, metric, kind: str, arrays: dict, value=None, labels=None, ids=None, **fields) -> ResultRecord:
+        "`rec` of `estimate(kind, **arrays)`: value (unless given), interval, n and samples from one estimate."
+        return self.rec(section, dataset, variant, metric, value, est=self.estimate(kind, **arrays), kind=kind, arrays=arrays,
+                        labels=labels, ids=ids, **fields)
 
 NATIVE_TRANSFORMS = ("crop", "resize")
 
@@ -229,13 +239,14 @@ def calibration(model, suite="miniworld", data_root=None, *, n_bins: int = 20, r
         probs = _np(ls.probs(ps.logits)).astype(np.float64); y = ps.labels
         conf, correct = probs.max(1), (probs.argmax(1) == y).astype(np.float64)
         lab = role.upper() if role != "id" else "ID"
-        err = 1 - correct.mean()
-        recs.append(ev.rec("calibration", lab, "", "test_error", err, ev.ci(lambda c: 1 - c.mean(-1), correct, vectorized=True), len(y)))
-        recs.append(ev.rec("calibration", lab, "", "ECE", C.ece_from_confidences(conf, correct, n_bins=n_bins),
-                           ev.ci(lambda c, a: C.ece_from_confidences(c, a, n_bins=n_bins), conf, correct, vectorized=True), len(y)))
-        recs.append(ev.rec("calibration", lab, "", "adaptive_ECE", C.ece_from_confidences(conf, correct, n_bins=n_bins, adaptive=True), n=len(y)))
-        nll = C.nll(_np(ls.logits(ps.logits)).astype(np.float64), y, from_logits=True) if ls.has_logits else C.nll(probs, y)
-        recs.append(ev.rec("calibration", lab, "", "NLL", nll, n=len(y)))
+        err = 1 - correct.mean(); cc = {"conf": conf, "correct": correct, "n_bins": n_bins}
+        recs.append(ev.record("calibration", lab, "", "test_error", "error", {"correct": correct}, err, labels=y))
+        recs.append(ev.record("calibration", lab, "", "ECE", "ece", cc, C.ece_from_confidences(conf, correct, n_bins=n_bins)))
+        recs.append(ev.record("calibration", lab, "", "adaptive_ECE", "adaptive_ece", cc, C.ece_from_confidences(conf, correct, n_bins=n_bins, adaptive=True)))
+        z = _np(ls.logits(ps.logits)).astype(np.float64) if ls.has_logits else None
+        nll = C.nll(z, y, from_logits=True) if ls.has_logits else C.nll(probs, y)
+        per = per_sample_nll(z, y) if ls.has_logits else per_sample_nll(probs, y, from_logits=False)   # its mean is `nll`; the samples keep it, not the logits
+        recs.append(ev.record("calibration", lab, "", "NLL", "mean", {"values": per}, nll, labels=y))
         data[lab] = {"probs": probs, "labels": y, "dataset": name}
         if role == "id": id_ps = ps
     if not recs: raise ValueError(f"suite has none of the roles {roles}")
@@ -250,17 +261,20 @@ def ood(model, suite="miniworld", data_root=None, *, score: str = "msp", fpr_con
     ev = _ev(model, suite, data_root, kw); recs, data = [], {}
     sets = ev.role("ood"); sets = [sets] if isinstance(sets, str) else list(sets)
     ps_id = ev.predict(ev.role("id")); s_id = _np(O.ood_scores(ps_id.logits, score))
-    aur, fpr = [], []
+    aur, fpr, s_os = [], [], []
     for name in sets:
-        s_o = _np(O.ood_scores(ev.predict(name).logits, score)); n = len(s_id) + len(s_o)
+        s_o = _np(O.ood_scores(ev.predict(name).logits, score)); s_os.append(s_o)
         a = O.auroc(s_id, s_o); f = O.fpr_at_95tpr(s_id, s_o, convention=fpr_convention)
         aur.append(a); fpr.append(f)
         lab = Path(name).name
-        recs.append(ev.rec("ood", lab, score, "AUROC", a, ev.ci(O.auroc, s_id, s_o, groups=(0, 1), vectorized=True), n, subset=lab))
-        recs.append(ev.rec("ood", lab, f"{score}; fpr={fpr_convention}", "FPR@95", f, n=n, subset=lab))
+        recs.append(ev.record("ood", lab, score, "AUROC", "auroc", {"id_scores": s_id, "ood_scores": s_o}, a, subset=lab))
+        recs.append(ev.record("ood", lab, f"{score}; fpr={fpr_convention}", "FPR@95", "fpr95",
+                              {"id_scores": s_id, "ood_scores": s_o, "convention": fpr_convention}, f, subset=lab))
         data[lab] = {"id_scores": s_id, "ood_scores": s_o}
-    recs.append(ev.rec("ood", "Avg", score, "AUROC", np.mean(aur), n=len(sets)))
-    recs.append(ev.rec("ood", "Avg", f"{score}; fpr={fpr_convention}", "FPR@95", np.mean(fpr), n=len(sets)))
+    # the averages: the ID set resampled once, each OOD set on its own
+    recs.append(ev.record("ood", "Avg", score, "AUROC", "auroc", {"id_scores": s_id, "ood_scores": s_os}, np.mean(aur)))
+    recs.append(ev.record("ood", "Avg", f"{score}; fpr={fpr_convention}", "FPR@95", "fpr95",
+                          {"id_scores": s_id, "ood_scores": s_os, "convention": fpr_convention}, np.mean(fpr)))
     flag_near_chance(recs, *id_accuracy(ev, ps_id), "accuracy on ID")
     return (recs, data) if return_data else recs
 
@@ -278,15 +292,17 @@ def adversarial(model, suite="miniworld", data_root=None, *, eps: float = EPS, s
     vs = [Variant.attack(a, eps) if a == "fgsm" else Variant.attack(a, eps, steps=steps, alpha=alpha, seed=ev.seed) for a in attacks]
     clean, *adv = ev.predict_many(name, [None] + vs)            # one pass over the images: clean, then each attack
     c0 = _np(ls.correct(clean.logits, clean.labels)).astype(float)
-    recs = [ev.rec("adversarial", "ID", "", "Acc_clean", c0.mean(), ev.ci(lambda c: c.mean(-1), c0, vectorized=True), len(c0))]
+    y = clean.labels
+    recs = [ev.record("adversarial", "ID", "", "Acc_clean", "accuracy", {"correct": c0}, c0.mean(), labels=y)]
     data = {"clean": c0.mean()}
     for a, ps in zip(attacks, adv):
         step = alpha if alpha is not None else 2.5 * eps / steps   # the setting goes into the record
         lab = f"FGSM eps={_eps_label(eps)}" if a == "fgsm" else f"PGD-{steps} eps={_eps_label(eps)} step={_step_label(step)}"
         ca = _np(ls.correct(ps.logits, ps.labels)).astype(float)
         f = {"attack": a, "eps": float(eps), "steps": 1 if a == "fgsm" else int(steps)}
-        recs.append(ev.rec("adversarial", "ID", lab, "Acc_adv", ca.mean(), ev.ci(lambda c: c.mean(-1), ca, vectorized=True), len(ca), **f))
-        recs.append(ev.rec("adversarial", "ID", lab, "R_adv", r_adv(ca.mean(), c0.mean()) if c0.mean() > 0 else float("nan"), n=len(ca), **f))
+        recs.append(ev.record("adversarial", "ID", lab, "Acc_adv", "accuracy", {"correct": ca}, ca.mean(), labels=y, **f))
+        recs.append(ev.record("adversarial", "ID", lab, "R_adv", "r_adv", {"correct_adv": ca, "correct_clean": c0},   # one draw for both
+                              r_adv(ca.mean(), c0.mean()) if c0.mean() > 0 else float("nan"), labels=y, **f))
         data[lab] = ca.mean()
     flag_near_chance(recs, c0.mean(), ls.n_classes, "clean accuracy on ID")
     return (recs, data) if return_data else recs
@@ -537,8 +553,10 @@ def ablations(grid="miniworld-synvit", suite="miniworld", data_root=None, *, eps
 # %% ../nbs/51_sections.ipynb #c025
 def write_sidecar(path, records, section: str, parameters: dict | None = None, model=None, skipped: dict | None = None) -> Path | None:
     """Write records + parameters + provenance as JSON to `path` (atomically); no-op when `path` is empty.
-    `skipped` (`Evaluation.skipped`): per dataset, the count and ids of unreadable images left out (`skip_corrupt`)."""
+    `skipped` (`Evaluation.skipped`): per dataset, the count and ids of unreadable images left out (`skip_corrupt`).
+    The records' `Samples` go beside it, into `<stem>.samples.npz` (`synbench.samples.write_samples`; `read_samples` reads them)."""
     if not path: return None
+    write_samples(path, [r.samples if isinstance(r, ResultRecord) else None for r in records])
     prov = provenance(None, model_provenance=_model_prov(model))
     doc = {"section": section, "records": [r.to_dict() if isinstance(r, ResultRecord) else dict(r) for r in records],
            "parameters": parameters or {}, "provenance": prov,
