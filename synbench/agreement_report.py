@@ -15,7 +15,7 @@ from .effective_report import spec_of
 
 # %% auto #0
 __all__ = ['EC_COLUMNS', 'PER_CLASS_COLUMNS', 'counterpart_pairs', 'ImageSet', 'shape_correct', 'consistency_table',
-           'per_class_long', 'class_gaps', 'write_agreement']
+           'per_class_long', 'class_gaps', 'write_agreement', 'image_set']
 
 # %% ../nbs/58_agreement_report.ipynb #c005
 def counterpart_pairs(names) -> list[tuple[str, str]]:
@@ -90,3 +90,15 @@ def write_agreement(sets: list[ImageSet], out_dir, *, n_boot: int = N_BOOT, seed
         with atomic_write(p) as f: t.to_csv(f, index=False, lineterminator="\n")
         out[name] = p
     return out
+
+# %% ../nbs/58_agreement_report.ipynb #c018
+def image_set(r, s) -> ImageSet | None:
+    "The `ImageSet` of record `r` (a row of a run's records) and its `Samples` `s`, or None."
+    if s is None: return None
+    if s.kind in ("accuracy", "error"):
+        return ImageSet(r.section, r.dataset, r.variant or "", r.model, np.asarray(s.arrays["correct"], dtype=np.float64), s.labels)
+    if s.kind == "shape_bias" and (r.subset is None or r.subset != r.subset):       # the overall record (NaN or None subset)
+        shape, tex = np.asarray(s.arrays["shape"]).astype(str), np.asarray(s.arrays["texture"]).astype(str)
+        names, lab = np.unique(shape[shape != tex], return_inverse=True)
+        return ImageSet(r.section, r.dataset, r.variant or "", r.model, shape_correct(s.arrays["pred"], shape, tex), lab, list(names))
+    return None

@@ -16,7 +16,7 @@ from .worlds import world_of
 
 # %% auto #0
 __all__ = ['POINT_COLUMNS', 'TABLE_COLUMNS', 'spec_of', 'roles', 'shift_points', 'paper_points', 'paper_real', 'effective_table',
-           'imagenet_run', 'write_effective', 'effective_figures']
+           'imagenet_run', 'write_effective', 'effective_figures', 'correctness', 'shift_arrays']
 
 # %% ../nbs/57_effective_report.ipynb #c005
 def spec_of(name: str):
@@ -138,3 +138,19 @@ def effective_figures(table: pd.DataFrame, fits: dict, figures_dir) -> list[Path
         p = Path(figures_dir) / "effective_robustness" / f"{slug(shift)}.png"; p.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(p, dpi=110, bbox_inches="tight", metadata={"Software": None}); plt.close(fig); out.append(p)
     return out
+
+# %% ../nbs/57_effective_report.ipynb #c024
+def correctness(s) -> np.ndarray | None:
+    "Per-image correctness behind a record's `Samples` (kinds accuracy and error: `correct`; avg_acc: its `correct_cells` concatenated); None for other kinds or no samples."
+    if s is None: return None
+    if s.kind in ("accuracy", "error"): return np.asarray(s.arrays["correct"], dtype=np.float64)
+    if s.kind == "avg_acc": return np.concatenate([np.asarray(c, dtype=np.float64) for c in s.arrays["correct_cells"]])
+    return None
+
+def shift_arrays(df: pd.DataFrame, samples: list) -> dict:
+    "{(model, shift): (correct_id, correct_shift)} from records `df` and their `Samples` (a list aligned with its rows), where both sides have them."
+    if len(samples) != len(df): raise ValueError(f"samples must align with the records: {len(samples)} samples for {len(df)} records")
+    rows = list(zip(df.itertuples(), samples))
+    ids = {(r.model, r.section): c for r, s in rows if (r.dataset, r.metric) == _ID.get(r.section) and (c := correctness(s)) is not None}
+    return {(r.model, sh[0]): (ids[r.model, r.section], c) for r, s in rows
+            if (sh := _shift_of(r)) and (c := correctness(s)) is not None and (r.model, r.section) in ids}

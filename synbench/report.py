@@ -15,7 +15,7 @@ from .paper import CORRUPTIONS_2D, CORRUPTIONS_3D, EPS, PGD_STEPS, eps_label
 __all__ = ['OPTIONAL_FIELDS', 'ABLATION_SCALE', 'PAPER_CODE_METRICS', 'TABLES', 'RADAR_AXES', 'PAPER_SETTINGS', 'with_fields',
            'read_records', 'collect', 'paper_view', 'paper_reference', 'paper_table', 'to_markdown', 'to_latex',
            'write_table', 'flag_rows', 'radar_values', 'fig1_radar', 'fig3_error_vs_ece', 'fig4_shape_bias',
-           'beside_paper', 'write_statistics', 'make_report', 'cli_report']
+           'beside_paper', 'run_samples', 'write_statistics', 'make_report', 'cli_report']
 
 # %% ../nbs/53_report.ipynb #c005
 from .sections import RECORD_COLUMNS, VARIANT_FIELDS, SECTIONS, legacy_fields
@@ -346,16 +346,26 @@ def beside_paper(pv: pd.DataFrame, models: pd.DataFrame) -> dict:
     return out
 
 # %% ../nbs/53_report.ipynb #cstat1
-from .effective_report import write_effective
-from .agreement_report import write_agreement
+from .effective_report import write_effective, shift_arrays
+from .agreement_report import write_agreement, image_set
 from .card import check_card_model, make_card
+from .samples import read_samples
 
-def write_statistics(df: pd.DataFrame, models: pd.DataFrame, out, figs, sets=None, arrays=None) -> dict:
+def run_samples(run_dir) -> tuple[pd.DataFrame, list]:
+    "A run's records (every sidecar through `read_records`) and their `Samples` (`synbench.samples.read_samples`; None where a record has none), aligned."
+    recs, smp = [], []
+    for f in sorted((Path(run_dir) / "reports").glob("*/*.json")):
+        recs += read_records(f)["records"]; smp += read_samples(f)
+    return with_fields(pd.DataFrame(recs, columns=RECORD_COLUMNS)), smp
+
+def write_statistics(run_dir, models: pd.DataFrame, out, figs) -> dict:
     """Effective robustness per shift (csv, a figure per shift; the paper's real baselines on an ImageNet run), error consistency and
-    per-class tables of a run (`synbench.effective_report`, `synbench.agreement_report`; `sets`, `arrays`: its per-image results)."""
-    res, e = {}, write_effective(df, models, out, figs, paper_reference(), arrays)
+    per-class tables of a run, from its records and per-sample arrays (`synbench.effective_report`, `synbench.agreement_report`)."""
+    df, smp = run_samples(run_dir)
+    res, e = {}, write_effective(df, models, out, figs, paper_reference(), shift_arrays(df, smp))
     if e: res.update(effective=e["table"], effective_figures=e["figures"])
-    return {**res, **write_agreement(sets or [], out)}
+    sets = [x for r, s in zip(df.itertuples(), smp) if (x := image_set(r, s)) is not None]
+    return {**res, **write_agreement(sets, out)}
 
 # %% ../nbs/53_report.ipynb #c017
 def make_report(run_dir, out_dir=None, figures_dir=None, card: str | None = None) -> dict:
@@ -388,7 +398,7 @@ def make_report(run_dir, out_dir=None, figures_dir=None, card: str | None = None
     long = pd.concat([w.stack().rename("value").reset_index().assign(table=str(t)) for t, w in bp.items()], ignore_index=True) if bp else pd.DataFrame()
     with atomic_write(out / "beside_paper.csv") as f: long.to_csv(f, index=False, lineterminator="\n")
     res["beside"] = out / "beside_paper.md"
-    res.update(write_statistics(df, models, out, figs))
+    res.update(write_statistics(run_dir, models, out, figs))
     if card is not None: res["card"] = make_card(run_dir, card, df.model.unique(), out)
     return res
 
