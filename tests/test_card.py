@@ -1,4 +1,4 @@
-"""`synbench report RUN --card MODEL` on a small MiniWorld run (three models, calibration and FGSM, sidecars written through
+"""`synbench report RUN --card MODEL` on a small MiniWorld run (three real models and a clone, calibration and FGSM, sidecars written through
 the public API as the templates write them): the report writes effective_robustness.csv and a figure per shift, the card's
 notebook and HTML hold the model's numbers; an unknown model is refused with the run's models and nothing is written."""
 import json, os, subprocess, sys
@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 EXE = str(Path(sys.executable).parent / "synbench")
-MODELS = ["miniworld/resnet-real", "miniworld/vit-real", "miniworld/resnet-syn"]
+MODELS = ["miniworld/resnet-real", "miniworld/vit-real", "miniworld/clip-real", "miniworld/resnet-syn"]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
@@ -19,7 +19,7 @@ def run_dir(tmp_path_factory):
     run = tmp_path_factory.mktemp("runs") / "card"
     cache = os.environ.get("SYNBENCH_CACHE") or str(tmp_path_factory.mktemp("cache"))
     for m in MODELS:
-        ev = S.Evaluation(m, "miniworld", run=run.name, cache_dir=cache, limit=16, n_boot=20)
+        ev = S.Evaluation(m, "miniworld", run=run.name, cache_dir=cache, limit=32, n_boot=20)
         for sec, recs in (("calibration", S.calibration(ev)), ("adversarial", S.adversarial(ev, attacks=("fgsm",)))):
             S.write_sidecar(run / "reports" / sec / f"{slug(m)}.json", recs, sec, {"model": m}, ev.model)
     return run
@@ -41,15 +41,31 @@ def test_report_card_and_effective_robustness(run_dir):
     r = synbench("report", str(run_dir), "--card", "miniworld/resnet-syn")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "report card:" in r.stdout and "effective robustness:" in r.stdout
-    # effective robustness: R, A and FGSM, a line through the two real models, the clone's offset from it
+    # effective robustness: R, A and FGSM, a line through the three real models, the clone's offset from it with an interval
     er = pd.read_csv(run_dir / "report" / "effective_robustness.csv")
-    assert set(er["shift"]) == {"R", "A", "attack:fgsm"} and set(er.n_line) == {2}
+    assert set(er["shift"]) == {"R", "A", "attack:fgsm"} and set(er.n_line) == {3} and set(er.n_shift.dropna()) == {32}
     res = pd.read_csv(run_dir / "report" / "results.csv")
     acc = lambda m, sec, ds, met: float(res[(res.model == m) & (res.section == sec) & (res.dataset == ds) & (res.metric == met)].value.iloc[0])
     clone = er[(er.model == "miniworld/resnet-syn") & (er["shift"] == "R")].iloc[0]
     assert clone.role == "clone"
     assert clone.acc_shift == pytest.approx(1 - acc("miniworld/resnet-syn", "calibration", "R", "test_error"))
     assert clone.effective_robustness == pytest.approx(clone.acc_shift - clone.baseline)
+    assert clone.ci_low <= clone.effective_robustness <= clone.ci_high
+    # error consistency with its counterpart on the ID set: model-vs-human's formula on the arrays beside the sidecars
+    from synbench.samples import read_samples
+    def correct(m):
+        f = run_dir / "reports" / "calibration" / f"{m.replace('/', '__')}.json"
+        recs = json.loads(f.read_text())["records"]
+        i = [k for k, r in enumerate(recs) if r["dataset"] == "ID" and r["metric"] == "test_error"][0]
+        return read_samples(f)[i].arrays["correct"].astype(float)
+    a, b = correct("miniworld/resnet-syn"), correct("miniworld/resnet-real")
+    p1, p2, obs = a.mean(), b.mean(), (a == b).mean(); exp = p1 * p2 + (1 - p1) * (1 - p2)
+    ec = pd.read_csv(run_dir / "report" / "error_consistency.csv")
+    row = ec[(ec.section == "calibration") & (ec.dataset == "ID")].iloc[0]
+    assert (row.clone, row.counterpart, row.n) == ("miniworld/resnet-syn", "miniworld/resnet-real", 32)
+    assert row.kappa == pytest.approx(1.0 if obs == 1 else (obs - exp) / (1 - exp))
+    pc = pd.read_csv(run_dir / "report" / "per_class.csv")
+    assert set(pc.model) == set(MODELS) and pc[(pc.model == "miniworld/resnet-syn") & (pc.section == "calibration") & (pc.dataset == "ID")].n.sum() == 32
     figs = sorted(p.name for p in (run_dir / "report" / "figures" / "effective_robustness").glob("*.png"))
     assert figs == ["A.png", "R.png", "attack_fgsm.png"]
     # the card: notebook without errors, HTML with the model, its counterpart, the paper's rows and its numbers
