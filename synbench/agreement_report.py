@@ -11,7 +11,7 @@ import pandas as pd
 from .core import atomic_write
 from .metrics.agreement import error_consistency, per_class_accuracy
 from .metrics.stats import N_BOOT, observed_consistency, expected_consistency
-from .effective_report import spec_of
+from .compare import run_pairs
 
 # %% auto #0
 __all__ = ['EC_COLUMNS', 'PER_CLASS_COLUMNS', 'counterpart_pairs', 'ImageSet', 'shape_correct', 'consistency_table',
@@ -19,9 +19,8 @@ __all__ = ['EC_COLUMNS', 'PER_CLASS_COLUMNS', 'counterpart_pairs', 'ImageSet', '
 
 # %% ../nbs/71_agreement_report.ipynb #c005
 def counterpart_pairs(names) -> list[tuple[str, str]]:
-    "(clone, counterpart) for every model of `names` whose spec names a counterpart that is also in `names`."
-    names = list(names)
-    return [(m, s.counterpart) for m in names if (s := spec_of(m)) is not None and s.counterpart in names]
+    "(clone, counterpart) for every pair of `names` (`synbench.compare.run_pairs`, from `ModelSpec.counterpart`: (reference, other) turned round)."
+    return [(other, ref) for ref, other in run_pairs(names)]
 
 @dataclasses.dataclass
 class ImageSet:

@@ -8,7 +8,7 @@ import contextlib, difflib, json, os
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .effective_report import spec_of
+from .compare import spec_of, run_pairs
 from .runner import slug, check_notebook, _kernel_manager_class
 
 # %% auto #0
@@ -33,7 +33,7 @@ def card_info(model: str, models: pd.DataFrame) -> dict:
     "{model, role, data, counterpart (None unless in the run), paper_model, paper_counterpart} of a model of a run (`models`: report.collect's table)."
     check_card_model(model, models.model)
     data = models.set_index("model").data.get(model); spec = spec_of(model)
-    cp = spec.counterpart if spec is not None and spec.counterpart in set(models.model) else None
+    cp = next((r for r, o in run_pairs(models.model) if o == model), None)    # its first reference (synbench.compare.run_pairs)
     return {"model": model, "role": "real" if data == "real" else "clone", "data": data, "counterpart": cp,
             "paper_model": _paper_row(spec), "paper_counterpart": _paper_row(spec_of(cp)) if cp else None}
 

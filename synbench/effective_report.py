@@ -13,20 +13,13 @@ from .metrics.effective import LineFit, fit_line, effective_robustness, effectiv
 from .metrics.stats import N_BOOT
 from .runner import slug
 from .worlds import world_of
+from .compare import spec_of
 
 # %% auto #0
-__all__ = ['POINT_COLUMNS', 'TABLE_COLUMNS', 'spec_of', 'roles', 'shift_points', 'paper_points', 'paper_real', 'effective_table',
+__all__ = ['POINT_COLUMNS', 'TABLE_COLUMNS', 'roles', 'shift_points', 'paper_points', 'paper_real', 'effective_table',
            'imagenet_run', 'write_effective', 'effective_figures', 'correctness', 'shift_arrays']
 
 # %% ../nbs/70_effective_report.ipynb #c005
-def spec_of(name: str):
-    "The `ModelSpec` of a MiniWorld or registry model name; None for any other name (a checkpoint, a toy model, code)."
-    from synbench.models.registry import REGISTRY
-    if isinstance(name, str) and name.startswith("miniworld/"):
-        from synbench.miniworld.zoo import model_spec, zoo_table
-        return model_spec(name) if name in zoo_table() else None
-    return REGISTRY.get(name)
-
 def roles(models: pd.DataFrame) -> dict:
     "model -> 'real' (trained on real images) or 'clone' (synthetic or mixed data); models whose training data is not recorded are left out."
     return {r.model: "real" if r.data == "real" else "clone" for r in models.itertuples() if isinstance(r.data, str) and r.data}
@@ -141,10 +134,11 @@ def effective_figures(table: pd.DataFrame, fits: dict, figures_dir) -> list[Path
 
 # %% ../nbs/70_effective_report.ipynb #c024
 def correctness(s) -> np.ndarray | None:
-    "Per-image correctness behind a record's `Samples` (kinds accuracy and error: `correct`; avg_acc: its `correct_cells` concatenated); None for other kinds or no samples."
+    "Per-image correctness behind a record's `Samples` (kinds accuracy and error: `correct`; avg_acc: per image, the share of its cells right); None for other kinds or no samples."
     if s is None: return None
     if s.kind in ("accuracy", "error"): return np.asarray(s.arrays["correct"], dtype=np.float64)
-    if s.kind == "avg_acc": return np.concatenate([np.asarray(c, dtype=np.float64) for c in s.arrays["correct_cells"]])
+    if s.kind == "avg_acc":   # per image set an (images, cells) array: each image's share of its cells right
+        return np.concatenate([np.asarray(c, dtype=np.float64).reshape(len(c), -1).mean(1) for c in s.arrays["correct_cells"]])
     return None
 
 def shift_arrays(df: pd.DataFrame, samples: list) -> dict:

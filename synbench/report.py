@@ -368,8 +368,11 @@ def write_statistics(run_dir, models: pd.DataFrame, out, figs) -> dict:
     return {**res, **write_agreement(sets, out)}
 
 # %% ../nbs/53_report.ipynb #c017
+from .compare import write_comparisons
+
 def make_report(run_dir, out_dir=None, figures_dir=None, card: str | None = None) -> dict:
-    "Write every table and figure of a run (and, with `card`, that model's report card); returns {'results', 'tables', 'figures', 'beside', ...} paths."
+    """Write every table and figure of a run, its paired comparisons and findings (`synbench.compare.write_comparisons`), its
+    statistics (`write_statistics`) and, with `card`, that model's report card; returns {'results', 'tables', 'figures', 'beside', ...} paths."""
     import matplotlib; matplotlib.use("Agg")
     run_dir = Path(run_dir); out = Path(out_dir) if out_dir else run_dir / "report"
     figs = Path(figures_dir) if figures_dir else out / "figures"
@@ -398,6 +401,7 @@ def make_report(run_dir, out_dir=None, figures_dir=None, card: str | None = None
     long = pd.concat([w.stack().rename("value").reset_index().assign(table=str(t)) for t, w in bp.items()], ignore_index=True) if bp else pd.DataFrame()
     with atomic_write(out / "beside_paper.csv") as f: long.to_csv(f, index=False, lineterminator="\n")
     res["beside"] = out / "beside_paper.md"
+    res.update(write_comparisons(run_dir, out))
     res.update(write_statistics(run_dir, models, out, figs))
     if card is not None: res["card"] = make_card(run_dir, card, df.model.unique(), out)
     return res
@@ -414,7 +418,8 @@ def cli_report(argv=None) -> int:
     except (ValueError, RuntimeError) as e:
         print(f"synbench report: {e}", file=sys.stderr); return 2
     print(f"results: {res['results']}\ntables: {len(res['tables'])} files in {Path(res['results']).parent / 'tables'}\n"
-          f"figures: {', '.join(str(f) for f in res['figures'] if f.suffix == '.png')}\nbeside the paper: {res['beside']}")
+          f"figures: {', '.join(str(f) for f in res['figures'] if f.suffix == '.png')}\nbeside the paper: {res['beside']}\n"
+          f"comparisons: {res['comparisons']} (findings: {res['findings']})")
     if "effective" in res: print(f"effective robustness: {res['effective']} ({len(res['effective_figures'])} figures)")
     if "card" in res: print(f"report card: {res['card']['html']}")
     return 0

@@ -321,11 +321,11 @@ def corruptions(model, suite="miniworld", data_root=None, *, corruptions_2d=CORR
     base = ev.model; ev.model = _renormalize(base, normalization)
     ls = ev.labelspace(name)
     check_severities(severities)
-    table, cells, gaps = [], {}, []          # gaps: records of missing on-disk cells; cells: source dataset -> [(row of `table`, lab, c, s, variant)], each one pass
+    table, oks, cells, gaps = [], [], {}, []     # oks: (image set, per-image correctness, labels) of each row of `table`; gaps: records of missing on-disk cells; cells: source dataset -> [(row of `table`, lab, c, s, variant)], each one pass
     for dim, lab, names in (("2d", "2DCC", corruptions_2d), ("3d", "3DCC", corruptions_3d)):
         disk = ev.suite.get("c" if dim == "2d" else "3dcc")
         if disk and names and _has_dataset(ev, disk):
-            rows, missing = _disk_cells(ev, disk, lab, names, severities, allow_partial); table += rows
+            rows, ok_rows, missing = _disk_cells(ev, disk, lab, names, severities, allow_partial); table += rows; oks += ok_rows
             if missing: gaps.append(ev.rec("corruptions", lab, "missing: " + " ".join(f"{c}-{s}" for c, s in missing),
                                            "n_cells_missing", len(missing), n=len(rows)))
         else:
@@ -333,17 +333,18 @@ def corruptions(model, suite="miniworld", data_root=None, *, corruptions_2d=CORR
             for c in names:
                 for s in severities:
                     cells.setdefault(src, []).append((len(table), lab, c, s, Variant.corruption(c, s, seed=ev.seed, kind=dim)))
-                    table.append(None)
+                    table.append(None); oks.append(None)
     for src in sorted(cells, key=lambda k: k != name):          # the ID set first: its pass gives the clean predictions too
         lsd, todo = ev.labelspace(src), cells[src]
         pss = ev.predict_many(src, ([None] if src == name else []) + [v for *_, v in todo])
         if src == name: clean, pss = pss[0], pss[1:]
         for (row, lab, c_, s_, _), ps in zip(todo, pss):
-            table[row] = (lab, c_, s_, float(_np(lsd.correct(ps.logits, ps.labels)).mean()), len(ps))
+            ok = _np(lsd.correct(ps.logits, ps.labels)); oks[row] = (src, ok, ps.labels)
+            table[row] = (lab, c_, s_, float(ok.mean()), len(ps))
     if name not in cells: clean = ev.predict(name)
-    acc0 = float(_np(ls.correct(clean.logits, clean.labels)).mean())
-    recs = [ev.rec("corruptions", "ID", "", "Acc_clean", acc0, n=len(clean))] + gaps
-    recs += _corruption_records(ev, table, acc0, r_cc_paper_code)
+    c0 = _np(ls.correct(clean.logits, clean.labels)); acc0 = float(c0.mean())
+    recs = [ev.record("corruptions", "ID", "", "Acc_clean", "accuracy", {"correct": c0}, acc0, labels=clean.labels)] + gaps
+    recs += _corruption_records(ev, table, acc0, r_cc_paper_code, oks, (name, c0))
     ev.model = base
     flag_near_chance(recs, acc0, ls.n_classes, "clean accuracy on ID")
     data = {"clean": acc0, "table": pd.DataFrame(table, columns=["dataset", "corruption", "severity", "acc", "n"])}
@@ -355,8 +356,9 @@ def _has_dataset(ev, name) -> bool:
         warnings.warn(f"on-disk corruption set {name!r} not available ({e}); corrupting on the fly instead"); return False
 
 # %% ../nbs/51_sections.ipynb #c019b
-def _disk_cells(ev, disk, lab, names, severities, allow_partial) -> tuple[list, list]:
-    "(rows, missing) of the requested cells of on-disk set `disk`: only they are predicted; a missing one is an error."
+def _disk_cells(ev, disk, lab, names, severities, allow_partial) -> tuple[list, list, list]:
+    """(rows, oks, missing) of the requested cells of on-disk set `disk`: only they are predicted; a missing one is an error.
+    `oks`: per row, (its image set, per-image correctness, labels); each cell is its own image set (resampled on its own)."""
     on_disk = set(map(tuple, ev.dataset(disk).samples[["corruption", "severity"]].drop_duplicates().itertuples(index=False)))
     want = [(c, int(s)) for c in names for s in severities]
     missing = [cs for cs in want if cs not in on_disk]
@@ -365,29 +367,47 @@ def _disk_cells(ev, disk, lab, names, severities, allow_partial) -> tuple[list, 
                          + ", ".join(f"{c}/{s}" for c, s in missing[:12]) + (" ..." if len(missing) > 12 else "")
                          + "; download them, request only the cells present (corruptions_2d/3d, severities), or pass "
                          "allow_partial=True to average over the cells present (the missing ones are recorded)")
-    rows = []
+    rows, oks = [], []
     for c in dict.fromkeys(c for c, _ in want):
         sev = [s for cc, s in want if cc == c and (cc, s) in on_disk]
         if not sev: continue
         ps = ev.predict(disk, subset={"corruption": [c], "severity": sev}); lsd = ev.labelspace(disk)
         ok = _np(lsd.correct(ps.logits, ps.labels)).astype(float); sv = ps.samples["severity"].astype(int).to_numpy()
         rows += [(lab, c, s, float(ok[sv == s].mean()), int((sv == s).sum())) for s in sev]
-    return rows, missing
+        oks += [((disk, c, s), ok[sv == s].astype(bool), _np(ps.labels)[sv == s]) for s in sev]
+    return rows, oks, missing
 
-def _corruption_records(ev, table, acc0, paper_code: bool) -> list:
-    "Per-cell, per-corruption and average records of a (dataset, corruption, severity, acc, n) table; with `paper_code`, the running averages too."
+def _cc_arrays(rows, oks, clean) -> dict:
+    """`stats` arrays of the corruption cells `rows` (indices into `oks`): per image set, its cells stacked (images, cells);
+    each cell labelled '<group>/<corruption>' (its weight: 1/corruptions, split over severities); paired with the clean images
+    (`clean`: (ID set name, its correctness)) when they are the ID set's."""
+    sets = {}
+    for i in rows: sets.setdefault(oks[i][0], []).append(i)
+    return {"correct_cells": [np.stack([oks[i][1] for i in g], 1) for g in sets.values()],
+            "corruptions": [oks[i][3] for g in sets.values() for i in g], "paired": [s == clean[0] for s in sets]}
+
+def _corruption_records(ev, table, acc0, paper_code: bool, oks, clean) -> list:
+    """Per-cell, per-corruption and average records of a (dataset, corruption, severity, acc, n) table, each with its interval from
+    the rows' per-image correctness `oks` (and the clean images' `clean`: (ID set name, correctness)); with `paper_code`, the running averages too."""
     from synbench.metrics.robustness import r_cc, paper_code_running_accs
     recs, means, running = [], {}, {}
+    oks = [(s, ok, y, f"{table[i][0]}/{table[i][1]}") for i, (s, ok, y) in enumerate(oks)]
+    cc = lambda rows: _cc_arrays(rows, oks, clean)
+    avg = lambda rows: {k: v for k, v in cc(rows).items() if k != "paired"}
+    rcc_arrays = lambda rows: {**cc(rows), "correct_clean": clean[1]}
     rcc = lambda accs: r_cc(np.asarray(accs, dtype=float), acc0) if acc0 > 0 else float("nan")
     for lab in ("2DCC", "3DCC"):
-        t = [r for r in table if r[0] == lab]
+        rows = [i for i, r in enumerate(table) if r[0] == lab]; t = [table[i] for i in rows]
         if not t: continue
-        recs += [ev.rec("corruptions", lab, f"{c}-{s}", "Acc", a, n=n, corruption=c, severity=int(s)) for _, c, s, a, n in t]
-        per = {c: [a for _, cc, _, a, _ in t if cc == c] for c in dict.fromkeys(r[1] for r in t)}
+        recs += [ev.record("corruptions", lab, f"{c}-{s}", "Acc", "accuracy", {"correct": oks[i][1]}, a, labels=oks[i][2], corruption=c, severity=int(s))
+                 for i, (_, c, s, a, n) in zip(rows, t)]
+        per = {c: [a for _, cc_, _, a, _ in t if cc_ == c] for c in dict.fromkeys(r[1] for r in t)}
         means[lab] = {c: float(np.mean(v)) for c, v in per.items()}
-        recs += [ev.rec("corruptions", lab, c, "Acc", a, n=len(per[c]), corruption=c) for c, a in means[lab].items()]
+        recs += [ev.record("corruptions", lab, c, "Acc", "avg_acc", avg([i for i in rows if table[i][1] == c]), a, corruption=c)
+                 for c, a in means[lab].items()]
         m = float(np.mean(list(means[lab].values())))
-        recs += [ev.rec("corruptions", lab, "", "Avg_Acc_cc", m, n=len(per)), ev.rec("corruptions", lab, "", "Avg_R_cc", rcc(list(means[lab].values())), n=len(per))]
+        recs += [ev.record("corruptions", lab, "", "Avg_Acc_cc", "avg_acc", avg(rows), m),
+                 ev.record("corruptions", lab, "", "Avg_R_cc", "r_cc", rcc_arrays(rows), rcc(list(means[lab].values())))]
         if paper_code:   # the authors' AverageMeter runs on, never reset, over this group's cells in order
             run = paper_code_running_accs([r[3] for r in t], [r[4] for r in t]); running[lab] = run
             for c in per:
@@ -396,8 +416,9 @@ def _corruption_records(ev, table, acc0, paper_code: bool) -> list:
             recs.append(ev.rec("corruptions", lab, "", "Avg_R_cc_paper_code", rcc(run), n=len(run)))
     allv = [a for d in means.values() for a in d.values()]
     if allv:
-        recs += [ev.rec("corruptions", "2DCC+3DCC", "", "Avg_Acc_cc", np.mean(allv), n=len(allv)),
-                 ev.rec("corruptions", "2DCC+3DCC", "", "Avg_R_cc", rcc(allv), n=len(allv))]
+        rows = [i for i, r in enumerate(table) if r[0] in means]
+        recs += [ev.record("corruptions", "2DCC+3DCC", "", "Avg_Acc_cc", "avg_acc", avg(rows), np.mean(allv)),
+                 ev.record("corruptions", "2DCC+3DCC", "", "Avg_R_cc", "r_cc", rcc_arrays(rows), rcc(allv))]
     if running:
         both = np.concatenate(list(running.values()))
         recs += [ev.rec("corruptions", "2DCC+3DCC", "", "Avg_Acc_cc_paper_code", float(both.mean()), n=len(both)),
@@ -430,9 +451,10 @@ def biases(model, suite="miniworld", data_root=None, *, parts=("focus", "cue_con
         ok = _np(ls.correct(ps.logits, ps.labels)).astype(bool); nu = ps.samples["n_uncommon"].to_numpy().astype(int)
         for k in range(0, int(nu.max()) + 1):
             m = nu == k
-            if m.any(): recs.append(ev.rec("biases", "FOCUS", f"P_{k}", "Acc", ok[m].mean(), n=int(m.sum()), subset=f"P_{k}"))
-        for metric, v in _context_bias(ok, nu).items():
-            recs.append(ev.rec("biases", "FOCUS", "", metric, v, n=len(ok)))
+            if m.any(): recs.append(ev.record("biases", "FOCUS", f"P_{k}", "Acc", "accuracy", {"correct": ok[m]}, ok[m].mean(),
+                                              labels=_np(ps.labels)[m], subset=f"P_{k}"))
+        for metric, v in _context_bias(ok, nu).items():   # P_k and P_0 resampled in one draw over the FOCUS images
+            recs.append(ev.record("biases", "FOCUS", "", metric, "cb", {"correct": ok, "k": nu, "level": int(metric[3:])}, v))
         flag_near_chance([r for r in recs if r.dataset == "FOCUS"], ok[nu == 0].mean() if (nu == 0).any() else None,
                          ls.n_classes, "FOCUS accuracy in common contexts (P_0)")
         data["focus"] = pd.DataFrame({"n_uncommon": nu, "correct": ok})
@@ -441,21 +463,27 @@ def biases(model, suite="miniworld", data_root=None, *, parts=("focus", "cue_con
         names = np.asarray(ls.class_names)[_np(ls.predict(ps.logits)).astype(int)]
         shape, tex = ps.samples["shape"].astype(str).to_numpy(), ps.samples["texture"].astype(str).to_numpy()
         sb = _shape_bias(names, shape, tex, shape_bias_per_class); keep = shape != tex
-        recs.append(ev.rec("biases", "cue-conflict", "", "shape_bias", sb["overall"], n=int(keep.sum())))
+        arr = lambda m: {"pred": names[m], "shape": shape[m], "texture": tex[m]}
+        recs.append(ev.record("biases", "cue-conflict", "", "shape_bias", "shape_bias", arr(slice(None)), sb["overall"]))
+        group = shape if shape_bias_per_class == "shape" else names
         for c, v in sb["per_class"].items():
-            recs.append(ev.rec("biases", "cue-conflict", SHAPE_BIAS_LABEL[shape_bias_per_class] + c, "shape_bias", v, n=sb["n"][c], subset=c))
+            m, lab_c = group == c, SHAPE_BIAS_LABEL[shape_bias_per_class] + c
+            recs.append(ev.record("biases", "cue-conflict", lab_c, "shape_bias", "shape_bias", arr(m), v, subset=c) if (m & keep).any()
+                        else ev.rec("biases", "cue-conflict", lab_c, "shape_bias", v, n=sb["n"][c], subset=c))
         data["shape_bias"] = sb
     if "in9" in parts and ev.suite.get("in9"):
-        accs = {}
+        accs, oks = {}, {}
         base = ev.model; ev.model = _renormalize(base, in9_normalization)
         tag = "" if in9_normalization == "model" else f" [{in9_normalization} normalisation]"
         for part, name in ev.role("in9").items():
             ps = ev.predict(name); ls = ev.labelspace(name)
-            ok = _np(ls.correct(ps.logits, ps.labels)).astype(float); accs[part] = ok.mean()
-            recs.append(ev.rec("biases", "IN-9L", part + tag, "Acc", ok.mean(), ev.ci(lambda c: c.mean(-1), ok, vectorized=True), len(ok), subset=part))
+            ok = _np(ls.correct(ps.logits, ps.labels)).astype(float); accs[part], oks[part] = ok.mean(), ok
+            recs.append(ev.record("biases", "IN-9L", part + tag, "Acc", "accuracy", {"correct": ok}, ok.mean(), labels=ps.labels, subset=part))
         ev.model = base
         if {"mixed_same", "mixed_rand"} <= set(accs):
-            recs.append(ev.rec("biases", "IN-9L", tag.strip(), "BG_Gap", B.bg_gap(accs["mixed_same"], accs["mixed_rand"])))
+            recs.append(ev.record("biases", "IN-9L", tag.strip(), "BG_Gap", "bg_gap",   # two image sets, each resampled on its own
+                                  {"correct_same": oks["mixed_same"], "correct_rand": oks["mixed_rand"], "paired": False},
+                                  B.bg_gap(accs["mixed_same"], accs["mixed_rand"])))
         flag_near_chance([r for r in recs if r.dataset == "IN-9L"], accs.get("original"), ls.n_classes, "IN-9L accuracy on original images")
         data["in9"] = accs
     if not recs: raise ValueError(f"suite has none of the bias sets {parts}")
@@ -508,10 +536,11 @@ class AblationColumn:
     dataset: str | None      # None: the suite's first OOD set
     metric: str
     fields: tuple = ()       # (field, value) pairs the record must carry, e.g. (("attack", "fgsm"),)
-    fn: object = None        # value -> column value (None: the value itself)
+    fn: object = None        # value -> column value (None: the value itself); monotone, so that it maps the interval too
+    kind: str | None = None  # the `stats.estimate` kind of the column's samples when `fn` changes it (None: the record's)
 
 ABLATION_COLUMNS = (
-    AblationColumn("Acc", "calibration", "ID", "test_error", fn=lambda v: 1 - v),
+    AblationColumn("Acc", "calibration", "ID", "test_error", fn=lambda v: 1 - v, kind="accuracy"),
     AblationColumn("R_adv_FGSM", "adversarial", "ID", "R_adv", (("attack", "fgsm"),)),
     AblationColumn("R_cc_2DCC", "corruptions", "2DCC", "Avg_R_cc"),
     AblationColumn("ECE", "calibration", "ID", "ECE"),
@@ -531,7 +560,7 @@ def ablations(grid="miniworld-synvit", suite="miniworld", data_root=None, *, eps
               corruptions_2d=CORRUPTIONS_2D, severities=SEVERITIES, return_data: bool = False, **kw):
     "The ablation columns (`ABLATION_COLUMNS`: Acc, R_adv_FGSM, R_cc_2DCC, ECE, FPR@95 on the first OOD set, CB_2, Shape_bias, BG_Gap) for each model of `grid`."
     models = ablation_grid(grid); recs = []
-    kw = {**kw, "n_boot": 0, "allow_code": False}   # a grid's names never run code
+    kw = {**kw, "allow_code": False}   # a grid's names never run code; its records keep their intervals and samples
     for m in models:
         ev = Evaluation(m, suite, data_root, **kw); tag, n = _abl_axis(ev.model); var = _abl_variant(ev.model)
         got = calibration(ev, roles=("id",)) + adversarial(ev, eps=eps, attacks=("fgsm",))
@@ -544,8 +573,10 @@ def ablations(grid="miniworld-synvit", suite="miniworld", data_root=None, *, eps
         for col in ABLATION_COLUMNS:
             r = find_record(got, col.section, col.dataset or first, col.metric, col.fields)
             if r is None or r.value is None: continue
-            recs.append(ev.rec("ablations", "ablation", var, col.name, col.fn(r.value) if col.fn else r.value, ablation=tag,
-                               n_train_images=n, subset=first if col.dataset is None else None))
+            ci = (r.ci_low, r.ci_high) if col.fn is None or r.ci_low is None else tuple(sorted((col.fn(r.ci_low), col.fn(r.ci_high))))
+            s = {} if r.samples is None else {"kind": col.kind or r.samples.kind, "arrays": r.samples.arrays, "labels": r.samples.labels}
+            recs.append(ev.rec("ablations", "ablation", var, col.name, col.fn(r.value) if col.fn else r.value, ci, r.n, **s,
+                               ablation=tag, n_train_images=n, subset=first if col.dataset is None else None))
             recs[-1].flag = flag
     df = records_to_frame(recs)
     return (recs, {"table": df.pivot_table(index=["model", "variant"], columns="metric", values="value", sort=False)}) if return_data else recs

@@ -46,7 +46,12 @@ def test_ood_and_rescoring_without_forwards(ev):
 
 
 def test_corruptions_from_disk_cells(ev):
-    d = df(S.corruptions(ev, corruptions_2d=("shot_noise", "snow"), corruptions_3d=("fog_3d", "near_focus"), severities=(1,)))
+    recs = S.corruptions(ev, corruptions_2d=("shot_noise", "snow"), corruptions_3d=("fog_3d", "near_focus"), severities=(1,)); d = df(recs)
+    # issue 15: the on-disk cells keep their per-image correctness, so every record has samples (each cell its own image set)
+    assert all(r.samples is not None for r in recs), [r.metric for r in recs if r.samples is None]
+    cell = next(r for r in recs if r.variant == "snow-1"); assert cell.samples.kind == "accuracy" and cell.n == len(cell.samples.arrays["correct"])
+    rcc = next(r for r in recs if r.dataset == "2DCC+3DCC" and r.metric == "Avg_R_cc")
+    assert len(rcc.samples.arrays["correct_cells"]) == 4 and rcc.samples.arrays["paired"] == [False] * 4
     cells = set(d.query("metric=='Acc' and dataset=='2DCC'").variant)
     assert {"shot_noise-1", "snow-1", "shot_noise", "snow"} <= cells
     assert {"fog_3d", "near_focus"} <= set(d.query("metric=='Acc' and dataset=='3DCC'").variant)

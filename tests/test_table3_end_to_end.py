@@ -28,16 +28,16 @@ def test_table3_resnet50_reproduced_under_paper_code(tmp_path):
     pub = ref.set_index(["dataset", "metric", "variant"]).value
     ev = S.Evaluation("toy/supervised-real", "toy", run="e2e", n_boot=0, cache_dir=tmp_path / "cache")
     ev.name = "ResNet50-offline"
-    table = []
+    table, oks = [], []
     for lab, ds, names in (("2DCC", "ImageNet-C", S.PAPER_2D), ("3DCC", "ImageNet-3DCC", S.PAPER_3D)):
         true = invert_running([pub[(ds, "Acc_paper_code", c)] / 100 for c in names])
         for c, t in zip(names, true):
             assert 0 < t < 1
             for s in (1, 2, 3, 4, 5):   # per-sample correctness of the cell, as a PredictionSet would give
                 ok = np.r_[np.ones(round(t * N)), np.zeros(N - round(t * N))]
-                table.append((lab, c, s, float(ok.mean()), len(ok)))
-    acc0 = float(np.r_[np.ones(round(pub[("ImageNet", "Acc_clean", "")] * N / 100)), np.zeros(N)][:N].mean())
-    recs = [ev.rec("corruptions", "ID", "", "Acc_clean", acc0, n=N)] + S._corruption_records(ev, table, acc0, paper_code=True)
+                table.append((lab, c, s, float(ok.mean()), len(ok))); oks.append((lab, ok.astype(bool), np.zeros(N, int)))
+    c0 = np.r_[np.ones(round(pub[("ImageNet", "Acc_clean", "")] * N / 100)), np.zeros(N)][:N]; acc0 = float(c0.mean())
+    recs = [ev.rec("corruptions", "ID", "", "Acc_clean", acc0, n=N)] + S._corruption_records(ev, table, acc0, True, oks, ("ImageNet", c0))
     S.write_sidecar(tmp_path / "run" / "reports" / "corruptions" / "ResNet50-offline.json", recs, "corruptions",
                     parameters={"preset": "paper-code", "r_cc_paper_code": True})
     res = make_report(tmp_path / "run")

@@ -52,8 +52,15 @@ def cli_build(argv=None) -> int:
     return 0
 
 # %% ../../nbs/64_miniworld.ipynb #cfind1
-PAIRS = {"supervised": [("miniworld/resnet-real", "miniworld/resnet-syn"), ("miniworld/vit-real", "miniworld/vit-syn")],
-         "self-supervised / multi-modal": [("miniworld/simclr-real", "miniworld/synclr-syn"), ("miniworld/clip-real", "miniworld/clip-syn")]}
+def _real_synthetic_pairs() -> dict:
+    "The (real, synthetic) pairs of `MODELS` by family group, from their specs' counterparts (`synbench.models.pairs`, the one place)."
+    from synbench.models.spec import pairs
+    sp = {n: model_spec(n) for n in MODELS}
+    ps = [(r, o) for r, o in pairs(sp.values()) if sp[r].data == "real" and sp[o].data == "synthetic"]
+    group = lambda n: "supervised" if sp[n].family == "supervised" else "self-supervised / multi-modal"
+    return {g: [p for p in ps if group(p[1]) == g] for g in ("supervised", "self-supervised / multi-modal")}
+
+PAIRS = _real_synthetic_pairs()
 FINDINGS = ("(i) self-supervised and multi-modal clones are comparable to their real counterparts (shape bias, background bias, calibration)",
             "(ii) supervised clones lag behind their real counterparts (clean accuracy gap larger than the other families')",
             "(iii) synthetic clones are more susceptible to adversarial perturbations (lower R_adv)",

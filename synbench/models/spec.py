@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, asdict
 
 # %% auto #0
-__all__ = ['FAMILIES', 'DATA_KINDS', 'HEAD_KINDS', 'GROUPS', 'IMAGENET_EVAL_CONFIG', 'ModelSpec']
+__all__ = ['FAMILIES', 'DATA_KINDS', 'HEAD_KINDS', 'GROUPS', 'IMAGENET_EVAL_CONFIG', 'ModelSpec', 'pairs']
 
 # %% ../../nbs/40_models.spec.ipynb #c005
 FAMILIES = ("supervised", "self-supervised", "multi-modal")
@@ -69,3 +69,16 @@ class ModelSpec:
         return s.split("/", 1)[0]
 
     def to_dict(self) -> dict: return asdict(self)
+
+# %% ../../nbs/40_models.spec.ipynb #cpair1
+def pairs(specs) -> list[tuple[str, str]]:
+    "(reference, other) name pairs among `specs` (`ModelSpec`s): each clone with its `counterpart` (rules above); only names present."
+    specs = list(specs); by = {s.name: s for s in specs}; out = []
+    for s in specs:
+        if s.data == "real": continue
+        refs = [s.counterpart] if s.counterpart else \
+               [r.name for r in specs if r.data == "real" and r.family == s.family == "self-supervised"]
+        if s.data == "mixed": refs += [o.name for o in specs if o.data == "synthetic" and o.counterpart == s.counterpart and o.family == s.family]
+        out += [(r, s.name) for r in refs if r in by]
+    return list(dict.fromkeys(out))
+
