@@ -1,5 +1,6 @@
 """`synbench report RUN --card MODEL` on a small MiniWorld run (three real models and a clone, calibration and FGSM, sidecars written through
-the public API as the templates write them): the report writes effective_robustness.csv and a figure per shift, the card's
+the public API as the templates write them: calibration, FGSM, snow, cue-conflict): the report writes effective_robustness.csv
+and a figure per shift, error consistency (ID, cue-conflict) and per-class tables, the card's
 notebook and HTML hold the model's numbers; an unknown model is refused with the run's models and nothing is written."""
 import json, os, subprocess, sys
 from pathlib import Path
@@ -20,7 +21,9 @@ def run_dir(tmp_path_factory):
     cache = os.environ.get("SYNBENCH_CACHE") or str(tmp_path_factory.mktemp("cache"))
     for m in MODELS:
         ev = S.Evaluation(m, "miniworld", run=run.name, cache_dir=cache, limit=32, n_boot=20)
-        for sec, recs in (("calibration", S.calibration(ev)), ("adversarial", S.adversarial(ev, attacks=("fgsm",)))):
+        for sec, recs in (("calibration", S.calibration(ev)), ("adversarial", S.adversarial(ev, attacks=("fgsm",))),
+                          ("corruptions", S.corruptions(ev, corruptions_2d=("snow",), corruptions_3d=(), severities=(1, 3))),
+                          ("biases", S.biases(ev, parts=("cue_conflict",)))):
             S.write_sidecar(run / "reports" / sec / f"{slug(m)}.json", recs, sec, {"model": m}, ev.model)
     return run
 
@@ -43,7 +46,7 @@ def test_report_card_and_effective_robustness(run_dir):
     assert "report card:" in r.stdout and "effective robustness:" in r.stdout
     # effective robustness: R, A and FGSM, a line through the three real models, the clone's offset from it with an interval
     er = pd.read_csv(run_dir / "report" / "effective_robustness.csv")
-    assert set(er["shift"]) == {"R", "A", "attack:fgsm"} and set(er.n_line) == {3} and set(er.n_shift.dropna()) == {32}
+    assert set(er["shift"]) == {"R", "A", "attack:fgsm", "2DCC:snow"} and set(er.n_line) == {3} and set(er.n_shift.dropna()) == {32}
     res = pd.read_csv(run_dir / "report" / "results.csv")
     acc = lambda m, sec, ds, met: float(res[(res.model == m) & (res.section == sec) & (res.dataset == ds) & (res.metric == met)].value.iloc[0])
     clone = er[(er.model == "miniworld/resnet-syn") & (er["shift"] == "R")].iloc[0]
@@ -64,16 +67,20 @@ def test_report_card_and_effective_robustness(run_dir):
     row = ec[(ec.section == "calibration") & (ec.dataset == "ID")].iloc[0]
     assert (row.clone, row.counterpart, row.n) == ("miniworld/resnet-syn", "miniworld/resnet-real", 32)
     assert row.kappa == pytest.approx(1.0 if obs == 1 else (obs - exp) / (1 - exp))
+    cc = ec[ec.dataset == "cue-conflict"]                         # scored on the shape class
+    assert len(cc) == 1 and -1 <= cc.kappa.iloc[0] <= 1 and cc.ci_low.iloc[0] <= cc.kappa.iloc[0] <= cc.ci_high.iloc[0]
     pc = pd.read_csv(run_dir / "report" / "per_class.csv")
+    assert {"calibration", "adversarial", "corruptions", "biases"} <= set(pc.section)
     assert set(pc.model) == set(MODELS) and pc[(pc.model == "miniworld/resnet-syn") & (pc.section == "calibration") & (pc.dataset == "ID")].n.sum() == 32
     figs = sorted(p.name for p in (run_dir / "report" / "figures" / "effective_robustness").glob("*.png"))
-    assert figs == ["A.png", "R.png", "attack_fgsm.png"]
+    assert figs == ["2DCC_snow.png", "A.png", "R.png", "attack_fgsm.png"]
+    assert er[er.role == "clone"].ci_low.notna().all()
     # the card: notebook without errors, HTML with the model, its counterpart, the paper's rows and its numbers
     nb = json.loads((run_dir / "cards" / "miniworld__resnet-syn.ipynb").read_text())
     outs = [o for c in nb["cells"] for o in c.get("outputs", [])]
     assert not [o for o in outs if o["output_type"] == "error" or o.get("name") == "stderr"]
     html = (run_dir / "cards" / "miniworld__resnet-syn.html").read_text()
-    for s in ("miniworld/resnet-syn", "miniworld/resnet-real", "SynResNet50", "ResNet50", "Effective robustness"):
+    for s in ("miniworld/resnet-syn", "miniworld/resnet-real", "SynResNet50", "ResNet50", "Effective robustness", "mcnemar", "cue-conflict"):
         assert s in html, s
     err = acc("miniworld/resnet-syn", "calibration", "ID", "test_error")
     assert f"{err:.6f}" in html                                   # its ID test error, as the card's table prints it
