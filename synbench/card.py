@@ -65,10 +65,14 @@ def rows_about(path, **match) -> pd.DataFrame | None:
     for k, v in match.items(): keep &= (t[k].astype(str) == str(v)).to_numpy()
     return t[keep].reset_index(drop=True)
 
-def comparisons_of(path, model: str) -> pd.DataFrame | None:
-    "The rows of `comparisons.csv` (columns reference, other, ...) in which `model` is the reference or the other model; None without the file."
+def comparisons_of(path, model: str, alpha: float = 0.05) -> pd.DataFrame | None:
+    """The rows of `comparisons.csv` in which `model` is the reference or the other model, without columns no row fills, and
+    `differs`: Holm-adjusted p below `alpha` (column p_holm); None without the file."""
     a, b = rows_about(path, reference=model), rows_about(path, other=model)
-    return None if a is None else pd.concat([a, b], ignore_index=True)
+    if a is None: return None
+    t = pd.concat([a, b], ignore_index=True)
+    if "p_holm" not in t.columns: raise ValueError(f"{path} has no column 'p_holm' (it has {list(t.columns)}); rerun `synbench report` to rewrite it")
+    return t.dropna(axis=1, how="all").assign(differs=t.p_holm < alpha)
 
 # %% ../nbs/72_card.ipynb #c014
 def card_template() -> dict:
@@ -85,9 +89,12 @@ def card_template() -> dict:
                   "df, models = R.collect(run_dir)\ninfo = C.card_info(model, models)\ndisplay(Markdown(C.card_header(info)))"),
              md("k003", "## Every axis, beside its counterpart\n\nEach section's headline numbers with their 95% bootstrap intervals; `diff` = this model - its counterpart."),
              code("k004", "display(C.beside_counterpart(df, model, info[\"counterpart\"]))"),
-             md("k005", "## Paired verdicts\n\nThe paired comparisons of the model and its counterpart (`comparisons.csv`: difference, interval, p, Holm-adjusted p)."),
-             code("k006", "v = C.comparisons_of(rep / \"comparisons.csv\", model)\n"
-                  "display(v if v is not None else Markdown(f\"No `{rep / 'comparisons.csv'}` in this run: no paired verdicts to show.\"))"),
+             md("k005", "## Paired verdicts\n\nThe paired comparisons of the model with its counterparts on the same images (`comparisons.csv`: "
+                "difference other - reference, its paired interval, p, Holm-adjusted p; `differs`: Holm p < 0.05), then the run's verdicts "
+                "on the paper's findings (`findings.csv`)."),
+             code("k006", "for f in (\"comparisons.csv\", \"findings.csv\"):\n"
+                  "    v = C.comparisons_of(rep / f, model) if f == \"comparisons.csv\" else C.rows_about(rep / f)\n"
+                  "    display(v if v is not None else Markdown(f\"No `{rep / f}` in this run.\"))"),
              md("k007", "## Beside the paper's 13 models\n\nThe paper's published numbers (`paper_tables.csv`, Figs. 3/4 from the authors' code) in its units, "
                 "with this model and its counterpart as rows `this run`; the paper's row it is read against is named above."),
              code("k008", "pv = R.paper_view(df[df.model.isin([model, info[\"counterpart\"]])])\n"

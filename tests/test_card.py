@@ -80,7 +80,7 @@ def test_report_card_and_effective_robustness(run_dir):
     outs = [o for c in nb["cells"] for o in c.get("outputs", [])]
     assert not [o for o in outs if o["output_type"] == "error" or o.get("name") == "stderr"]
     html = (run_dir / "cards" / "miniworld__resnet-syn.html").read_text()
-    for s in ("miniworld/resnet-syn", "miniworld/resnet-real", "SynResNet50", "ResNet50", "Effective robustness", "mcnemar", "cue-conflict"):
+    for s in ("miniworld/resnet-syn", "miniworld/resnet-real", "SynResNet50", "ResNet50", "Effective robustness", "mcnemar", "cue-conflict", "p_holm", "n_supported"):
         assert s in html, s
     err = acc("miniworld/resnet-syn", "calibration", "ID", "test_error")
     assert f"{err:.6f}" in html                                   # its ID test error, as the card's table prints it
