@@ -88,14 +88,14 @@ def _point_table(real: dict, clones: dict, fixed: dict) -> tuple[pd.DataFrame, L
 # %% ../nbs/70_effective_report.ipynb #c015
 def effective_table(points: pd.DataFrame, roles: dict, fixed: pd.DataFrame | None = None, arrays: dict | None = None, *,
                     n_boot: int = N_BOOT, seed: int = 0) -> tuple[pd.DataFrame, dict]:
-    """(table, {shift: LineFit}) over the shifts of `points` that have a line (>= 2 real or fixed models) and a clone; `roles` from
+    """(table, {shift: LineFit}) over the shifts of `points` that have a line (>= 2 real or fixed models) and a model of the run; `roles` from
     `roles()`; `fixed`: `paper_points` rows placed on the line (named '<model> (paper)'); `arrays`: {(model, shift): (correct_id, correct_shift)}."""
     pts = points[points.model.isin(set(roles))]; out, fits = [], {}
     for shift, g in pts.groupby("shift", sort=False):
         real = {r.model: (r.acc_id, r.acc_shift) for r in g.itertuples() if roles[r.model] == "real"}
         clones = {r.model: (r.acc_id, r.acc_shift) for r in g.itertuples() if roles[r.model] == "clone"}
         fx = {} if fixed is None else {f"{r.model} (paper)": (r.acc_id, r.acc_shift) for r in fixed[fixed["shift"] == shift].itertuples()}
-        if len(real) + len(fx) < 2 or not clones: continue
+        if len(real) + len(fx) < 2 or not (real or clones): continue     # no line, or no model of the run on it
         if arrays is not None and all((m, shift) in arrays for m in g.model):
             t, fit = effective_robustness_table({m: arrays[m, shift] for m in real}, {m: arrays[m, shift] for m in clones}, fx,
                                                 n_boot=n_boot, seed=seed)
