@@ -1,7 +1,8 @@
 """`synbench report RUN --card MODEL` on a small MiniWorld run (three real models and a clone, calibration and FGSM, sidecars written through
 the public API as the templates write them: calibration, FGSM, snow, cue-conflict): the report writes effective_robustness.csv
 and a figure per shift, error consistency (ID, cue-conflict) and per-class tables, the card's
-notebook and HTML hold the model's numbers; an unknown model is refused with the run's models and nothing is written."""
+notebook and HTML hold the model's numbers; an unknown model is refused with the run's models and nothing is written.
+On the ImageNet suite (offline fixture tree), the lines go through the three EfficientNet-Lite models and the paper's nine real baselines."""
 import json, os, subprocess, sys
 from pathlib import Path
 
@@ -85,3 +86,20 @@ def test_report_card_and_effective_robustness(run_dir):
     err = acc("miniworld/resnet-syn", "calibration", "ID", "test_error")
     assert f"{err:.6f}" in html                                   # its ID test error, as the card's table prints it
     assert f"{clone.effective_robustness:.6f}" in html or f"{clone.effective_robustness:.4f}" in html
+
+
+def test_imagenet_lines_through_the_paper_baselines_and_the_lite_models(dataset_tree, tmp_path):
+    "On the ImageNet suite (the fixture tree, offline): each line goes through the three EfficientNet-Lite models with real weights and the paper's nine real baselines."
+    from synbench import sections as S
+    from synbench.report import make_report
+    run = tmp_path / "lite"
+    for m in ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"):
+        ev = S.Evaluation(m, "imagenet", data_root=str(dataset_tree), run="lite", cache_dir=str(tmp_path / "cache"), n_boot=20)
+        S.write_sidecar(run / "reports" / "calibration" / f"{m}.json", S.calibration(ev), "calibration", {"model": m}, ev.model)
+    res = make_report(run)
+    er = pd.read_csv(res["effective"])
+    assert set(er["shift"]) == {"R", "A"} and set(er.n_line) == {12}
+    for shift, g in er.groupby("shift"):
+        assert sorted(g[g.role == "real"].model) == ["efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"]
+        assert len(g[g.role == "fixed"]) == 9 and not g.model.str.startswith("Syn").any()
+    assert sorted(p.name for p in res["effective_figures"]) == ["A.png", "R.png"]
