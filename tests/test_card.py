@@ -1,4 +1,4 @@
-"""`synbench report RUN --card MODEL` on a small MiniWorld run (three real models and a clone, calibration and FGSM, sidecars written through
+"""`synbench report RUN --card MODEL` on a small MiniWorld run (three real models and a clone, sidecars written through
 the public API as the templates write them: calibration, FGSM, snow, cue-conflict): the report writes effective_robustness.csv
 and a figure per shift, error consistency (ID, cue-conflict) and per-class tables, the card's
 notebook and HTML hold the model's numbers; an unknown model is refused with the run's models and nothing is written.
