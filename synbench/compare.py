@@ -4,7 +4,7 @@
 
 # %% ../nbs/57_compare.ipynb #c003
 from __future__ import annotations
-import json, math
+import functools, json, math
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -18,6 +18,7 @@ __all__ = ['KEY', 'COMPARISON_COLUMNS', 'EQUIVALENCE_MARGIN', 'FINDING_TESTS', '
            'run_records', 'compare_run', 'aggregate', 'findings', 'summary', 'write_comparisons']
 
 # %% ../nbs/57_compare.ipynb #c005
+@functools.lru_cache(maxsize=None)
 def spec_of(name: str):
     "The `ModelSpec` of a registry or MiniWorld model name, or None for a name no registry knows."
     try:

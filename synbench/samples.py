@@ -4,7 +4,7 @@
 
 # %% ../nbs/56_samples.ipynb #c003
 from __future__ import annotations
-import json
+import hashlib, json
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -40,9 +40,14 @@ def _compact(a) -> np.ndarray:
 
 def _is_scalar(v) -> bool: return v is None or isinstance(v, (bool, int, float, str, np.bool_, np.integer, np.floating))
 
-def _encode(i: int, s: Samples, store: dict) -> dict:
-    "The manifest entry of record `i`'s `Samples`; its arrays go into `store` under keys 'r<i>.<name>[.<j>]'."
-    def put(key, v): store[key] = _compact(v); return key
+def _encode(i: int, s: Samples, store: dict, seen: dict | None = None) -> dict:
+    """The manifest entry of record `i`'s `Samples`; its arrays go into `store` under keys 'r<i>.<name>[.<j>]', an array already
+    stored (equal dtype, shape and bytes, as the corruption averages share their cells') only once (`seen`: digest -> key)."""
+    seen = {} if seen is None else seen
+    def put(key, v):
+        a = _compact(v); h = (a.dtype.str, a.shape, hashlib.sha1(a.tobytes()).hexdigest())
+        if h not in seen: store[key] = a; seen[h] = key
+        return seen[h]
     arrays = {}
     for name, v in s.arrays.items():
         if _is_scalar(v): arrays[name] = {"value": v.item() if isinstance(v, np.generic) else v}
@@ -54,8 +59,10 @@ def _encode(i: int, s: Samples, store: dict) -> dict:
 
 # %% ../nbs/56_samples.ipynb #c010
 def samples_path(sidecar) -> Path:
-    "The samples file beside a sidecar: `<stem>.samples.npz`."
-    p = Path(sidecar); return p.with_name(p.stem + ".samples.npz")
+    """The samples file beside a sidecar: `<stem>.samples.npz`. The runner's `<stem>.json.partial` (renamed to `<stem>.json` once
+    its job succeeds) has the same one: the samples are written under their final name, and a rerun overwrites them."""
+    p = Path(sidecar); p = p.with_suffix("") if p.suffix == ".partial" else p
+    return p.with_name(p.stem + ".samples.npz")
 
 def write_samples(sidecar, samples: list) -> Path | None:
     """Write `samples` (one `Samples` or None per record of the sidecar, in its order) beside `sidecar`, atomically and compressed;
@@ -65,7 +72,7 @@ def write_samples(sidecar, samples: list) -> Path | None:
     if bad: raise ValueError(f"samples[{bad[0]}] is a {type(samples[bad[0]]).__name__}; pass a synbench.samples.Samples or None per record")
     if all(s is None for s in samples):
         path.unlink(missing_ok=True); return None
-    store = {}; manifest = [None if s is None else _encode(i, s, store) for i, s in enumerate(samples)]
+    store, seen = {}, {}; manifest = [None if s is None else _encode(i, s, store, seen) for i, s in enumerate(samples)]
     store["__manifest__"] = np.array(json.dumps({"version": 1, "records": manifest}))
     with atomic_write(path, "wb") as f: np.savez_compressed(f, **store)
     return path
