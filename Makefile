@@ -95,4 +95,4 @@ reproduce: venv data
 	$(BIN)/synbench run --suite miniworld --models miniworld --grids miniworld-synvit miniworld-clip \
 	  --run $(RUN) --workers $(WORKERS) \
 	  $(if $(REPRO_LIMIT),--param adversarial.limit=$(REPRO_LIMIT) --param corruptions.limit=$(REPRO_LIMIT) --param ablations.limit=$(REPRO_LIMIT))
-	$(BIN)/synbench report runs/$(RUN) --figures figures
+	$(BIN)/synbench report runs/$(RUN) --figures figures --card miniworld/resnet-syn

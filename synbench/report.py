@@ -15,7 +15,7 @@ from .paper import CORRUPTIONS_2D, CORRUPTIONS_3D, EPS, PGD_STEPS, eps_label
 __all__ = ['OPTIONAL_FIELDS', 'ABLATION_SCALE', 'PAPER_CODE_METRICS', 'TABLES', 'RADAR_AXES', 'PAPER_SETTINGS', 'with_fields',
            'read_records', 'collect', 'paper_view', 'paper_reference', 'paper_table', 'to_markdown', 'to_latex',
            'write_table', 'flag_rows', 'radar_values', 'fig1_radar', 'fig3_error_vs_ece', 'fig4_shape_bias',
-           'beside_paper', 'make_report', 'cli_report']
+           'beside_paper', 'run_samples', 'write_statistics', 'make_report', 'cli_report']
 
 # %% ../nbs/53_report.ipynb #c005
 from .sections import RECORD_COLUMNS, VARIANT_FIELDS, SECTIONS, legacy_fields
@@ -345,16 +345,39 @@ def beside_paper(pv: pd.DataFrame, models: pd.DataFrame) -> dict:
         out[t] = w.reindex(columns=cols).dropna(how="all").round(4)
     return out
 
+# %% ../nbs/53_report.ipynb #cstat1
+from .effective_report import write_effective, shift_arrays
+from .agreement_report import write_agreement, image_set
+from .card import check_card_model, make_card
+from .samples import read_samples
+
+def run_samples(run_dir) -> tuple[pd.DataFrame, list]:
+    "A run's records (every sidecar through `read_records`) and their `Samples` (`synbench.samples.read_samples`; None where a record has none), aligned."
+    recs, smp = [], []
+    for f in sorted((Path(run_dir) / "reports").glob("*/*.json")):
+        recs += read_records(f)["records"]; smp += read_samples(f)
+    return with_fields(pd.DataFrame(recs, columns=RECORD_COLUMNS)), smp
+
+def write_statistics(run_dir, models: pd.DataFrame, out, figs) -> dict:
+    """Effective robustness per shift (csv, a figure per shift; the paper's real baselines on an ImageNet run), error consistency and
+    per-class tables of a run, from its records and per-sample arrays (`synbench.effective_report`, `synbench.agreement_report`)."""
+    df, smp = run_samples(run_dir)
+    res, e = {}, write_effective(df, models, out, figs, paper_reference(), shift_arrays(df, smp))
+    if e: res.update(effective=e["table"], effective_figures=e["figures"])
+    sets = [x for r, s in zip(df.itertuples(), smp) if (x := image_set(r, s)) is not None]
+    return {**res, **write_agreement(sets, out)}
+
 # %% ../nbs/53_report.ipynb #c017
 from .compare import write_comparisons
 
-def make_report(run_dir, out_dir=None, figures_dir=None) -> dict:
-    """Write every table and figure of a run, and its paired comparisons and findings (`synbench.compare.write_comparisons`);
-    returns {'results': path, 'tables': [...], 'figures': [...], 'beside': path, 'comparisons', 'findings', 'comparisons_md': paths}."""
+def make_report(run_dir, out_dir=None, figures_dir=None, card: str | None = None) -> dict:
+    """Write every table and figure of a run, its paired comparisons and findings (`synbench.compare.write_comparisons`), its
+    statistics (`write_statistics`) and, with `card`, that model's report card; returns {'results', 'tables', 'figures', 'beside', ...} paths."""
     import matplotlib; matplotlib.use("Agg")
     run_dir = Path(run_dir); out = Path(out_dir) if out_dir else run_dir / "report"
     figs = Path(figures_dir) if figures_dir else out / "figures"
     df, models = collect(run_dir); pv = paper_view(df)
+    if card is not None: check_card_model(card, df.model)   # before anything is written
     res = {"results": out / "results.csv", "tables": [], "figures": []}
     out.mkdir(parents=True, exist_ok=True)
     with atomic_write(res["results"]) as f: df.to_csv(f, index=False, lineterminator="\n")
@@ -379,6 +402,8 @@ def make_report(run_dir, out_dir=None, figures_dir=None) -> dict:
     with atomic_write(out / "beside_paper.csv") as f: long.to_csv(f, index=False, lineterminator="\n")
     res["beside"] = out / "beside_paper.md"
     res.update(write_comparisons(run_dir, out))
+    res.update(write_statistics(run_dir, models, out, figs))
+    if card is not None: res["card"] = make_card(run_dir, card, df.model.unique(), out)
     return res
 
 def cli_report(argv=None) -> int:
@@ -387,11 +412,14 @@ def cli_report(argv=None) -> int:
     p.add_argument("run_dir", help="the run folder, e.g. runs/default")
     p.add_argument("--out", default=None, help="where tables and CSVs go (default RUN_DIR/report)")
     p.add_argument("--figures", default=None, help="where figures go (default OUT/figures)")
+    p.add_argument("--card", default=None, metavar="MODEL", help="also execute MODEL's report card into RUN_DIR/cards/ (notebook and HTML)")
     a = p.parse_args(argv)
-    try: res = make_report(a.run_dir, a.out, a.figures)
-    except ValueError as e:
+    try: res = make_report(a.run_dir, a.out, a.figures, a.card)
+    except (ValueError, RuntimeError) as e:
         print(f"synbench report: {e}", file=sys.stderr); return 2
     print(f"results: {res['results']}\ntables: {len(res['tables'])} files in {Path(res['results']).parent / 'tables'}\n"
           f"figures: {', '.join(str(f) for f in res['figures'] if f.suffix == '.png')}\nbeside the paper: {res['beside']}\n"
           f"comparisons: {res['comparisons']} (findings: {res['findings']})")
+    if "effective" in res: print(f"effective robustness: {res['effective']} ({len(res['effective_figures'])} figures)")
+    if "card" in res: print(f"report card: {res['card']['html']}")
     return 0
