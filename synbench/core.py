@@ -12,7 +12,7 @@ import torch
 
 # %% auto #0
 __all__ = ['seed_everything', 'make_generator', 'get_device', 'atomic_write', 'write_json', 'package_dir', 'git_commit',
-           'package_versions', 'provenance', 'file_sha256', 'data_root', 'resource_path', 'renamed']
+           'package_versions', 'provenance', 'file_sha256', 'data_root', 'resource_path', 'RemovedName', 'renamed']
 
 # %% ../nbs/00_core.ipynb #c005
 def seed_everything(seed: int) -> int:
@@ -157,13 +157,19 @@ def resource_path(*parts: str) -> Path:
     return p
 
 # %% ../nbs/00_core.ipynb #c022
-def renamed(module: str, names: dict):
-    "A module `__getattr__` for renamed names: `names` maps an old name to (its successor's full name, the object)."
+class RemovedName(ImportError):
+    "A name the package removed: the message names its successor (an ImportError, so `from m import OLD` shows it)."
+
+def renamed(module: str, names: dict, gone: dict | None = None):
+    """A module `__getattr__` for renamed names: `names` maps an old name to (its successor's full name, the object);
+    `gone` maps a removed name to what replaces it (a `RemovedName` error says so)."""
     def __getattr__(name):
         if name in names:
             new, obj = names[name]
             import warnings
             warnings.warn(f"{module}.{name} is renamed {new}; use that name", DeprecationWarning, stacklevel=2)
             return obj
+        if gone and name in gone: raise RemovedName(f"{module}.{name} is removed; {gone[name]}")
         raise AttributeError(f"module {module!r} has no attribute {name!r}")
     return __getattr__
+
