@@ -589,7 +589,7 @@ def cli_run(argv=None) -> int:
     from synbench.predict import LockedError
     a = build_parser().parse_args(argv)
     sections = [s for x in (a.sections or []) for s in x.split(",") if s] or None
-    params = {"suite": _value(a.suite) if a.suite.strip().startswith("{") else a.suite, "seed": a.seed,
+    params = {"suite": a.suite.strip(), "seed": a.seed,   # a JSON suite stays a string: the template parses it (get_suite)
               "limit": a.limit, "device": a.device}
     if params["suite"] == "auto": params["suite"] = auto_suite(a.models + a.grids)
     if a.allow_code: params["allow_code"] = True
