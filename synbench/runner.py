@@ -470,9 +470,10 @@ def preflight(models, sections=None, run_name="default", runs_dir="runs", grids=
     sections = list(sections or SECTIONS); sel = [s for s in sections if s in SECTIONS]
     for s in sections:
         if s not in SECTIONS: add(f"--sections: unknown section {s!r}{_hint(s, SECTIONS)}; sections: {', '.join(SECTIONS)}")
-    names = expand_models(models)
-    for m in names: add(check_model(m, allow))
-    if not names and any(s != "ablations" for s in sel): add("no models given; pass --models NAME[,NAME...]")
+    try: names = expand_models(models)
+    except ValueError as e: add(f"--models: {e}"); names = None
+    for m in names or []: add(check_model(m, allow))
+    if names == [] and any(s != "ablations" for s in sel): add("no models given; pass --models NAME[,NAME...]")
     _check_grids(grids, sel, add)
     data_warns = []
     for p in check_suite(params.get("suite", "miniworld"), params.get("data_root")):

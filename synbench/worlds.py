@@ -73,10 +73,13 @@ def _code_model(ref: str, allow_code: bool):
 TOY_GONE = ("the toy world is removed; use MiniWorld, the one offline world: models 'miniworld/<name>' (group 'miniworld', "
             "grids 'miniworld-synvit', 'miniworld-clip'), suite 'miniworld'; small sets for tests: synbench.testing.suite()")
 
+def _is_toy(name) -> bool:
+    s = name.strip() if isinstance(name, str) else ""
+    return s.partition("?")[0] == "toy" or s.startswith(("toy/", "synbench.toy:"))
+
 def no_toy(name):
     "Refuse a name of the removed toy world ('toy', 'toy/...', 'synbench.toy:...') with an error naming its successors."
-    s = name.strip() if isinstance(name, str) else None
-    if s is not None and (s.partition("?")[0] == "toy" or s.startswith(("toy/", "synbench.toy:"))): raise ValueError(f"{name!r}: {TOY_GONE}")
+    if _is_toy(name): raise ValueError(f"{name!r}: {TOY_GONE}")
     return name
 
 __getattr__ = renamed(__name__, {}, gone={"TOY_OPTIONS": "MiniWorld models take no options (" + TOY_GONE + ")"})
@@ -174,7 +177,7 @@ def _world_of_entry(n: str) -> str:
     return world_of(n).name
 
 def auto_suite(models) -> str:
-    "The world (suite name) every model, group and grid in `models` belongs to ('miniworld'), else 'imagenet'."
-    names = [m for x in models for m in str(x).replace("+", ",").split(",") if m]
+    "The world (suite name) every model, group and grid in `models` belongs to ('miniworld'), else 'imagenet'; a removed name is left to the checks."
+    names = [m for x in models for m in str(x).replace("+", ",").split(",") if m and not _is_toy(m)]
     worlds = {_world_of_entry(n) for n in names}
     return worlds.pop() if len(worlds) == 1 else "imagenet"
