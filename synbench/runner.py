@@ -506,7 +506,7 @@ def run(models, sections=None, run_name="default", runs_dir="runs", executor="lo
         kernel_name: str = "python3", preset: str = "paper-text") -> dict:
     """Check (`preflight`: every problem at once, nothing written), plan and execute a run with `preset`'s settings
     under explicit ones; returns the summary dict (also written to runs/<run>/summary.json)."""
-    from synbench.predict import file_lock
+    from synbench.core import file_lock
     if executor not in ("local", "dask"): raise ValueError(f"executor must be 'local' or 'dask', got {executor!r}")
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
     for w in preflight(models, sections, run_name, runs_dir, grids, params, section_params, workers, timeout, preset):
@@ -587,7 +587,7 @@ def print_plan(jobs) -> int:
 
 def cli_run(argv=None) -> int:
     "Entry point of `synbench run`."
-    from synbench.predict import LockedError
+    from synbench.core import LockedError
     a = build_parser().parse_args(argv)
     sections = [s for x in (a.sections or []) for s in x.split(",") if s] or None
     params = {"suite": a.suite.strip(), "seed": a.seed,   # a JSON suite stays a string: the template parses it (get_suite)

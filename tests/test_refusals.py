@@ -208,7 +208,7 @@ def test_report_names_a_bad_sidecar(tmp_path, capsys, text, want):
 # --- --skip-corrupt: a CLI route, and what was skipped is counted in the result --------------------------------
 
 def test_skip_corrupt_route_and_record(tmp_path, monkeypatch):
-    from fixtures_datasets import make_fixture_tree, break_image
+    from synbench.testing import make_fixture_tree, break_image
     from synbench import sections as S
     seen = []
     monkeypatch.setattr(R, "execute_job", lambda job, **kw: seen.append(job) or job.row(status="done", error=None, seconds=0))

@@ -1,4 +1,5 @@
-"""Integration: every section through papermill via the `synbench` CLI on offline toy stand-ins,
+"""Integration: every section through papermill via the `synbench` CLI on MiniWorld at test size
+(`synbench.testing`: shipped models, 8-image sets),
 on the local executor (2 worker processes) and on a two-worker Dask LocalCluster, with equal results;
 `synbench report` writes every table and figure; a rerun skips finished jobs; kill -9 then rerun equals an
 uninterrupted run; a second run on the same directory is refused; one failed job does not stop the others
@@ -10,11 +11,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from synbench import testing as T
+
 EXE = str(Path(sys.executable).parent / "synbench")
 SECTIONS = ["calibration", "ood", "adversarial", "corruptions", "biases", "ablations"]
-GRID = "toy/ablation-classname-1k+toy/ablation-captions-2k"
+GRID = T.GRID
 OPTS = ["--limit", "8", "--n-boot", "10", "--param", "severities=[1]", "--param", 'corruptions_2d=["shot_noise","snow"]',
-        "--param", 'corruptions_3d=["near_focus","fog_3d"]', "--param", "steps=3", "--quiet"]
+        "--param", 'corruptions_3d=["near_focus","fog_3d"]', "--param", "steps=3", "--suite", T.suite_json(8), "--quiet"]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
@@ -124,7 +127,7 @@ def test_integration_end_to_end(tmp_path):
     assert not (rep / "ood" / "miniworld__resnet-real.json").exists()      # the interrupted job left no result
     # rerun, with one more model that passes the pre-flight check but cannot load (a registry model whose
     # checkpoint is not on disk): its jobs fail, the others finish
-    r = synbench(*[x if x != "miniworld/resnet-real" else "miniworld/resnet-real,SynResNet50" for x in kargs], "--suite", "miniworld")
+    r = synbench(*[x if x != "miniworld/resnet-real" else "miniworld/resnet-real,SynResNet50" for x in kargs])
     assert r.returncode == 1, r.stdout + r.stderr
     summary = json.loads((kdir / "int" / "summary.json").read_text())
     assert {f["job"] for f in summary["failed"]} == {"calibration/SynResNet50", "ood/SynResNet50"}
