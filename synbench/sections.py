@@ -464,13 +464,10 @@ def ablation_grid(grid) -> list:
     raise ValueError(f"unknown ablation grid {grid!r}{hint} (known: {', '.join(sorted(grids))}; or pass 'model1+model2+...')")
 
 def _abl_axis(clf) -> tuple[str, str | None]:
-    "(what varies, training-set size) of a grid model: `spec.ablation`, else 'prompt=...'/'data=...' from `spec.notes`, else 'data=<spec.data>'."
-    spec = getattr(clf, "spec", None)
+    "(what varies, training-set size) of a grid model, from its `ModelSpec`: `ablation`, else 'data=<data>'; `n_train_images`."
+    spec = getattr(clf, "spec", None)   # a model of your own may have none
     tag = getattr(spec, "ablation", None)
-    if not tag:
-        m = re.search(r"\b(prompt|data)s?=([^,;]+)", str(getattr(spec, "notes", "") or ""))
-        if m: tag = f"{m.group(1)}={m.group(2).strip()}"
-        elif getattr(spec, "data", None): tag = "data=" + {"mixed": "synthetic+real"}.get(spec.data, spec.data)
+    if not tag and getattr(spec, "data", None): tag = "data=" + {"mixed": "synthetic+real"}.get(spec.data, spec.data)
     n = getattr(spec, "n_train_images", None)
     return tag or "", None if n is None else str(n)
 
@@ -909,12 +906,9 @@ PRESETS = {
 }
 
 def _family(model: str) -> str | None:
-    "The family of a registry or MiniWorld model name (None when unknown)."
-    try:
-        if model.startswith("miniworld/"):
-            from synbench.miniworld.zoo import zoo_table; return zoo_table().get(model, {}).get("family")
-        from synbench.models import get_spec; return get_spec(model).family
-    except (ValueError, KeyError, ImportError): return None
+    "The family (`ModelSpec.family`) of a model its world knows by name (`World.model_spec`); None for other names."
+    try: return world_of(model).model_spec(model).family
+    except ValueError: return None
 
 def preset_job(preset: str, section: str, model: str) -> tuple[str, dict]:
     "(model, template parameters) that `preset` sets for one (section, model) job."

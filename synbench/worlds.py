@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Callable
 import torch
 from .predict import model_id
-from .models import load_model as _load_model, REGISTRY
+from .models import load_model as _load_model, REGISTRY, get_spec
 from .data.datasets import open_dataset as _open_registry, get_dataset_spec, dataset_names
 from . import miniworld as _mw
 from .core import renamed
@@ -99,6 +99,7 @@ class World:
     dataset_names: Callable         # () -> the dataset names it opens
     model_names: Callable           # () -> every model name it knows (for checks and suggestions)
     dataset_options: dict           # what a dataset name's '?' may set (key -> type); the ImageNet world: each set's variants
+    model_spec: Callable            # (name) -> the `ModelSpec` of a model it knows by name (ValueError otherwise)
 
 def _no_cells(name, subset):
     if subset: raise ValueError(f"dataset {name!r} has no variant cells to pick; got {sorted(subset)}")
@@ -120,10 +121,10 @@ from .paper import IMAGENET_SUITE   # the paper's datasets by role (one home); r
 
 WORLDS: dict[str, World] = {
     "imagenet": World("imagenet", _load_model, LOADER_OPTIONS, _open_imagenet, lambda: dict(IMAGENET_SUITE), lambda: [],
-                      lambda: {}, dataset_names, lambda: list(REGISTRY), {}),
+                      lambda: {}, dataset_names, lambda: list(REGISTRY), {}, get_spec),
     "miniworld": World("miniworld", _load_model, {}, _open_miniworld, _mw.suite, lambda: list(_mw.MODELS),
                        lambda: dict(_mw.ABLATION_GRIDS), lambda: [f"miniworld/{s}" for s in _mw.SET_NAMES], lambda: list(_mw.zoo_table()),
-                       MINIWORLD_SET_OPTIONS),
+                       MINIWORLD_SET_OPTIONS, _mw.model_spec),
 }
 
 def world_of(name: str) -> World:
