@@ -464,10 +464,13 @@ def ablation_grid(grid) -> list:
     raise ValueError(f"unknown ablation grid {grid!r}{hint} (known: {', '.join(sorted(grids))}; or pass 'model1+model2+...')")
 
 def _abl_axis(clf) -> tuple[str, str | None]:
-    "(what varies, training-set size) of a grid model, from its `ModelSpec`: `ablation`, else 'data=<data>'; `n_train_images`."
+    "(what varies, training-set size) of a grid model, from its `ModelSpec`: `ablation`, else 'prompt=...'/'data=...' in `notes`, else 'data=<data>'."
     spec = getattr(clf, "spec", None)   # a model of your own may have none
     tag = getattr(spec, "ablation", None)
-    if not tag and getattr(spec, "data", None): tag = "data=" + {"mixed": "synthetic+real"}.get(spec.data, spec.data)
+    if not tag:
+        m = re.search(r"\b(prompt|data)s?=([^,;]+)", str(getattr(spec, "notes", "") or ""))
+        if m: tag = f"{m.group(1)}={m.group(2).strip()}"
+        elif getattr(spec, "data", None): tag = "data=" + {"mixed": "synthetic+real"}.get(spec.data, spec.data)
     n = getattr(spec, "n_train_images", None)
     return tag or "", None if n is None else str(n)
 
