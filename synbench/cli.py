@@ -4,23 +4,34 @@
 
 # %% ../nbs/90_cli.ipynb #c003
 from __future__ import annotations
-import argparse, importlib, sys
+import argparse, sys
 
 # %% auto #0
 __all__ = ['COMMANDS', 'main']
 
 # %% ../nbs/90_cli.ipynb #c005
-COMMANDS = {
-    ("models", "list"): ("synbench.models", "cli_models_list", "list the model registry and what is available here"),
-    ("datasets", "check"): ("synbench.data.datasets", "cli_datasets_check", "check dataset folders under a data root"),
-    ("run",): ("synbench.runner", "cli_run", "run sections x models into executed reports"),
-    ("report",): ("synbench.report", "cli_report", "aggregate a run into tables and figures"),
-    ("miniworld", "build"): ("synbench.miniworld", "cli_build", "retrain MiniWorld's generator and model zoo"),
+def _models_list(argv):
+    from synbench.models import cli_models_list; return cli_models_list(argv)
+def _datasets_check(argv):
+    from synbench.data.datasets import cli_datasets_check; return cli_datasets_check(argv)
+def _run(argv):
+    from synbench.runner import cli_run; return cli_run(argv)
+def _report(argv):
+    from synbench.report import cli_report; return cli_report(argv)
+def _miniworld_build(argv):
+    from synbench.miniworld import cli_build; return cli_build(argv)
+
+COMMANDS = {   # `synbench <group> [<verb>]` -> (the function it calls with the remaining arguments, help line)
+    ("models", "list"): (_models_list, "list the model registry and what is available here"),
+    ("datasets", "check"): (_datasets_check, "check dataset folders under a data root"),
+    ("run",): (_run, "run sections x models into executed reports"),
+    ("report",): (_report, "aggregate a run into tables and figures"),
+    ("miniworld", "build"): (_miniworld_build, "retrain MiniWorld's generator and model zoo"),
 }
 
 def _usage() -> str:
     lines = ["usage: synbench <command> [options]", "", "commands:"]
-    for key, (_, _, doc) in COMMANDS.items():
+    for key, (_, doc) in COMMANDS.items():
         lines.append(f"  {' '.join(key):<18} {doc}")
     lines += ["", "`synbench <command> --help` shows a command's options."]
     return "\n".join(lines)
@@ -33,13 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[0] in ("-V", "--version"):
         from synbench import __version__; print(__version__); return 0
     for key in sorted(COMMANDS, key=len, reverse=True):
-        if tuple(argv[:len(key)]) == key:
-            mod, fn, _ = COMMANDS[key]
-            try:
-                f = getattr(importlib.import_module(mod), fn)
-            except (ImportError, AttributeError) as e:
-                print(f"synbench {' '.join(key)}: not available in this version ({e})", file=sys.stderr)
-                return 2
-            return int(f(argv[len(key):]) or 0)
+        if tuple(argv[:len(key)]) == key: return int(COMMANDS[key][0](argv[len(key):]) or 0)
     print(f"synbench: unknown command {' '.join(argv[:2])!r}\n\n{_usage()}", file=sys.stderr)
     return 2
+

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #c003
 from __future__ import annotations
-import json, os, platform, random, subprocess, sys, tempfile, contextlib, hashlib, datetime
+import json, os, platform, random, subprocess, sys, tempfile, contextlib, hashlib, datetime, fcntl, socket, time
 from pathlib import Path
 from importlib import metadata
 import numpy as np
@@ -12,7 +12,8 @@ import torch
 
 # %% auto #0
 __all__ = ['seed_everything', 'make_generator', 'get_device', 'atomic_write', 'write_json', 'package_dir', 'git_commit',
-           'package_versions', 'provenance', 'file_sha256', 'data_root', 'resource_path', 'renamed']
+           'package_versions', 'provenance', 'file_sha256', 'data_root', 'resource_path', 'job_cores', 'LockedError',
+           'file_lock', 'RemovedName', 'renamed']
 
 # %% ../nbs/00_core.ipynb #c005
 def seed_everything(seed: int) -> int:
@@ -156,14 +157,56 @@ def resource_path(*parts: str) -> Path:
         raise FileNotFoundError(f"packaged resource {p} is missing; reinstall synbench")
     return p
 
+# %% ../nbs/00_core.ipynb #c020b
+def job_cores() -> int:
+    "Cores this job may use: `OMP_NUM_THREADS` where set (the runner's per-job share), else the CPU affinity mask."
+    with contextlib.suppress(ValueError, TypeError):
+        n = int(os.environ.get("OMP_NUM_THREADS", ""))
+        if n >= 1: return n
+    try: return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError: return max(1, os.cpu_count() or 1)
+
+# %% ../nbs/00_core.ipynb #c020e
+class LockedError(RuntimeError):
+    "Another process holds the lock."
+
+@contextlib.contextmanager
+def file_lock(path, timeout: float = 0, what: str = "this folder", poll: float = 0.5):
+    "Hold an exclusive advisory lock on `path` (created if needed); wait up to `timeout` s, then raise `LockedError`."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    t0, told = time.monotonic(), False
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); break
+            except BlockingIOError:
+                holder = Path(path).read_text(errors="replace").strip() or "another process"
+                if time.monotonic() - t0 >= timeout:
+                    raise LockedError(f"{what} is in use by {holder} (lock {path}); wait for it to finish, "
+                                      "or use another folder") from None
+                if not told: print(f"waiting for {what}, held by {holder} ...", file=sys.stderr); told = True
+                time.sleep(poll)
+        os.ftruncate(fd, 0); os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode())
+        yield
+    finally:
+        with contextlib.suppress(OSError): os.ftruncate(fd, 0)
+        os.close(fd)  # closing releases the flock
+
 # %% ../nbs/00_core.ipynb #c022
-def renamed(module: str, names: dict):
-    "A module `__getattr__` for renamed names: `names` maps an old name to (its successor's full name, the object)."
+class RemovedName(ImportError):
+    "A name the package removed: the message names its successor (an ImportError, so `from m import OLD` shows it)."
+
+def renamed(module: str, names: dict, gone: dict | None = None):
+    """A module `__getattr__` for renamed names: `names` maps an old name to (its successor's full name, the object);
+    `gone` maps a removed name to what replaces it (a `RemovedName` error says so)."""
     def __getattr__(name):
         if name in names:
             new, obj = names[name]
             import warnings
             warnings.warn(f"{module}.{name} is renamed {new}; use that name", DeprecationWarning, stacklevel=2)
             return obj
+        if gone and name in gone: raise RemovedName(f"{module}.{name} is removed; {gone[name]}")
         raise AttributeError(f"module {module!r} has no attribute {name!r}")
     return __getattr__
+

@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import torch
 from safetensors.numpy import save as st_save, load as st_load
-from .core import atomic_write, get_device, write_json
-from .corruptions.kernels import check_severity, job_cores
+from .core import atomic_write, get_device, write_json, job_cores
+from .corruptions.kernels import check_severity
 
 # %% auto #0
 __all__ = ['CorruptCacheError', 'PredictionSet', 'Variant', 'as_variant', 'model_id', 'dataset_id', 'cache_key', 'forward_count',
-           'reset_forward_count', 'LockedError', 'file_lock', 'default_cache_dir', 'predict', 'predict_many']
+           'reset_forward_count', 'default_cache_dir', 'predict', 'predict_many', 'LockedError', 'file_lock']
 
 # %% ../nbs/50_predict.ipynb #c005
 def _sha(b: bytes) -> str: return hashlib.sha256(b).hexdigest()
@@ -212,31 +212,8 @@ class _Counted(torch.nn.Module):
         return self.m(x)
 
 # %% ../nbs/50_predict.ipynb #c017
-class LockedError(RuntimeError):
-    "Another process holds the lock."
-
-@contextlib.contextmanager
-def file_lock(path, timeout: float = 0, what: str = "this folder", poll: float = 0.5):
-    "Hold an exclusive advisory lock on `path` (created if needed); wait up to `timeout` s, then raise `LockedError`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    t0, told = time.monotonic(), False
-    try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); break
-            except BlockingIOError:
-                holder = Path(path).read_text(errors="replace").strip() or "another process"
-                if time.monotonic() - t0 >= timeout:
-                    raise LockedError(f"{what} is in use by {holder} (lock {path}); wait for it to finish, "
-                                      "or use another folder") from None
-                if not told: print(f"waiting for {what}, held by {holder} ...", file=sys.stderr); told = True
-                time.sleep(poll)
-        os.ftruncate(fd, 0); os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode())
-        yield
-    finally:
-        with contextlib.suppress(OSError): os.ftruncate(fd, 0)
-        os.close(fd)  # closing releases the flock
+from .core import LockedError, file_lock   # their home is synbench.core; re-exported here
+_all_ = ["LockedError", "file_lock"]
 
 # %% ../nbs/50_predict.ipynb #c020
 def default_cache_dir() -> Path:

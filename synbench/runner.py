@@ -99,7 +99,7 @@ def plan(models, sections, run_dir, grids=(), params: dict | None = None, sectio
         declared = template_parameters(s)
         targets = list(grids) if s == "ablations" else models
         if s == "ablations" and not targets:
-            raise ValueError("the ablations section needs --grids NAME (e.g. 'toy', or 'modelA+modelB+...')")
+            raise ValueError("the ablations section needs --grids NAME (e.g. 'miniworld-synvit', or 'modelA+modelB+...')")
         for m in targets:
             from synbench.sections import preset_job
             m, pre = preset_job(preset, s, m) if s != "ablations" else (m, {"preset": preset})
@@ -377,7 +377,7 @@ def check_params(sections, params: dict, section_params: dict) -> tuple[list[str
 
 # %% ../nbs/52_runner.ipynb #i17_9
 def known_models() -> list[str]:
-    "Every model name synbench knows: each world's models (the registry, MiniWorld's zoo, the toy models) and the group names."
+    "Every model name synbench knows: each world's models (the registry, MiniWorld's zoo) and the group names."
     return [*(n for w in WORLDS.values() for n in w.model_names()), *MODEL_GROUPS]
 
 def check_model(name: str, allow_code: bool = False, where: str = "--models") -> str | None:
@@ -415,9 +415,10 @@ def check_dataset(name) -> str | None:
     known = [n for w in WORLDS.values() for n in w.dataset_names()]
     base = name.partition("?")[0]
     try:
-        if world_of(base).name != "imagenet" or base not in dataset_names():
+        w = world_of(base)
+        if w.name != "imagenet" or base not in dataset_names():
             if base not in known: return f"unknown dataset {base!r}{_hint(base, known)}"
-            _query(name, {})
+            _query(name, w.dataset_options)
         else: _query(name, dict.fromkeys(get_dataset_spec(base).variants))
     except ValueError as e: return f"dataset {name!r}: {e}"
 
@@ -469,9 +470,10 @@ def preflight(models, sections=None, run_name="default", runs_dir="runs", grids=
     sections = list(sections or SECTIONS); sel = [s for s in sections if s in SECTIONS]
     for s in sections:
         if s not in SECTIONS: add(f"--sections: unknown section {s!r}{_hint(s, SECTIONS)}; sections: {', '.join(SECTIONS)}")
-    names = expand_models(models)
-    for m in names: add(check_model(m, allow))
-    if not names and any(s != "ablations" for s in sel): add("no models given; pass --models NAME[,NAME...]")
+    try: names = expand_models(models)
+    except ValueError as e: add(f"--models: {e}"); names = None
+    for m in names or []: add(check_model(m, allow))
+    if names == [] and any(s != "ablations" for s in sel): add("no models given; pass --models NAME[,NAME...]")
     _check_grids(grids, sel, add)
     data_warns = []
     for p in check_suite(params.get("suite", "miniworld"), params.get("data_root")):
@@ -491,7 +493,7 @@ def preflight(models, sections=None, run_name="default", runs_dir="runs", grids=
 # %% ../nbs/52_runner.ipynb #i17_15
 def _check_grids(grids, sel, add):
     from synbench.sections import ablation_grid, is_code_ref
-    if "ablations" in sel and not grids: add("the ablations section needs --grids NAME (e.g. 'toy', or 'modelA+modelB+...')")
+    if "ablations" in sel and not grids: add("the ablations section needs --grids NAME (e.g. 'miniworld-synvit', or 'modelA+modelB+...')")
     for g in grids:
         if is_code_ref(g): add(f"--grids {g!r} names Python code ('module:callable'); refused (grids never run code)"); continue
         try: ms = ablation_grid(g)
@@ -504,7 +506,7 @@ def run(models, sections=None, run_name="default", runs_dir="runs", executor="lo
         kernel_name: str = "python3", preset: str = "paper-text") -> dict:
     """Check (`preflight`: every problem at once, nothing written), plan and execute a run with `preset`'s settings
     under explicit ones; returns the summary dict (also written to runs/<run>/summary.json)."""
-    from synbench.predict import file_lock
+    from synbench.core import file_lock
     if executor not in ("local", "dask"): raise ValueError(f"executor must be 'local' or 'dask', got {executor!r}")
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
     for w in preflight(models, sections, run_name, runs_dir, grids, params, section_params, workers, timeout, preset):
@@ -545,12 +547,12 @@ def _value(s: str):
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="synbench run", description="Run sections x models into executed reports and JSON sidecars.")
-    p.add_argument("--models", nargs="+", default=[], help="model names (comma or space separated); groups: toy, miniworld")
+    p.add_argument("--models", nargs="+", default=[], help="model names (comma or space separated); group: miniworld")
     p.add_argument("--sections", nargs="+", default=None, help=f"sections (default all): {', '.join(SECTIONS)}")
     p.add_argument("--run", default="default", help="run name: results go to RUNS_DIR/NAME")
     p.add_argument("--runs-dir", default="runs")
-    p.add_argument("--suite", default="auto", help="dataset suite: toy, miniworld, imagenet, a JSON object, or auto "
-                   "(toy for toy/ models, miniworld for miniworld/ models, else imagenet)")
+    p.add_argument("--suite", default="auto", help="dataset suite: miniworld, imagenet, a JSON object, or auto "
+                   "(miniworld for miniworld/ models, else imagenet)")
     p.add_argument("--kernel", default="python3", help="Jupyter kernel that runs the templates (it must import synbench)")
     p.add_argument("--grids", nargs="+", default=[], help="ablation grids (names or 'modelA+modelB+...')")
     p.add_argument("--executor", choices=["local", "dask"], default="local")
@@ -585,10 +587,10 @@ def print_plan(jobs) -> int:
 
 def cli_run(argv=None) -> int:
     "Entry point of `synbench run`."
-    from synbench.predict import LockedError
+    from synbench.core import LockedError
     a = build_parser().parse_args(argv)
     sections = [s for x in (a.sections or []) for s in x.split(",") if s] or None
-    params = {"suite": _value(a.suite) if a.suite.strip().startswith("{") else a.suite, "seed": a.seed,
+    params = {"suite": a.suite.strip(), "seed": a.seed,   # a JSON suite stays a string: the template parses it (get_suite)
               "limit": a.limit, "device": a.device}
     if params["suite"] == "auto": params["suite"] = auto_suite(a.models + a.grids)
     if a.allow_code: params["allow_code"] = True

@@ -18,14 +18,13 @@ from .paper import CORRUPTIONS_2D, CORRUPTIONS_3D, SEVERITIES, EPS, PGD_STEPS, I
 
 # %% auto #0
 __all__ = ['RECORD_COLUMNS', 'VARIANT_FIELDS', 'NATIVE_TRANSFORMS', 'NEAR_CHANCE', 'PAPER_2D', 'PAPER_3D', 'SHAPE_BIAS_LABEL',
-           'ABLATION_GRIDS', 'ABLATION_COLUMNS', 'COMMON_PARAMS', 'SECTIONS', 'PRESETS', 'ResultRecord',
-           'records_to_frame', 'legacy_fields', 'get_suite', 'Evaluation', 'flag_near_chance', 'id_accuracy',
-           'calibration', 'ood', 'adversarial', 'corruptions', 'biases', 'known_grids', 'ablation_grid',
-           'AblationColumn', 'find_record', 'ablations', 'write_sidecar', 'read_sidecar', 'reading',
-           'plot_reliability_grid', 'plot_roc', 'plot_severity', 'plot_shape_bias', 'Metric', 'Section', 'plot_attacks',
-           'plot_ablation', 'get_section', 'records_table', 'section_template', 'write_templates', 'template_problems',
-           'preset_job', 'IMAGENET_SUITE', 'LOADER_OPTIONS', 'TOY_OPTIONS', 'is_code_ref', 'resolve_model',
-           'model_name', 'open_dataset']
+           'ABLATION_COLUMNS', 'COMMON_PARAMS', 'SECTIONS', 'PRESETS', 'ResultRecord', 'records_to_frame',
+           'legacy_fields', 'get_suite', 'Evaluation', 'flag_near_chance', 'id_accuracy', 'calibration', 'ood',
+           'adversarial', 'corruptions', 'biases', 'known_grids', 'ablation_grid', 'AblationColumn', 'find_record',
+           'ablations', 'write_sidecar', 'read_sidecar', 'reading', 'plot_reliability_grid', 'plot_roc',
+           'plot_severity', 'plot_shape_bias', 'Metric', 'Section', 'plot_attacks', 'plot_ablation', 'get_section',
+           'records_table', 'section_template', 'write_templates', 'template_problems', 'preset_job', 'IMAGENET_SUITE',
+           'LOADER_OPTIONS', 'is_code_ref', 'resolve_model', 'model_name', 'open_dataset']
 
 # %% ../nbs/51_sections.ipynb #c005
 @dataclass
@@ -93,22 +92,22 @@ def _suite_json(s: str) -> dict:
     return d
 
 def get_suite(suite) -> dict:
-    "A suite dict from a dict, 'imagenet', 'toy', 'miniworld' (synbench.miniworld.suite()), or a JSON string."
+    "A suite dict from a dict, a world's name ('miniworld', 'imagenet': its `World.suite()`), or a JSON string."
+    from synbench.worlds import WORLDS, no_toy
     if isinstance(suite, dict): return dict(suite)
     if isinstance(suite, str):
-        s = suite.strip()
+        s = no_toy(suite).strip()
         if s.startswith("{"): return _suite_json(s)
-        if s == "imagenet": return dict(IMAGENET_SUITE)
-        if s == "toy":
-            from synbench.toy import toy_suite; return toy_suite()
-        if s == "miniworld":
-            from synbench.miniworld import suite as mw_suite; return mw_suite()
-    raise ValueError(f"suite must be a dict, 'imagenet', 'toy', 'miniworld' or a JSON object; got {suite!r}")
+        if s in WORLDS: return WORLDS[s].suite()
+    raise ValueError(f"suite must be a dict, a world's name ({', '.join(map(repr, WORLDS))}) or a JSON object; got {suite!r}")
 
 # %% ../nbs/51_sections.ipynb #c008b
-from .worlds import (LOADER_OPTIONS, TOY_OPTIONS, is_code_ref, _option, _query, _import_ref, _code_model,
-                             resolve_model, model_name, open_dataset)
-_all_ = ["IMAGENET_SUITE", "LOADER_OPTIONS", "TOY_OPTIONS", "is_code_ref", "resolve_model", "model_name", "open_dataset"]
+from .worlds import (LOADER_OPTIONS, is_code_ref, _option, _query, _import_ref, _code_model,
+                             resolve_model, model_name, open_dataset, world_of, WORLDS, TOY_GONE, no_toy)
+from .core import renamed
+_all_ = ["IMAGENET_SUITE", "LOADER_OPTIONS", "is_code_ref", "resolve_model", "model_name", "open_dataset"]
+__getattr__ = renamed(__name__, {}, gone={"TOY_OPTIONS": TOY_GONE,
+                                          "ABLATION_GRIDS": "use known_grids() (each world's grids, synbench.worlds.WORLDS)"})
 
 # %% ../nbs/51_sections.ipynb #c011
 class Evaluation:
@@ -194,7 +193,7 @@ NATIVE_TRANSFORMS = ("crop", "resize")
 
 def _native_size(name) -> int | None:
     "The `DatasetSpec.native_size` of a registry dataset name (None for other names)."
-    if not isinstance(name, str) or name.startswith(("toy/", "miniworld/")) or ":" in name: return None
+    if not isinstance(name, str) or ":" in name or world_of(name).name != "imagenet": return None
     from synbench.data.datasets import get_dataset_spec
     try: return get_dataset_spec(_query(name)[0]).native_size
     except ValueError: return None
@@ -266,7 +265,7 @@ def ood(model, suite="miniworld", data_root=None, *, score: str = "msp", fpr_con
         s_o = _np(O.ood_scores(ev.predict(name).logits, score)); s_os.append(s_o)
         a = O.auroc(s_id, s_o); f = O.fpr_at_95tpr(s_id, s_o, convention=fpr_convention)
         aur.append(a); fpr.append(f)
-        lab = Path(name).name
+        lab = Path(name.partition("?")[0]).name   # 'miniworld/ood-faces?n=32' -> 'ood-faces'
         recs.append(ev.record("ood", lab, score, "AUROC", "auroc", {"id_scores": s_id, "ood_scores": s_o}, a, subset=lab))
         recs.append(ev.record("ood", lab, f"{score}; fpr={fpr_convention}", "FPR@95", "fpr95",
                               {"id_scores": s_id, "ood_scores": s_o, "convention": fpr_convention}, f, subset=lab))
@@ -490,19 +489,16 @@ def biases(model, suite="miniworld", data_root=None, *, parts=("focus", "cue_con
     return (recs, data) if return_data else recs
 
 # %% ../nbs/51_sections.ipynb #c023
-ABLATION_GRIDS = {"toy": ["toy/ablation-classname-1k", "toy/ablation-classname-2k",
-                          "toy/ablation-captions-1k", "toy/ablation-captions-2k"]}
-
 def known_grids() -> dict:
-    "Every named ablation grid: `ABLATION_GRIDS` (toy) and MiniWorld's."
-    from synbench.miniworld import ABLATION_GRIDS as MW_GRIDS
-    return {**ABLATION_GRIDS, **MW_GRIDS}
+    "Every named ablation grid: each world's (`World.grids()` of `synbench.worlds.WORLDS`)."
+    return {g: list(ms) for w in WORLDS.values() for g, ms in w.grids().items()}
 
 def ablation_grid(grid) -> list:
     "Model names of a grid: a list, 'a+b+c', or a name in `known_grids()` ('synvit'/'clip' short for MiniWorld's)."
     if isinstance(grid, (list, tuple)): return list(grid)
     if not isinstance(grid, str) or not grid: raise ValueError(f"grid must be a list of models or a grid name, got {grid!r}")
     if "+" in grid: return [g for g in grid.split("+") if g]
+    no_toy(grid)
     grids = known_grids()
     for key in (grid, f"miniworld-{grid}"):
         if key in grids: return list(grids[key])
@@ -512,8 +508,8 @@ def ablation_grid(grid) -> list:
     raise ValueError(f"unknown ablation grid {grid!r}{hint} (known: {', '.join(sorted(grids))}; or pass 'model1+model2+...')")
 
 def _abl_axis(clf) -> tuple[str, str | None]:
-    "(what varies, training-set size) of a grid model: `spec.ablation`, else 'prompt=...'/'data=...' from `spec.notes`, else 'data=<spec.data>'."
-    spec = getattr(clf, "spec", None)
+    "(what varies, training-set size) of a grid model, from its `ModelSpec`: `ablation`, else 'prompt=...'/'data=...' in `notes`, else 'data=<data>'."
+    spec = getattr(clf, "spec", None)   # a model of your own may have none
     tag = getattr(spec, "ablation", None)
     if not tag:
         m = re.search(r"\b(prompt|data)s?=([^,;]+)", str(getattr(spec, "notes", "") or ""))
@@ -962,12 +958,9 @@ PRESETS = {
 }
 
 def _family(model: str) -> str | None:
-    "The family of a registry or MiniWorld model name (None when unknown)."
-    try:
-        if model.startswith("miniworld/"):
-            from synbench.miniworld.zoo import zoo_table; return zoo_table().get(model, {}).get("family")
-        from synbench.models import get_spec; return get_spec(model).family
-    except (ValueError, KeyError, ImportError): return None
+    "The family (`ModelSpec.family`) of a model its world knows by name (`World.model_spec`); None for other names."
+    try: return world_of(model).model_spec(model).family
+    except ValueError: return None
 
 def preset_job(preset: str, section: str, model: str) -> tuple[str, dict]:
     "(model, template parameters) that `preset` sets for one (section, model) job."

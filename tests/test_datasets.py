@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 import torch
 
-from fixtures_datasets import (A_WNIDS, C_CELLS, CUE_CATS, FOCUS_ROWS, IN9_CLASSES, NAMES, R_WNIDS, VAL_WNIDS,
-                               break_image, fixture_specs, make_fixture_tree)
+from synbench.testing import (A_WNIDS, C_CELLS, CUE_CATS, FOCUS_ROWS, IN9_CLASSES, NAMES, R_WNIDS, VAL_WNIDS,
+                             break_image, fixture_specs, make_fixture_tree)
 from synbench.data import datasets as D
 
 

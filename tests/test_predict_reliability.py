@@ -7,17 +7,19 @@ import numpy as np
 import pytest
 
 from synbench.predict import PredictionSet, cache_key, forward_count, predict, reset_forward_count
-from synbench.toy import ToyClassifier, ToyDataset
+from synbench import testing as T
 
 SLOW = textwrap.dedent("""
     import sys, time, torch
     torch.set_num_threads(1)
     from synbench.predict import predict
-    from synbench.toy import ToyClassifier, ToyDataset
-    class Slow(ToyDataset):
+    from synbench import testing as T
+    from synbench.miniworld import MiniWorldDataset
+    class Slow(MiniWorldDataset):
         def __getitem__(self, i):
             time.sleep(float(sys.argv[2])); return super().__getitem__(i)
-    predict(ToyClassifier("toy/supervised-real"), Slow("id", n=24), cache_dir=sys.argv[1], batch_size=4,
+    d = T.dataset("id", n=24); d.__class__ = Slow          # the same set (name, ids, images), read slowly
+    predict(T.model(), d, cache_dir=sys.argv[1], batch_size=4,
             shard_size=4, progress=False, lock_timeout=60)
     print("finished", flush=True)
 """)
@@ -37,7 +39,7 @@ def _wait_for(pred, timeout=60):
 
 
 def test_kill9_then_resume_equals_uninterrupted(tmp_path):
-    m, d = ToyClassifier("toy/supervised-real"), ToyDataset("id", n=24)
+    m, d = T.model(), T.dataset("id", n=24)
     ref = predict(m, d, cache_dir=tmp_path / "ref", batch_size=4, shard_size=4, progress=False)
     cache = tmp_path / "c"
     p = _start(cache, 0.05)
@@ -58,7 +60,7 @@ def test_kill9_then_resume_equals_uninterrupted(tmp_path):
 
 
 def test_truncated_shard_is_recomputed_not_read(tmp_path):
-    m, d = ToyClassifier("toy/supervised-real"), ToyDataset("id", n=12)
+    m, d = T.model(), T.dataset("id", n=12)
     ref = predict(m, d, cache_dir=tmp_path / "ref", batch_size=4, shard_size=4, progress=False)
     key, _ = cache_key(m, d, None, False, 4, 4)
     f = tmp_path / "c" / key
@@ -79,8 +81,8 @@ def test_truncated_shard_is_recomputed_not_read(tmp_path):
 
 def test_two_processes_on_one_prediction_wait_not_interleave(tmp_path):
     cache = tmp_path / "c"
-    a = _start(cache, 0.4)
-    m, d = ToyClassifier("toy/supervised-real"), ToyDataset("id", n=24)
+    a = _start(cache, 1.0)   # slow enough to outlast the second process starting (imports, model load)
+    m, d = T.model(), T.dataset("id", n=24)
     key, _ = cache_key(m, d, None, False, 4, 4)
     assert _wait_for(lambda: (cache / key / ".lock").exists() and (cache / key / ".lock").read_text().startswith("pid"))
     b = _start(cache, 0.02)

@@ -7,6 +7,7 @@ import torchvision.transforms as T
 from PIL import Image
 
 from synbench import sections as S
+from synbench import testing
 from synbench.data.datasets import get_dataset_spec
 
 torch.set_num_threads(1)
@@ -62,7 +63,7 @@ def test_table3_running_averages(tmp_path):
     "Item 1: the 2D+3D Avg_R_cc_paper_code and per-corruption running-average accuracies, by hand from the cells."
     kw = dict(cache_dir=tmp_path, limit=24, n_boot=0)
     args = dict(corruptions_2d=("snow", "gaussian_noise"), corruptions_3d=("fog_3d", "near_focus"), severities=(1, 3, 5))
-    d = S.records_to_frame(S.corruptions("toy/supervised-synthetic", "toy", r_cc_paper_code=True, **args, **kw))
+    d = S.records_to_frame(S.corruptions("miniworld/resnet-syn", testing.suite(), r_cc_paper_code=True, **args, **kw))
     clean = d.query("metric == 'Acc_clean'").value.item()
     stored = {}
     for lab in ("2DCC", "3DCC"):   # the authors' AverageMeter: one running mean per script, over its cells in order
@@ -76,7 +77,7 @@ def test_table3_running_averages(tmp_path):
     q = lambda m: d.query("dataset == '2DCC+3DCC' and metric == @m").value.item()
     assert q("Avg_Acc_cc_paper_code") == pytest.approx(both.mean(), abs=1e-12)
     assert q("Avg_R_cc_paper_code") == pytest.approx(both.mean() / clean, abs=1e-12)
-    plain = S.records_to_frame(S.corruptions("toy/supervised-synthetic", "toy", **args, **kw))
+    plain = S.records_to_frame(S.corruptions("miniworld/resnet-syn", testing.suite(), **args, **kw))
     assert not plain.metric.str.endswith("_paper_code").any()
 
 
@@ -84,16 +85,17 @@ def test_shape_bias_per_class_grouping_is_labelled(tmp_path):
     "Item 2: per-class shape bias by presented shape (model-vs-human) or predicted category (the paper's code), labelled apart."
     from synbench.metrics.bias import shape_bias
     kw = dict(cache_dir=tmp_path, limit=32, n_boot=0, parts=("cue_conflict",))
-    a, data = S.biases("toy/supervised-synthetic", "toy", return_data=True, **kw)
-    b = S.biases("toy/supervised-synthetic", "toy", shape_bias_per_class="predicted", **kw)
+    a, data = S.biases("miniworld/resnet-syn", testing.suite(), return_data=True, **kw)
+    b = S.biases("miniworld/resnet-syn", testing.suite(), shape_bias_per_class="predicted", **kw)
     a, b = S.records_to_frame(a), S.records_to_frame(b)
     assert a.query("variant == ''").value.item() == b.query("variant == ''").value.item()
     assert a.variant.str.startswith(("category=", "")).all() and not a.variant.str.startswith("predicted=").any()
-    per = b[b.variant.str.startswith("predicted=")]; assert len(per) == 4
-    ev = S.Evaluation("toy/supervised-synthetic", "toy", cache_dir=tmp_path, limit=32, n_boot=0)
-    ps = ev.predict("toy/cue-conflict"); ls = ev.labelspace("toy/cue-conflict")
+    per = b[b.variant.str.startswith("predicted=")]; assert len(per) >= 1
+    ev = S.Evaluation("miniworld/resnet-syn", testing.suite(), cache_dir=tmp_path, limit=32, n_boot=0)
+    ps = ev.predict(testing.suite()["cue_conflict"]); ls = ev.labelspace(testing.suite()["cue_conflict"])
     pred = np.asarray(ls.class_names)[np.asarray(ls.predict(ps.logits))]
     sh, tx = ps.samples["shape"].to_numpy(), ps.samples["texture"].to_numpy()
+    assert set(per.variant.str.split("=").str[1]) == set(sh[sh != tx])   # one row per shape category shown (4 of 10 here)
     for r in per.itertuples():   # by hand: among conflict images the model called c, shape / (shape + texture) decisions
         c = r.variant.split("=")[1]; m = (pred == c) & (sh != tx)
         ns, nt = ((pred == sh) & m).sum(), ((pred == tx) & m).sum()
@@ -136,9 +138,9 @@ def test_bookkeeping_settings_in_records_and_no_silent_average(tmp_path):
     side.write_text(json.dumps({"records": [], "parameters": {}, "provenance": prov}))
     assert collect(tmp_path)[1].weights_sha256.tolist() == ["ab" * 32]
     kw = dict(cache_dir=tmp_path, limit=16, n_boot=0)
-    adv = S.records_to_frame(S.adversarial("toy/supervised-real", "toy", steps=2, alpha="paper", **kw))
+    adv = S.records_to_frame(S.adversarial("miniworld/resnet-real", testing.suite(), steps=2, alpha="paper", **kw))
     assert "PGD-2 eps=1/255 step=2/225" in set(adv.variant)
-    o = S.records_to_frame(S.ood("toy/supervised-real", "toy", fpr_convention="openood", **kw))
+    o = S.records_to_frame(S.ood("miniworld/resnet-real", testing.suite(), fpr_convention="openood", **kw))
     assert set(o.query("metric == 'FPR@95'").variant) == {"msp; fpr=openood"}
     rows = [("r", "M", "adversarial", "ID", f"PGD-20 eps=1/255 step={s}", "R_adv", 0.1, None, None, 5, None) for s in ("2/225", "0.0004902")]
     with pytest.raises(ValueError, match=r"M: Table 2 ImageNet R_adv PGD-20 eps=1/255 has 2 results .*'PGD-20 eps=1/255 step=2/225'"):

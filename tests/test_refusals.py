@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from synbench import runner as R
+from synbench import runner as R, testing as T
 from synbench.report import cli_report
 
-TOY = ["--models", "toy/supervised-real", "--sections", "calibration", "--suite", "toy"]
+MW = ["--models", T.MODEL, "--sections", "calibration", "--suite", T.suite_json(8)]   # MiniWorld at test size
 
 
 def refused(tmp_path, capsys, args, want):
@@ -37,53 +37,57 @@ CASES = {  # name -> (arguments, what the message must say)
     "model name is code": (["--models", "os:system?command=touch {PWNED}", "--sections", "calibration"], "names Python code"),
     "model code with --allow-code and a query": (["--allow-code", "--models", "os:system?command=touch {PWNED}", "--sections", "calibration"],
                                                 "takes no options from its name"),
-    "suite dataset is code": ([*TOY[:4], "--suite", '{"id": "os:system?command=touch {PWNED}"}'], "names Python code"),
+    "suite dataset is code": ([*MW[:4], "--suite", '{"id": "os:system?command=touch {PWNED}"}'], "names Python code"),
     "grid is code, even with --allow-code": (["--allow-code", "--grids", "os:system?command=touch {PWNED}", "--sections", "ablations"],
                                              "names Python code"),
-    "grid model is code": (["--grids", "toy/ablation-captions-1k+os:getcwd", "--sections", "ablations"], "names Python code"),
+    "grid model is code": (["--grids", "miniworld/synvit-class-3750+os:getcwd", "--sections", "ablations"], "names Python code"),
     # 2. run names
-    "run ..": ([*TOY, "--run", ".."], "is not a run name"),
-    "run .": ([*TOY, "--run", "."], "is not a run name"),
-    "run path": ([*TOY, "--run", "../elsewhere"], "is not a run name"),
+    "run ..": ([*MW, "--run", ".."], "is not a run name"),
+    "run .": ([*MW, "--run", "."], "is not a run name"),
+    "run path": ([*MW, "--run", "../elsewhere"], "is not a run name"),
     # 5. --param keys and types
-    "unknown key": ([*TOY, "--param", "nbins=10"], ["no template declares 'nbins'", "did you mean 'n_bins'"]),
-    "mistyped section": ([*TOY, "--param", "calibraton.n_bins=10"], ["unknown section 'calibraton'", "did you mean 'calibration'"]),
-    "boolean eps": (["--models", "toy/supervised-real", "--sections", "adversarial", "--param", "adversarial.eps=true"],
+    "unknown key": ([*MW, "--param", "nbins=10"], ["no template declares 'nbins'", "did you mean 'n_bins'"]),
+    "mistyped section": ([*MW, "--param", "calibraton.n_bins=10"], ["unknown section 'calibraton'", "did you mean 'calibration'"]),
+    "boolean eps": (["--models", "miniworld/resnet-real", "--sections", "adversarial", "--param", "adversarial.eps=true"],
                     "adversarial.eps=true: must be a number"),
-    "runner key": ([*TOY, "--param", "sidecar=/tmp/x"], "set by the runner"),
+    "runner key": ([*MW, "--param", "sidecar=/tmp/x"], "set by the runner"),
     # 6. values checked before any kernel
-    "unknown model": (["--models", "toy/supervised-rael", "--sections", "calibration"], "did you mean 'toy/supervised-real'"),
-    "unknown registry model": (["--models", "ResNet5O", "--sections", "calibration", "--suite", "toy"], "did you mean 'ResNet50'"),
-    "limit 0": ([*TOY, "--limit", "0"], "limit=0"),
-    "batch size 0": ([*TOY, "--batch-size", "0"], "batch_size=0"),
-    "eps out of range": (["--models", "toy/supervised-real", "--sections", "adversarial", "--param", "eps=2"], "must be in [0, 1]"),
-    "unknown corruption": (["--models", "toy/supervised-real", "--sections", "corruptions", "--param", 'corruptions_2d=["shot_nosie"]'],
+    "unknown model": (["--models", "miniworld/resnet-rael", "--sections", "calibration"], "did you mean 'miniworld/resnet-real'"),
+    "unknown registry model": (["--models", "ResNet5O", "--sections", "calibration", "--suite", "miniworld"], "did you mean 'ResNet50'"),
+    "limit 0": ([*MW, "--limit", "0"], "limit=0"),
+    "batch size 0": ([*MW, "--batch-size", "0"], "batch_size=0"),
+    "eps out of range": (["--models", "miniworld/resnet-real", "--sections", "adversarial", "--param", "eps=2"], "must be in [0, 1]"),
+    "unknown corruption": (["--models", "miniworld/resnet-real", "--sections", "corruptions", "--param", 'corruptions_2d=["shot_nosie"]'],
                            "did you mean 'shot_noise'"),
-    "unknown score": (["--models", "toy/supervised-real", "--sections", "ood", "--param", "score=maxlogit"], "unknown 'maxlogit'"),
-    "bad severity": (["--models", "toy/supervised-real", "--sections", "corruptions", "--param", "severities=[0]"], "severities 1..5"),
-    "data root missing": ([*TOY, "--data-root", "/nonexistent/synbench-data"], "is not a directory"),
-    "data root without the suite's data": (["--models", "toy/supervised-real", "--sections", "calibration", "--suite", "imagenet",
+    "unknown score": (["--models", "miniworld/resnet-real", "--sections", "ood", "--param", "score=maxlogit"], "unknown 'maxlogit'"),
+    "bad severity": (["--models", "miniworld/resnet-real", "--sections", "corruptions", "--param", "severities=[0]"], "severities 1..5"),
+    "data root missing": ([*MW, "--data-root", "/nonexistent/synbench-data"], "is not a directory"),
+    "data root without the suite's data": (["--models", "miniworld/resnet-real", "--sections", "calibration", "--suite", "imagenet",
                                             "--data-root", "."], "holds none of the suite's datasets"),
-    "unknown section": (["--models", "toy/supervised-real", "--sections", "calibraton"], "unknown section 'calibraton'"),
+    "unknown section": (["--models", "miniworld/resnet-real", "--sections", "calibraton"], "unknown section 'calibraton'"),
     "unknown grid": (["--grids", "miniworld-synvitt", "--sections", "ablations"], "did you mean 'miniworld-synvit'"),
     # 7. report names that collide
-    "report names collide": (["--models", "ResNet50,resnet50", "--sections", "calibration", "--suite", "toy"], "report names collide"),
+    "report names collide": (["--models", "ResNet50,resnet50", "--sections", "calibration", "--suite", "miniworld"], "report names collide"),
     # 8. device, timeout, seed, suite JSON
-    "device foo": ([*TOY, "--device", "foo"], "--device 'foo'"),
-    "timeout -1": ([*TOY, "--timeout", "-1"], "--timeout must be a whole number of seconds > 0"),
-    "seed -1": ([*TOY, "--seed", "-1"], "seed=-1"),
-    "suite JSON broken": ([*TOY[:4], "--suite", '{"id": "toy/id",'], "suite JSON does not parse"),
-    "suite names an unknown dataset": ([*TOY[:4], "--suite", '{"id": "toy/idd"}'], "did you mean 'toy/id'"),
+    "device foo": ([*MW, "--device", "foo"], "--device 'foo'"),
+    "timeout -1": ([*MW, "--timeout", "-1"], "--timeout must be a whole number of seconds > 0"),
+    "seed -1": ([*MW, "--seed", "-1"], "seed=-1"),
+    "suite JSON broken": ([*MW[:4], "--suite", '{"id": "miniworld/id",'], "suite JSON does not parse"),
+    "suite names an unknown dataset": ([*MW[:4], "--suite", '{"id": "miniworld/idd"}'], "did you mean 'miniworld/id'"),
     # issue 13's template parameters are checked like the others; the preset comes from --preset only; --plan checks first
-    "unknown native transform": (["--models", "toy/supervised-real", "--sections", "corruptions", "--suite", "toy",
+    "unknown native transform": (["--models", "miniworld/resnet-real", "--sections", "corruptions", "--suite", "miniworld",
                                   "--param", "corruptions.native_transform=zoom"], "unknown 'zoom'"),
-    "unknown shape-bias grouping": (["--models", "toy/supervised-real", "--sections", "biases", "--suite", "toy",
+    "unknown shape-bias grouping": (["--models", "miniworld/resnet-real", "--sections", "biases", "--suite", "miniworld",
                                      "--param", "shape_bias_per_class=texture"], "unknown 'texture'"),
-    "allow_partial not a boolean": (["--models", "toy/supervised-real", "--sections", "corruptions", "--suite", "toy",
+    "allow_partial not a boolean": (["--models", "miniworld/resnet-real", "--sections", "corruptions", "--suite", "miniworld",
                                      "--param", "corruptions.allow_partial=1"], "must be true or false"),
-    "preset as a param": ([*TOY, "--param", "preset=paper-code"], "use --preset NAME"),
-    "plan with a bad model": (["--plan", "--models", "toy/supervised-rael", "--sections", "calibration", "--suite", "toy"],
-                              "did you mean 'toy/supervised-real'"),
+    "preset as a param": ([*MW, "--param", "preset=paper-code"], "use --preset NAME"),
+    # the removed toy world: its names are refused, naming MiniWorld and synbench.testing
+    "toy model": (["--models", "toy/supervised-real", "--sections", "calibration"], ["the toy world is removed; use MiniWorld", "synbench.testing"]),
+    "toy suite": ([*MW[:4], "--suite", "toy"], "the toy world is removed; use MiniWorld"),
+    "toy grid": (["--grids", "toy", "--sections", "ablations"], "the toy world is removed; use MiniWorld"),
+    "plan with a bad model": (["--plan", "--models", "miniworld/resnet-rael", "--sections", "calibration", "--suite", "miniworld"],
+                              "did you mean 'miniworld/resnet-real'"),
 }
 
 
@@ -94,19 +98,19 @@ def test_bad_input_is_refused_before_any_job(case, tmp_path, capsys):
 
 
 def test_every_problem_in_one_message(tmp_path, capsys):
-    err = refused(tmp_path, capsys, ["--models", "toy/supervised-rael", "--sections", "calibration", "adversarial", "--run", "..",
+    err = refused(tmp_path, capsys, ["--models", "miniworld/resnet-rael", "--sections", "calibration", "adversarial", "--run", "..",
                                      "--limit", "0", "--seed", "-1", "--device", "foo", "--param", "adversarial.eps=true",
                                      "--param", "calibraton.n_bins=3"], "7 problems found before starting")
     assert err.count("\n  - ") == 7, err
 
 
 def test_timeout_must_be_a_whole_number(capsys):
-    with pytest.raises(SystemExit) as e: R.cli_run([*TOY, "--timeout", "1.5"])
+    with pytest.raises(SystemExit) as e: R.cli_run([*MW, "--timeout", "1.5"])
     assert e.value.code == 2 and "invalid int value: '1.5'" in capsys.readouterr().err
 
 
 def test_setting_for_an_unselected_section_warns(tmp_path):
-    warns = R.preflight(["toy/supervised-real"], ["calibration"], "w", tmp_path, params={"suite": "toy", "eps": 0.1},
+    warns = R.preflight(["miniworld/resnet-real"], ["calibration"], "w", tmp_path, params={"suite": "miniworld", "eps": 0.1},
                         section_params={"adversarial": {"steps": 3}})
     assert any("used only by adversarial" in w for w in warns), warns
     assert any("section 'adversarial' is not selected" in w for w in warns), warns
@@ -115,13 +119,13 @@ def test_setting_for_an_unselected_section_warns(tmp_path):
 
 def test_issue13_parameters_and_presets_pass_the_preflight(tmp_path, capsys):
     "The options issue 13 added to the templates are declared, so the pre-flight check takes them; --preset works with it."
-    assert R.preflight(["toy/supervised-real"], ["corruptions", "biases"], "p", tmp_path, params={"suite": "toy"},
+    assert R.preflight(["miniworld/resnet-real"], ["corruptions", "biases"], "p", tmp_path, params={"suite": "miniworld"},
                        section_params={"corruptions": {"allow_partial": True, "native_transform": "resize"},
                                        "biases": {"shape_bias_per_class": "predicted"}}, preset="paper-code") == []
     with pytest.raises(R.PreflightError, match="unknown preset 'paper'"):
-        R.preflight(["toy/supervised-real"], ["calibration"], "p", tmp_path, params={"suite": "toy"}, preset="paper")
+        R.preflight(["miniworld/resnet-real"], ["calibration"], "p", tmp_path, params={"suite": "miniworld"}, preset="paper")
     runs = tmp_path / "runs"
-    rc = R.cli_run(["--plan", "--preset", "paper-code", "--models", "toy/supervised-real", "--sections", "corruptions", "--suite", "toy",
+    rc = R.cli_run(["--plan", "--preset", "paper-code", "--models", "miniworld/resnet-real", "--sections", "corruptions", "--suite", "miniworld",
                     "--param", "corruptions.allow_partial=true", "--skip-corrupt", "--runs-dir", str(runs)])
     out = capsys.readouterr().out
     assert rc == 0 and not runs.exists() and list(tmp_path.iterdir()) == [], out
@@ -130,10 +134,10 @@ def test_issue13_parameters_and_presets_pass_the_preflight(tmp_path, capsys):
 
 
 def test_allow_code_runs_a_factory_named_on_the_command_line_only(tmp_path):
-    jobs = R.plan(["synbench.toy:ToyClassifier"], ["calibration"], tmp_path, params={"allow_code": True})
+    jobs = R.plan(["synbench.testing:model"], ["calibration"], tmp_path, params={"allow_code": True})
     assert jobs[0].parameters["allow_code"] is True
-    assert R.preflight(["synbench.toy:ToyClassifier"], ["calibration"], "c", tmp_path, params={"suite": "toy", "allow_code": True}) == []
-    grid = R.plan([], ["ablations"], tmp_path, grids=["toy"], params={"allow_code": True})
+    assert R.preflight(["synbench.testing:model"], ["calibration"], "c", tmp_path, params={"suite": "miniworld", "allow_code": True}) == []
+    grid = R.plan([], ["ablations"], tmp_path, grids=["miniworld-synvit"], params={"allow_code": True})
     assert "allow_code" not in grid[0].parameters                      # grids never run code
 
 
@@ -152,10 +156,10 @@ def _fake_papermill(monkeypatch, mode):
 
 @pytest.mark.parametrize("mode", ["full", "truncated"])
 def test_disk_full_leaves_no_invalid_report(tmp_path, monkeypatch, mode):
-    job = R.plan(["toy/supervised-real"], ["calibration"], tmp_path, params={"suite": "toy"})[0]
+    job = R.plan(["miniworld/resnet-real"], ["calibration"], tmp_path, params={"suite": "miniworld"})[0]
     _fake_papermill(monkeypatch, mode)
     res = R.execute_job(job)
-    assert res["status"] == "failed" and res["report"].endswith("toy__supervised-real.failed.ipynb"), res
+    assert res["status"] == "failed" and res["report"].endswith("miniworld__resnet-real.failed.ipynb"), res
     assert not Path(job.report).exists() and not Path(job.sidecar).exists()
     assert Path(res["report"]).exists() and R.check_notebook(res["report"]) is not None
     assert not list(Path(job.report).parent.glob(".*")) and not list(Path(job.report).parent.glob("*.partial"))
@@ -166,10 +170,10 @@ def test_disk_full_leaves_no_invalid_report(tmp_path, monkeypatch, mode):
 
 
 def test_failed_forced_rerun_keeps_the_report_and_is_not_counted_done(tmp_path, monkeypatch, capsys):
-    args = [*TOY, "--run", "f", "--runs-dir", str(tmp_path), "--limit", "8", "--n-boot", "0", "--quiet"]
+    args = [*MW, "--run", "f", "--runs-dir", str(tmp_path), "--limit", "8", "--n-boot", "0", "--quiet"]
     assert R.cli_run(args) == 0
     rep = tmp_path / "f" / "reports" / "calibration"
-    report, sidecar = rep / "toy__supervised-real.ipynb", rep / "toy__supervised-real.json"
+    report, sidecar = rep / "miniworld__resnet-real.ipynb", rep / "miniworld__resnet-real.json"
     good = report.read_bytes(); old = sidecar.read_bytes()
     umask = os.umask(0); os.umask(umask)
     for f in (sidecar, report, tmp_path / "f" / "summary.json"):            # the user's umask, not mkstemp's 0600
@@ -177,15 +181,15 @@ def test_failed_forced_rerun_keeps_the_report_and_is_not_counted_done(tmp_path, 
     _fake_papermill(monkeypatch, "full")
     assert R.cli_run([*args, "--force"]) == 1
     assert report.read_bytes() == good                                     # the good report stays
-    assert not sidecar.exists() and (rep / "toy__supervised-real.json.old").read_bytes() == old
-    assert (rep / "toy__supervised-real.failed.ipynb").exists()
+    assert not sidecar.exists() and (rep / "miniworld__resnet-real.json.old").read_bytes() == old
+    assert (rep / "miniworld__resnet-real.failed.ipynb").exists()
     summary = json.loads((tmp_path / "f" / "summary.json").read_text())
     assert summary["failed"][0]["report"].endswith(".failed.ipynb")
     monkeypatch.undo()
     capsys.readouterr()
     assert R.cli_run([a for a in args if a != "--quiet"]) == 0               # a plain run redoes the job
     assert "0 already done, 1 to run" in capsys.readouterr().out
-    assert sidecar.exists() and not (rep / "toy__supervised-real.failed.ipynb").exists()
+    assert sidecar.exists() and not (rep / "miniworld__resnet-real.failed.ipynb").exists()
 
 
 # --- synbench report on bad sidecars ---------------------------------------------------------------------------
@@ -204,15 +208,15 @@ def test_report_names_a_bad_sidecar(tmp_path, capsys, text, want):
 # --- --skip-corrupt: a CLI route, and what was skipped is counted in the result --------------------------------
 
 def test_skip_corrupt_route_and_record(tmp_path, monkeypatch):
-    from fixtures_datasets import make_fixture_tree, break_image
+    from synbench.testing import make_fixture_tree, break_image
     from synbench import sections as S
     seen = []
     monkeypatch.setattr(R, "execute_job", lambda job, **kw: seen.append(job) or job.row(status="done", error=None, seconds=0))
-    assert R.cli_run([*TOY, "--run", "s", "--runs-dir", str(tmp_path / "runs"), "--skip-corrupt", "--quiet"]) == 0
+    assert R.cli_run([*MW, "--run", "s", "--runs-dir", str(tmp_path / "runs"), "--skip-corrupt", "--quiet"]) == 0
     assert seen[0].parameters["skip_corrupt"] is True
     make_fixture_tree(tmp_path / "data", names=["imagenet-val"])
     bad = break_image(sorted((tmp_path / "data").rglob("*.JPEG"))[0])
-    ev = S.Evaluation("toy/supervised-real", "imagenet", tmp_path / "data", n_boot=0, skip_corrupt=True)
+    ev = S.Evaluation("miniworld/resnet-real", "imagenet", tmp_path / "data", n_boot=0, skip_corrupt=True)
     ds = ev.dataset("imagenet-val")
     assert ev.skipped == {"imagenet-val": {"n": 1, "ids": [f"imagenet-val/{bad.parent.name}/{bad.name}"]}}
     S.write_sidecar(tmp_path / "sc.json", [], "calibration", skipped=ev.skipped)

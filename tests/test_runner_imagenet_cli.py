@@ -1,6 +1,6 @@
 """The real-benchmark path through the CLI, offline: random-weight timm and open_clip models and
 EfficientNet-Lite0/1/2 (real packaged ImageNet weights, 224/240/260 px) on the ImageNet suite, with the datasets as tiny trees in their
-published layouts (tests/fixtures_datasets.py), then `synbench report` beside the paper."""
+published layouts (synbench.testing.make_fixture_tree), then `synbench report` beside the paper."""
 import json, os, subprocess, sys
 from pathlib import Path
 

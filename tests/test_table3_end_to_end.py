@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synbench import sections as S
+from synbench import sections as S, testing
 from synbench.report import make_report, paper_reference
 
 N = 10_000   # images per cell: accuracies resolved to 0.01 %
@@ -26,7 +26,7 @@ def invert_running(published):
 def test_table3_resnet50_reproduced_under_paper_code(tmp_path):
     ref = paper_reference().query("table == 3 and model == 'ResNet50'")
     pub = ref.set_index(["dataset", "metric", "variant"]).value
-    ev = S.Evaluation("toy/supervised-real", "toy", run="e2e", n_boot=0, cache_dir=tmp_path / "cache")
+    ev = S.Evaluation("miniworld/resnet-real", testing.suite(), run="e2e", n_boot=0, cache_dir=tmp_path / "cache")
     ev.name = "ResNet50-offline"
     table, oks = [], []
     for lab, ds, names in (("2DCC", "ImageNet-C", S.PAPER_2D), ("3DCC", "ImageNet-3DCC", S.PAPER_3D)):

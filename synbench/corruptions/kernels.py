@@ -11,16 +11,11 @@ import torch
 from ..core import make_generator
 
 # %% auto #0
-__all__ = ['job_cores', 'pool', 'per_image', 'cpu_heap_setup', 'check_severity', 'check_seed', 'corruption_generator']
+__all__ = ['pool', 'per_image', 'cpu_heap_setup', 'check_severity', 'check_seed', 'corruption_generator', 'job_cores']
 
 # %% ../../nbs/29_corruptions.kernels.ipynb #k005
-def job_cores() -> int:
-    "Cores this job may use: `OMP_NUM_THREADS` where set (the runner's per-job share), else the CPU affinity mask."
-    with contextlib.suppress(ValueError, TypeError):
-        n = int(os.environ.get("OMP_NUM_THREADS", ""))
-        if n >= 1: return n
-    try: return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError: return max(1, os.cpu_count() or 1)
+from ..core import job_cores   # its home is synbench.core; re-exported here
+_all_ = ["job_cores"]
 
 # %% ../../nbs/29_corruptions.kernels.ipynb #k008
 _POOL: dict = {}
