@@ -141,7 +141,7 @@ def _levels(x):
     "x as 8-bit levels where it holds only k/255 values (uint8, or float like x8.float() / 255), else None."
     if x.dtype == torch.uint8: return x
     k = (x * 255).round_()
-    return k.to(torch.uint8) if torch.equal(k.div_(255).to(x.dtype), x) else None
+    return k.to(torch.uint8) if torch.equal((k / 255).to(x.dtype), x) else None
 
 def _shot_noise(x, severity, g):
     """Poisson(x c) / c. On the CPU, for 8-bit levels (uint8 input, or float input holding only k/255) each image is
@@ -714,23 +714,23 @@ def _jpeg_compression(x, severity, g, out=None):
     if out is not None and out.device.type != 'cpu':
         out = None
     codes = out if u8 and out is not None else torch.empty(x.shape, dtype=torch.uint8)   # the decoded bytes
-    k = -(-n // workers._max_workers)                                # one slice of the batch per worker thread
+    k = min(4, -(-n // workers._max_workers))                       # slices of up to 4 images, taken by free workers
     xc = x.to('cpu', torch.uint8 if u8 else torch.float32).contiguous()
     f = _jpeg_backend()
     cv2 = sys.modules.get('cv2') if f is _jpeg_images_cv2 else None
     threads = cv2.getNumThreads() if cv2 else None
+    if not u8 and out is None:
+        out = torch.empty(x.shape, dtype=x.dtype)
+    def job(i):                                                   # a slice of the batch: codec, then k / 255 in cache
+        f(xc[i:i + k], codes[i:i + k], q)
+        for j in range(i, min(i + k, n), 8):
+            if not u8: out[j:min(j + 8, i + k)].copy_(codes[j:min(j + 8, i + k)]).div_(255)   # correctly rounded, as x8.float() / 255
     try:
         if cv2: cv2.setNumThreads(1)                              # our threads split the batch; OpenCV's would oversubscribe
-        list(workers.map(lambda i: f(xc[i:i + k], codes[i:i + k], q), range(0, n, k)))
+        run_jobs(functools.partial(job, i) for i in range(0, n, k))
     finally:
         if cv2: cv2.setNumThreads(threads)
-    if u8:
-        return codes.to(x.device)
-    if out is None:
-        out = torch.empty(x.shape, dtype=x.dtype)
-    for i in range(0, n, 8):
-        out[i:i + 8].copy_(codes[i:i + 8]).div_(255)              # correctly rounded k / 255, as x8.float() / 255
-    return out.to(x.device)
+    return (codes if u8 else out).to(x.device)
 
 # %% ../../nbs/30_corruptions.common2d.ipynb #c044
 def _box3(x):
