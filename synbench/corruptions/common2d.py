@@ -131,6 +131,10 @@ def _poisson_levels(k, c, seed):
     cell = (k.astype(np.uint16) << 8) | col
     return np.where((u & 0xFFFFFF) < thr.take(cell), col, alias.take(cell))
 
+def _round_u8(y):
+    "Float results in [0, 1] -> uint8 levels, rounded half up (255 y + 1/2, truncated)."
+    return y.mul(255).add_(0.5).clamp_(0, 255).to(torch.uint8)
+
 @functools.lru_cache(maxsize=16)
 def _shot_lut(c, dtype):
     "The corruption's output for each Poisson outcome j: min(j / c, 1) in float32, as the rounded level for uint8."
@@ -879,10 +883,6 @@ def _check(x, name, severity, seed):
     lo, hi = torch.aminmax(x)
     if not (bool(torch.isfinite(lo)) and bool(torch.isfinite(hi)) and lo >= 0 and hi <= 1):
         raise ValueError(f"x must hold finite values in [0, 1], found min {lo.item():.4g} and max {hi.item():.4g}")
-
-def _round_u8(y):
-    "Float results in [0, 1] -> uint8 levels, rounded half up (255 y + 1/2, truncated)."
-    return y.mul(255).add_(0.5).clamp_(0, 255).to(torch.uint8)
 
 def _check_out(out, x):
     if not isinstance(out, torch.Tensor) or out.shape != x.shape or out.dtype != x.dtype or out.device != x.device:
