@@ -9,11 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 from ..core import make_generator
+from ..paper import check_severity   # the one severity rule, re-exported for the corruptions
 
 
 # %% auto #0
-__all__ = ['job_cores', 'pool', 'image_seeds', 'per_image', 'run_jobs', 'cpu_heap_setup', 'check_severity', 'check_seed',
-           'corruption_generator']
+__all__ = ['job_cores', 'pool', 'image_seeds', 'per_image', 'run_jobs', 'cpu_heap_setup', 'check_seed', 'corruption_generator']
 
 # %% ../../nbs/29_corruptions.kernels.ipynb #k005
 def job_cores() -> int:
@@ -73,12 +73,6 @@ def cpu_heap_setup():
 
 
 # %% ../../nbs/29_corruptions.kernels.ipynb #k011
-def check_severity(severity) -> int:
-    "`severity` as an int, or a ValueError unless it is an integer from 1 to 5."
-    if isinstance(severity, bool) or not isinstance(severity, (int, np.integer)) or not 1 <= severity <= 5:
-        raise ValueError(f"severity must be an integer in 1..5, got {severity!r}")
-    return int(severity)
-
 def check_seed(seed) -> int:
     "`seed` as an int, or a ValueError unless it is an integer in [0, 2**63)."
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 63:
