@@ -725,8 +725,8 @@ def _jpeg_compression(x, severity, g, out=None):
     threads = cv2.getNumThreads() if cv2 else None
     if not u8 and out is None:
         out = torch.empty(x.shape, dtype=x.dtype)
-    def job(i):                                                   # a slice of the batch: codec, then k / 255 in cache
-        f(xc[i:i + k], codes[i:i + k], q)
+    def job(i):                                                   # a slice: to 8 bits (as _to_u8), codec, k / 255, in cache
+        f(xc[i:i + k] if u8 else xc[i:i + k].mul(255).add_(0.5).to(torch.uint8), codes[i:i + k], q)
         for j in range(i, min(i + k, n), 8):
             if not u8: out[j:min(j + 8, i + k)].copy_(codes[j:min(j + 8, i + k)]).div_(255)   # correctly rounded, as x8.float() / 255
     try:
