@@ -4,10 +4,11 @@
 
 # %% ../nbs/02_paper.ipynb #p003
 from __future__ import annotations
+import numbers
 
 # %% auto #0
-__all__ = ['CORRUPTIONS_2D', 'CORRUPTIONS_3D', 'SEVERITIES', 'EPS', 'PGD_STEPS', 'ATTACKS', 'IMAGENET_SUITE', 'check_severities',
-           'eps_label']
+__all__ = ['CORRUPTIONS_2D', 'CORRUPTIONS_3D', 'SEVERITIES', 'EPS', 'PGD_STEPS', 'ATTACKS', 'IMAGENET_SUITE', 'check_severity',
+           'check_severities', 'eps_label']
 
 # %% ../nbs/02_paper.ipynb #p005
 CORRUPTIONS_2D = ("shot_noise", "motion_blur", "snow", "pixelate", "jpeg_compression")   # Table 3, ImageNet-C
@@ -15,13 +16,17 @@ CORRUPTIONS_3D = ("near_focus", "far_focus", "fog_3d", "xy_motion_blur", "z_moti
 SEVERITIES = (1, 2, 3, 4, 5)
 
 # %% ../nbs/02_paper.ipynb #p008
+def check_severity(severity) -> int:
+    "`severity` as an int, or a ValueError unless it is an integer (numpy's too) from 1 to 5."
+    if isinstance(severity, bool) or not isinstance(severity, numbers.Integral) or severity not in SEVERITIES:
+        raise ValueError(f"severity must be an integer in 1..5, got {severity!r}")
+    return int(severity)
+
 def check_severities(severities) -> tuple[int, ...]:
-    "`severities` as a tuple of ints in 1..5; a ValueError naming the bad value otherwise."
-    sev = (severities,) if isinstance(severities, int) and not isinstance(severities, bool) else tuple(severities)
-    for s in sev:
-        if isinstance(s, bool) or s not in SEVERITIES: raise ValueError(f"severities must be integers in 1..5, got {s!r}")
+    "`severities` (one or several) as a tuple of ints in 1..5; a ValueError naming the bad value otherwise."
+    sev = (severities,) if isinstance(severities, numbers.Integral) and not isinstance(severities, bool) else tuple(severities)
     if not sev: raise ValueError("severities must name at least one of 1..5")
-    return tuple(int(s) for s in sev)
+    return tuple(check_severity(s) for s in sev)
 
 # %% ../nbs/02_paper.ipynb #p011
 EPS = 1 / 255

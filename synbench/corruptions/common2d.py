@@ -9,7 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from ..core import resource_path
-from .kernels import check_seed, check_severity, corruption_generator, cpu_heap_setup, per_image, pool
+from .kernels import check_seed, check_severity, corruption_generator, cpu_heap_setup, image_seeds, per_image, pool, run_jobs
 
 # %% auto #0
 __all__ = ['COMMON_CORRUPTIONS', 'EXTRA_CORRUPTIONS', 'CORRUPTIONS', 'PARAMS', 'corrupt', 'plot_corruptions_2d']
@@ -103,17 +103,70 @@ def _uniform(shape, lo, hi, g, device, dtype=torch.float32):
     return torch.rand(shape, generator=g, device=device, dtype=dtype).mul_(hi - lo).add_(lo)
 
 # %% ../../nbs/30_corruptions.common2d.ipynb #c013
+@functools.lru_cache(maxsize=8)
+def _poisson_alias(c):
+    """Walker alias tables of Poisson(k/255 * c), the reference's rate, for each 8-bit level k, over the outcomes
+    0..255 (the mass beyond is below 1e-60 for c <= 60): a uniform 32-bit u picks column j = u >> 24, which is
+    kept where its low 24 bits are below thr[k, j], else replaced by alias[k, j]; each outcome's probability is
+    exact to 2^-32 (Vose's construction in float64). Returns (thr (65536,) uint32, alias (65536,) uint8), row k."""
+    from scipy.stats import poisson
+    pmf = poisson.pmf(np.arange(256)[None], np.arange(256)[:, None] / 255 * c) * 256
+    thr, alias = np.full((256, 256), 2 ** 24, np.uint32), np.tile(np.arange(256, dtype=np.uint8), (256, 1))
+    for k in range(256):
+        p, t, a = pmf[k].tolist(), [2 ** 24] * 256, list(range(256))
+        small, large = [j for j in range(256) if p[j] < 1], [j for j in range(256) if p[j] >= 1]
+        while small and large:
+            s, l = small.pop(), large.pop()
+            t[s], a[s] = round(p[s] * 2 ** 24), l
+            p[l] -= 1 - p[s]
+            (small if p[l] < 1 else large).append(l)
+        thr[k], alias[k] = t, a
+    return thr.ravel(), alias.ravel()
+
+def _poisson_levels(k, c, seed):
+    "Poisson(k/255 * c) outcomes (uint8 array) for an array of 8-bit levels k, from numpy's PCG64 seeded with `seed`."
+    thr, alias = _poisson_alias(c)
+    u = np.random.PCG64(seed).random_raw((k.size + 1) // 2).view(np.uint32)[:k.size].reshape(k.shape)
+    col = (u >> 24).astype(np.uint8)
+    cell = (k.astype(np.uint16) << 8) | col
+    return np.where((u & 0xFFFFFF) < thr.take(cell), col, alias.take(cell))
+
+def _round_u8(y):
+    "Float results in [0, 1] -> uint8 levels, rounded half up (255 y + 1/2, truncated)."
+    return y.mul(255).add_(0.5).clamp_(0, 255).to(torch.uint8)
+
+@functools.lru_cache(maxsize=16)
+def _shot_lut(c, dtype):
+    "The corruption's output for each Poisson outcome j: min(j / c, 1) in float32, as the rounded level for uint8."
+    y = torch.arange(256, dtype=torch.float32).div_(c).clamp_(0, 1)
+    return (_round_u8(y) if dtype == torch.uint8 else y.to(dtype)).numpy()
+
+def _levels(x):
+    "x as 8-bit levels where it holds only k/255 values (uint8, or float like x8.float() / 255), else None."
+    if x.dtype == torch.uint8: return x
+    k = (x * 255).round_()
+    return k.to(torch.uint8) if torch.equal((k / 255).to(x.dtype), x) else None
+
 def _shot_noise(x, severity, g):
+    """Poisson(x c) / c. On the CPU, for 8-bit levels (uint8 input, or float input holding only k/255) each image is
+    sampled from exact per-level tables (`_poisson_levels`) in the worker threads; else torch's sampler, per image
+    there too. The tables follow the reference's distribution, not its draws (numpy's `poisson`), as every sampler here."""
     c = PARAMS['shot_noise'][severity - 1]
-    lam = x * c
-    if x.device.type != 'cpu' or x.shape[0] == 1:
-        return torch.poisson(lam, generator=g).div_(c).clamp_(0, 1)
-    # torch.poisson runs on one CPU thread: the images are sampled in parallel, each with its own generator
+    k = _levels(x) if x.device.type == 'cpu' else None
+    if k is not None:
+        kn, lut = k.numpy(), _shot_lut(c, x.dtype)
+        out = torch.empty(x.shape, dtype=x.dtype); on = out.numpy()
+        def one(i, seed): np.take(lut, _poisson_levels(kn[i], c, seed), out=on[i])
+        per_image(x.shape[0], g, one)
+        return out
+    u8, lam = x.dtype == torch.uint8, (x.float() / 255 if x.dtype == torch.uint8 else x) * c
+    if x.device.type != 'cpu':
+        y = torch.poisson(lam, generator=g).div_(c).clamp_(0, 1)
+        return _round_u8(y) if u8 else y
     def one(i, seed):
         lam[i] = torch.poisson(lam[i], generator=torch.Generator().manual_seed(seed))
     per_image(x.shape[0], g, one)
     return lam.div_(c).clamp_(0, 1)
-
 def _noise(x, kind, g):
     """A tensor like x of independent U[0, 1) (`kind='uniform'`) or N(0, 1) (`'normal'`) draws. On the CPU one seed
     per image is drawn in order from `g` and the images are filled in the worker threads, each by its own generator:
@@ -354,10 +407,12 @@ def _zoom_blur(x, severity, g):
     return (out / (len(zs) + 1)).clamp_(0, 1)
 
 # %% ../../nbs/30_corruptions.common2d.ipynb #c027
-def _snow(x, severity, g, angles=None):
+def _snow(x, severity, g, angles=None, noise=None):
     loc, scale, zoom, thr, radius, sigma, mix = PARAMS['snow'][severity - 1]
     n, c, h, w = x.shape
-    layer = torch.randn((n, 1, h, w), generator=g, device=x.device, dtype=x.dtype) * scale + loc
+    if noise is None:
+        noise = torch.randn((n, 1, h, w), generator=g, device=x.device, dtype=x.dtype)
+    layer = noise * scale + loc
     layer = _clipped_zoom(layer, zoom)
     layer = torch.where(layer < thr, torch.zeros_like(layer), layer).clamp_(0, 1)
     if angles is None:
@@ -389,12 +444,12 @@ def _frost_rescaled(i, h, w, device):
     r = F.interpolate(t[None].float(), size=size, mode='bicubic', align_corners=False)      # cv2.INTER_CUBIC
     return (r[0].round().clamp(0, 255) / 255).to(device)
 
-def _frost(x, severity, g, idx=None, offsets=None):
+def _frost(x, severity, g, idx=None, offsets=None, u=None):
     a, b = PARAMS['frost'][severity - 1]
     n, c, h, w = x.shape
     if idx is None:
         idx = torch.randint(0, 5, (n,), generator=g, device=x.device).tolist()
-    if offsets is None:
+    if offsets is None and u is None:
         u = torch.rand((n, 2), generator=g, device=x.device, dtype=torch.float64).cpu().numpy()
     layers = []
     for j in range(n):
@@ -406,12 +461,18 @@ def _frost(x, severity, g, idx=None, offsets=None):
         layers.append(t[:, y0:y0 + h, x0:x0 + w])
     return (a * x + b * torch.stack(layers).to(x.dtype)).clamp_(0, 1)
 
-def _plasma_fractal(n, mapsize, wibbledecay, g, device, dtype=torch.float32):
-    "imagecorruptions' plasma_fractal (diamond-square), one map per image: (N, S, S) in [0, 1]."
+def _plasma_draws(n, mapsize, g, device, dtype=torch.float32):
+    "The U[0, 1) draws of `_plasma_fractal`, in its order: three (N, S/step, S/step) per step."
+    return [torch.rand((n, mapsize // s, mapsize // s), generator=g, device=device, dtype=dtype)
+            for s in (mapsize >> i for i in range(mapsize.bit_length() - 1)) for _ in range(3)]
+
+def _plasma_fractal(n, mapsize, wibbledecay, g, device, dtype=torch.float32, draws=None):
+    "imagecorruptions' plasma_fractal (diamond-square), one map per image: (N, S, S) in [0, 1]; `draws` from `_plasma_draws`."
     m = torch.zeros((n, mapsize, mapsize), device=device, dtype=dtype)
     step, wibble = mapsize, 100.0
+    draws = iter(draws or _plasma_draws(n, mapsize, g, device, dtype))
     def wibbledmean(a):
-        return a / 4 + wibble * _uniform(a.shape, -wibble, wibble, g, device, dtype)
+        return a / 4 + wibble * next(draws).mul_(2 * wibble).add_(-wibble)
     while step >= 2:
         half = step // 2
         corner = m[:, 0::step, 0::step]
@@ -426,12 +487,13 @@ def _plasma_fractal(n, mapsize, wibbledecay, g, device, dtype=torch.float32):
     m -= m.amin(dim=(1, 2), keepdim=True)
     return m / m.amax(dim=(1, 2), keepdim=True)
 
-def _fog(x, severity, g):
+def _fog_size(h, w): return 1 << (max(h, w, 3) - 1).bit_length()    # next_power_of_2(max(shape))
+
+def _fog(x, severity, g, draws=None):
     a, decay = PARAMS['fog'][severity - 1]
     n, c, h, w = x.shape
-    size = 1 << (max(h, w, 3) - 1).bit_length()                  # next_power_of_2(max(shape))
     max_val = x.amax(dim=(1, 2, 3), keepdim=True)
-    x = x + a * _plasma_fractal(n, size, decay, g, x.device, x.dtype)[:, None, :h, :w]
+    x = x + a * _plasma_fractal(n, _fog_size(h, w), decay, g, x.device, x.dtype, draws)[:, None, :h, :w]
     return (x * max_val / (max_val + a)).clamp_(0, 1)
 
 # %% ../../nbs/30_corruptions.common2d.ipynb #c030
@@ -656,23 +718,23 @@ def _jpeg_compression(x, severity, g, out=None):
     if out is not None and out.device.type != 'cpu':
         out = None
     codes = out if u8 and out is not None else torch.empty(x.shape, dtype=torch.uint8)   # the decoded bytes
-    k = -(-n // workers._max_workers)                                # one slice of the batch per worker thread
+    k = min(4, -(-n // workers._max_workers))                       # slices of up to 4 images, taken by free workers
     xc = x.to('cpu', torch.uint8 if u8 else torch.float32).contiguous()
     f = _jpeg_backend()
     cv2 = sys.modules.get('cv2') if f is _jpeg_images_cv2 else None
     threads = cv2.getNumThreads() if cv2 else None
+    if not u8 and out is None:
+        out = torch.empty(x.shape, dtype=x.dtype)
+    def job(i):                                                   # a slice: to 8 bits (as _to_u8), codec, k / 255, in cache
+        f(xc[i:i + k] if u8 else xc[i:i + k].mul(255).add_(0.5).to(torch.uint8), codes[i:i + k], q)
+        for j in range(i, min(i + k, n), 8):
+            if not u8: out[j:min(j + 8, i + k)].copy_(codes[j:min(j + 8, i + k)]).div_(255)   # correctly rounded, as x8.float() / 255
     try:
         if cv2: cv2.setNumThreads(1)                              # our threads split the batch; OpenCV's would oversubscribe
-        list(workers.map(lambda i: f(xc[i:i + k], codes[i:i + k], q), range(0, n, k)))
+        run_jobs(functools.partial(job, i) for i in range(0, n, k))
     finally:
         if cv2: cv2.setNumThreads(threads)
-    if u8:
-        return codes.to(x.device)
-    if out is None:
-        out = torch.empty(x.shape, dtype=x.dtype)
-    for i in range(0, n, 8):
-        out[i:i + 8].copy_(codes[i:i + 8]).div_(255)              # correctly rounded k / 255, as x8.float() / 255
-    return out.to(x.device)
+    return (codes if u8 else out).to(x.device)
 
 # %% ../../nbs/30_corruptions.common2d.ipynb #c044
 def _box3(x):
@@ -752,10 +814,12 @@ def _water_weight(l8):
     dist = (t(1, 1) + t(1, 2) + t(2, 1) + 2 * (t(2, 2) - t(0, 0)) - t(0, 1) - t(1, 0)).round_().clamp_(0, 255)
     return _box3(dist)
 
-def _spatter(x, severity, g):
+def _spatter(x, severity, g, noise=None):
     loc, scale, sigma, thr, inten, mud = PARAMS['spatter'][severity - 1]
     n, c, h, w = x.shape
-    liquid = torch.randn((n, 1, h, w), generator=g, device=x.device, dtype=x.dtype) * scale + loc
+    if noise is None:
+        noise = torch.randn((n, 1, h, w), generator=g, device=x.device, dtype=x.dtype)
+    liquid = noise * scale + loc
     liquid = _gaussian(liquid, sigma, 'replicate')
     liquid = torch.where(liquid < thr, torch.zeros_like(liquid), liquid)
     if mud == 0:
@@ -777,10 +841,29 @@ _FUNCS = {'gaussian_noise': _gaussian_noise, 'shot_noise': _shot_noise, 'impulse
           'jpeg_compression': _jpeg_compression, 'speckle_noise': _speckle_noise, 'gaussian_blur': _gaussian_blur,
           'spatter': _spatter, 'saturate': _saturate}
 _CPU_CHUNK = 4   # images per step on the CPU
-_CPU_CHUNKS = {'pixelate': 64, 'jpeg_compression': None}        # exceptions (None: the whole batch in one call)
+_CPU_CHUNKS = {'pixelate': 8, 'jpeg_compression': None}        # exceptions (None: the whole batch in one call)
 _CPU_CHUNKS_U8 = {'pixelate': 8, 'jpeg_compression': None}      # the same for the 8-bit paths
 _WRITES_OUT = {'pixelate', 'jpeg_compression'}                 # can write their result straight into `out`
-_NATIVE_U8 = {'pixelate', 'jpeg_compression'}                   # run on uint8 as they are (Pillow's, libjpeg's 8 bits)
+_NATIVE_U8 = {'pixelate', 'jpeg_compression', 'shot_noise'}     # run on uint8 as they are (8-bit arithmetic or tables)
+
+def _angles(lo, hi): return lambda s, dt, sev, g: _uniform((s[0],), lo, hi, g, 'cpu', torch.float64).numpy()
+def _randn(s, dt, sev, g): return torch.randn((s[0], 1, *s[2:]), generator=g, dtype=dt)
+def _glass_draws(s, dt, sev, g):
+    _, d, iters = PARAMS['glass_blur'][sev - 1]
+    return [torch.randint(-d, d, (s[0], 2, s[2] - 2 * d, s[3] - 2 * d), generator=g) for _ in range(iters)]
+_SEEDS = {'g': lambda s, dt, sev, g: image_seeds(s[0], g)}
+_DRAWS = {'gaussian_noise': _SEEDS, 'shot_noise': _SEEDS, 'impulse_noise': _SEEDS, 'speckle_noise': _SEEDS,
+          'motion_blur': {'angles': _angles(-45, 45)}, 'snow': {'noise': _randn, 'angles': _angles(-135, -45)},
+          'frost': {'idx': lambda s, dt, sev, g: torch.randint(0, 5, (s[0],), generator=g).tolist(),
+                    'u': lambda s, dt, sev, g: torch.rand((s[0], 2), generator=g, dtype=torch.float64).numpy()},
+          'fog': {'draws': lambda s, dt, sev, g: _plasma_draws(s[0], _fog_size(*s[2:]), g, 'cpu', dt)},
+          'elastic_transform': {'noise': lambda s, dt, sev, g: _uniform((s[0], 2, *s[2:]), -s[2] * 0.005, s[2] * 0.005, g, 'cpu', dt)},
+          'spatter': {'noise': _randn}, 'glass_blur': {'draws': _glass_draws}}
+
+def _draw(name, shape, dtype, severity, g):
+    """A CPU chunk's random draws, as the keyword arguments of its call (`g=None` where it draws nothing else): made
+    in order in the calling thread, the same numbers as the corruption would draw, so the chunks can run in the workers."""
+    return {'g': None} | {k: f(shape, dtype, severity, g) for k, f in _DRAWS.get(name, {}).items()}
 
 def _check(x, name, severity, seed):
     if not isinstance(name, str) or name not in _FUNCS:
@@ -800,10 +883,6 @@ def _check(x, name, severity, seed):
     lo, hi = torch.aminmax(x)
     if not (bool(torch.isfinite(lo)) and bool(torch.isfinite(hi)) and lo >= 0 and hi <= 1):
         raise ValueError(f"x must hold finite values in [0, 1], found min {lo.item():.4g} and max {hi.item():.4g}")
-
-def _round_u8(y):
-    "Float results in [0, 1] -> uint8 levels, rounded half up (255 y + 1/2, truncated)."
-    return y.mul(255).add_(0.5).clamp_(0, 255).to(torch.uint8)
 
 def _check_out(out, x):
     if not isinstance(out, torch.Tensor) or out.shape != x.shape or out.dtype != x.dtype or out.device != x.device:
@@ -848,11 +927,18 @@ def corrupt(x: torch.Tensor, name: str, severity: int, seed: int = 0, out: torch
             if y is not res:
                 res.copy_(y)
             return res
-        for i in range(0, n, chunk):
+        f, sev = _FUNCS[name], int(severity)
+        def step(i, kw):
             if direct:                                              # writes its result straight into the batch output
-                _FUNCS[name](xw[i:i + chunk], int(severity), g, out=res[i:i + chunk])
+                f(xw[i:i + chunk], sev, out=res[i:i + chunk], **kw)
             else:
-                res[i:i + chunk].copy_(fin(_FUNCS[name](prep(xw[i:i + chunk]), int(severity), g)))
+                res[i:i + chunk].copy_(fin(f(prep(xw[i:i + chunk]), sev, **kw)))
+        if not cpu:
+            for i in range(0, n, chunk): step(i, {'g': g})
+        else:                                                       # the draws here, in order; the chunks in the workers
+            dt = torch.float32 if convert else work
+            run_jobs(functools.partial(step, i, _draw(name, (min(chunk, n - i), *x.shape[1:]), dt, sev, g))
+                     for i in range(0, n, chunk))
     return res if given else res.to(x.dtype)
 
 # %% ../../nbs/30_corruptions.common2d.ipynb #c059

@@ -4,14 +4,16 @@
 
 # %% ../../nbs/29_corruptions.kernels.ipynb #k003
 from __future__ import annotations
-import contextlib, os
+import contextlib, os, threading
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 from ..core import make_generator
+from ..paper import check_severity   # the one severity rule, re-exported for the corruptions
+
 
 # %% auto #0
-__all__ = ['pool', 'per_image', 'cpu_heap_setup', 'check_severity', 'check_seed', 'corruption_generator', 'job_cores']
+__all__ = ['pool', 'image_seeds', 'per_image', 'run_jobs', 'cpu_heap_setup', 'check_seed', 'corruption_generator', 'job_cores']
 
 # %% ../../nbs/29_corruptions.kernels.ipynb #k005
 from ..core import job_cores   # its home is synbench.core; re-exported here
@@ -19,18 +21,42 @@ _all_ = ["job_cores"]
 
 # %% ../../nbs/29_corruptions.kernels.ipynb #k008
 _POOL: dict = {}
+_WORKER = threading.local()
+
+def _worker_init():
+    "Each worker thread runs torch on one thread (its own OpenMP setting): the pool is the only level of parallelism."
+    _WORKER.on = True
+    torch.set_num_threads(1)
+
 def pool() -> ThreadPoolExecutor:
-    "The shared worker threads: one per core of the job (`job_cores`)."
+    "The shared worker threads: one per core of the job (`job_cores`), each with torch on one thread."
     n = job_cores()
     if n not in _POOL:
         for p in _POOL.values(): p.shutdown(wait=False)
-        _POOL.clear(); _POOL[n] = ThreadPoolExecutor(n, thread_name_prefix="synbench-corrupt")
+        _POOL.clear(); _POOL[n] = p = ThreadPoolExecutor(n, thread_name_prefix="synbench-corrupt", initializer=_worker_init)
+        main, b = torch.get_num_threads(), threading.Barrier(n)
+        list(p.map(lambda _: b.wait(), range(n)))          # start all n threads now, then restore torch's default
+        torch.set_num_threads(main)                         # (a worker's set_num_threads(1) also set it for new threads)
     return _POOL[n]
 
+def image_seeds(n, g) -> list:
+    "One seed per image, drawn in order from the generator `g`."
+    return torch.randint(0, 2 ** 62, (n,), generator=g).tolist()
+
 def per_image(n, g, fill):
-    "Call `fill(i, seed_i)` for i < n in the worker threads, with one seed per image drawn in order from `g`."
-    seeds = torch.randint(0, 2 ** 62, (n,), generator=g).tolist()
-    list(pool().map(lambda i: fill(i, seeds[i]), range(n)))
+    "Call `fill(i, seed_i)` for i < n in the worker threads (inline inside a worker); seeds from `image_seeds(n, g)` or `g` itself if a list."
+    seeds = g if isinstance(g, list) else image_seeds(n, g)
+    if getattr(_WORKER, "on", False): [fill(i, seeds[i]) for i in range(n)]
+    else: list(pool().map(lambda i: fill(i, seeds[i]), range(n)))
+
+
+# %% ../../nbs/29_corruptions.kernels.ipynb #5de49cf0
+def run_jobs(jobs):
+    "Run the thunks of the iterable `jobs` in the worker threads, torch on one thread meanwhile here too (it draws the next job's random numbers)."
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)                     # no OpenMP team anywhere: nothing to wait for at a barrier
+    try: return list(pool().map(lambda f: f(), jobs))
+    finally: torch.set_num_threads(n)            # also resets the default the workers' set_num_threads(1) changed
 
 _HEAP_READY = False
 def cpu_heap_setup():
@@ -40,13 +66,8 @@ def cpu_heap_setup():
     _HEAP_READY = True
     torch.empty(32 * 2 ** 20 - 2 ** 16, dtype=torch.uint8)        # allocated by mmap and freed at once
 
-# %% ../../nbs/29_corruptions.kernels.ipynb #k011
-def check_severity(severity) -> int:
-    "`severity` as an int, or a ValueError unless it is an integer from 1 to 5."
-    if isinstance(severity, bool) or not isinstance(severity, (int, np.integer)) or not 1 <= severity <= 5:
-        raise ValueError(f"severity must be an integer in 1..5, got {severity!r}")
-    return int(severity)
 
+# %% ../../nbs/29_corruptions.kernels.ipynb #k011
 def check_seed(seed) -> int:
     "`seed` as an int, or a ValueError unless it is an integer in [0, 2**63)."
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 63:

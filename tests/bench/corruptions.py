@@ -10,8 +10,9 @@ Each corruption is timed in a fresh Python process (`--isolate`, the default): w
 timings depended on what ran before (for example motion blur took 0.9 ms/image alone and 2.4 after the other
 corruptions and their references), since glibc's heap, OpenCV's thread pool and the kernel's page state carry over.
 
-synbench runs with torch.set_num_threads(--threads), by default os.cpu_count() (2 on the CI machine); its JPEG
-codec calls run in a pool of os.cpu_count() threads. The reference runs as its users run it: one image at a time,
+synbench runs with torch.set_num_threads(--threads), by default os.cpu_count() (2 on the CI machine); on the CPU a
+batch runs as chunks in synbench's pool of job_cores() worker threads (the runner's OMP_NUM_THREADS share, else the
+affinity mask), torch on one thread in each and in the caller meanwhile (corruptions.kernels.run_jobs). The reference runs as its users run it: one image at a time,
 numpy / OpenCV / Pillow defaults. The header prints the load average (os.getloadavg) before and after, since other
 jobs may share the CPU.
 
