@@ -158,12 +158,12 @@ class ShiftArrays(NamedTuple):
 def same_images(r, s_id, s_shift, set_flags=None) -> bool:
     """Whether shifted record `r`'s images are its section's clean ID images, in order: by the samples' `ids` where both have them;
     else by structure: an attack perturbs the clean images of the same pass; a corruption corrupts the ID set when the section says
-    so (`set_flags`: the `paired` flags of the model's `Avg_R_cc` record of that dataset, one per image set; without them, 2DCC only,
-    which always corrupts the ID set); the R- and A-like sets are other images."""
+    so (`set_flags`: the `paired` flags of the model's `Avg_R_cc` record of that dataset, one per image set; without them, not paired:
+    an on-disk ImageNet-C or -3DCC set holds its own files); the R- and A-like sets are other images."""
     if s_id.ids is not None and s_shift.ids is not None: return bool(np.array_equal(np.asarray(s_id.ids), np.asarray(s_shift.ids)))
     if r.section == "adversarial": return True
     if r.section == "corruptions":
-        return bool(len(set_flags) and np.asarray(set_flags, dtype=bool).all()) if set_flags is not None else r.dataset == "2DCC"
+        return set_flags is not None and len(set_flags) > 0 and bool(np.asarray(set_flags, dtype=bool).all())
     return False
 
 def shift_arrays(df: pd.DataFrame, samples: list) -> dict:
@@ -181,4 +181,5 @@ def shift_arrays(df: pd.DataFrame, samples: list) -> dict:
                                                      f"{r.section} section scores the same images; the samples file does not match its records")
         out[r.model, sh[0]] = ShiftArrays(ci, c, p)
     return out
+
 
