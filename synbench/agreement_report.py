@@ -4,7 +4,7 @@
 
 # %% ../nbs/71_agreement_report.ipynb #c003
 from __future__ import annotations
-import dataclasses
+import dataclasses, functools
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -12,10 +12,13 @@ from .core import atomic_write
 from .metrics.agreement import error_consistency, per_class_accuracy
 from .metrics.stats import N_BOOT, observed_consistency, expected_consistency
 from .compare import run_pairs
+from .worlds import world_of, open_dataset
+from .predict import _dataset_labelspace
+
 
 # %% auto #0
 __all__ = ['EC_COLUMNS', 'PER_CLASS_COLUMNS', 'counterpart_pairs', 'ImageSet', 'shape_correct', 'consistency_table',
-           'per_class_long', 'class_gaps', 'write_agreement', 'image_set']
+           'per_class_long', 'class_gaps', 'write_agreement', 'dataset_of', 'class_names', 'image_set']
 
 # %% ../nbs/71_agreement_report.ipynb #c005
 def counterpart_pairs(names) -> list[tuple[str, str]]:
@@ -24,7 +27,7 @@ def counterpart_pairs(names) -> list[tuple[str, str]]:
 
 @dataclasses.dataclass
 class ImageSet:
-    "One model's per-image correctness on one set (section, dataset, variant), with the images' class indices and names."
+    "One model's per-image correctness on one set (section, dataset, variant), with the images' class indices (`labels`) and the names of those indices (`class_names`, None where unknown)."
     section: str
     dataset: str
     variant: str
@@ -34,6 +37,7 @@ class ImageSet:
     class_names: list | None = None
     @property
     def key(self) -> tuple: return (self.section, self.dataset, self.variant)
+
 
 # %% ../nbs/71_agreement_report.ipynb #c008
 def shape_correct(pred, shape, texture) -> np.ndarray:
@@ -58,23 +62,29 @@ def consistency_table(pairs, sets: list[ImageSet], *, n_boot: int = N_BOOT, seed
     return pd.DataFrame(rows, columns=EC_COLUMNS)
 
 # %% ../nbs/71_agreement_report.ipynb #c012
-PER_CLASS_COLUMNS = ["section", "dataset", "variant", "model", "class", "n", "accuracy", "ci_low", "ci_high"]
+PER_CLASS_COLUMNS = ["section", "dataset", "variant", "model", "class", "class_name", "n", "accuracy", "ci_low", "ci_high"]
 
 def per_class_long(sets: list[ImageSet], *, n_boot: int = N_BOOT, seed: int = 0) -> pd.DataFrame:
-    "Per set with labels and per class: section, dataset, variant, model, class, n, accuracy, ci_low, ci_high."
-    parts = [per_class_accuracy(s.correct, s.labels, s.class_names, n_boot=n_boot, seed=seed)
-             .assign(section=s.section, dataset=s.dataset, variant=s.variant, model=s.model) for s in sets if s.labels is not None]
+    "Per set with labels and per class: section, dataset, variant, model, class (its index), class_name ('' where unknown), n, accuracy, ci_low, ci_high."
+    parts = [(t := per_class_accuracy(s.correct, s.labels, n_boot=n_boot, seed=seed))
+             .assign(section=s.section, dataset=s.dataset, variant=s.variant, model=s.model, class_name=_names(t["class"], s.class_names))
+             for s in sets if s.labels is not None]
     return pd.concat(parts, ignore_index=True)[PER_CLASS_COLUMNS] if parts else pd.DataFrame(columns=PER_CLASS_COLUMNS)
+
+def _names(idx, names) -> list:
+    "The name of each class index (`names[i]`), '' where `names` is None or does not reach it."
+    return [str(names[int(i)]) if names is not None and 0 <= int(i) < len(names) else "" for i in idx]
 
 def class_gaps(long: pd.DataFrame, pairs) -> pd.DataFrame:
     "Per pair, set and class: the clone's and the counterpart's accuracy and their difference (clone - counterpart), most negative first."
-    key = ["section", "dataset", "variant", "class"]; out = []
+    key = ["section", "dataset", "variant", "class", "class_name"]; out = []
     for a, b in pairs:
         m = long[long.model == a].merge(long[long.model == b], on=key, suffixes=("_clone", "_counterpart"))
         out.append(m.assign(clone=a, counterpart=b, diff=m.accuracy_clone - m.accuracy_counterpart)
                    [["clone", "counterpart", *key, "n_clone", "accuracy_clone", "accuracy_counterpart", "diff"]])
-    cols = ["clone", "counterpart", *key, "n_clone", "accuracy_clone", "accuracy_counterpart", "diff"]
+    cols = ["clone", "counterpart", "section", "dataset", "variant", "class", "class_name", "n_clone", "accuracy_clone", "accuracy_counterpart", "diff"]
     return pd.concat(out, ignore_index=True).sort_values("diff", kind="mergesort").reset_index(drop=True) if out else pd.DataFrame(columns=cols)
+
 
 # %% ../nbs/71_agreement_report.ipynb #c015
 def write_agreement(sets: list[ImageSet], out_dir, *, n_boot: int = N_BOOT, seed: int = 0) -> dict:
@@ -91,13 +101,30 @@ def write_agreement(sets: list[ImageSet], out_dir, *, n_boot: int = N_BOOT, seed
     return out
 
 # %% ../nbs/71_agreement_report.ipynb #c018
+_ROLES = {"ID": ("id",), "R": ("r",), "A": ("a",), "2DCC": ("c", "id"), "3DCC": ("3dcc", "depth", "id")}   # a corrupted set: the set corrupted
+
+def dataset_of(model: str, dataset: str) -> str | None:
+    "The dataset name behind a record's `dataset` label ('ID', 'R', 'A', '2DCC', '3DCC') in the suite of `model`'s world, or None."
+    suite = world_of(model).suite()
+    return next((v for role in _ROLES.get(dataset, ()) if isinstance(v := suite.get(role), str)), None)
+
+@functools.lru_cache(maxsize=None)
+def class_names(name: str) -> tuple | None:
+    "The class names of dataset `name`, from its label space (the dataset is opened, no image read); None when it cannot be opened or has none."
+    try:
+        ls = _dataset_labelspace(open_dataset(name), None)
+        return None if ls is None or ls.class_names is None else tuple(map(str, ls.class_names))
+    except Exception: return None              # a report never fails for want of names: the index stays, the name is left empty
+
 def image_set(r, s) -> ImageSet | None:
     "The `ImageSet` of record `r` (a row of a run's records) and its `Samples` `s`, or None."
     if s is None: return None
     if s.kind in ("accuracy", "error"):
-        return ImageSet(r.section, r.dataset, r.variant or "", r.model, np.asarray(s.arrays["correct"], dtype=np.float64), s.labels)
+        return ImageSet(r.section, r.dataset, r.variant or "", r.model, np.asarray(s.arrays["correct"], dtype=np.float64), s.labels,
+                        None if s.labels is None or (ds := dataset_of(r.model, r.dataset)) is None else class_names(ds))
     if s.kind == "shape_bias" and (r.subset is None or r.subset != r.subset):       # the overall record (NaN or None subset)
         shape, tex = np.asarray(s.arrays["shape"]).astype(str), np.asarray(s.arrays["texture"]).astype(str)
         names, lab = np.unique(shape[shape != tex], return_inverse=True)
         return ImageSet(r.section, r.dataset, r.variant or "", r.model, shape_correct(s.arrays["pred"], shape, tex), lab, list(names))
     return None
+

@@ -5,6 +5,7 @@
 # %% ../nbs/70_effective_report.ipynb #c003
 from __future__ import annotations
 import math
+from typing import NamedTuple
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -15,9 +16,11 @@ from .runner import slug
 from .worlds import world_of
 from .compare import spec_of
 
+
 # %% auto #0
 __all__ = ['POINT_COLUMNS', 'TABLE_COLUMNS', 'roles', 'shift_points', 'paper_points', 'paper_real', 'effective_table',
-           'imagenet_run', 'write_effective', 'effective_figures', 'correctness', 'shift_arrays']
+           'imagenet_run', 'write_effective', 'effective_figures', 'correctness', 'ShiftArrays', 'same_images',
+           'shift_arrays']
 
 # %% ../nbs/70_effective_report.ipynb #c005
 def roles(models: pd.DataFrame) -> dict:
@@ -74,7 +77,7 @@ def paper_real(points: pd.DataFrame) -> pd.DataFrame:
 
 # %% ../nbs/70_effective_report.ipynb #c014
 TABLE_COLUMNS = ["shift", "family", "model", "role", "acc_id", "acc_shift", "baseline", "effective_robustness", "ci_low", "ci_high",
-                 "n_id", "n_shift", "n_line", "slope", "intercept"]
+                 "n_id", "n_shift", "paired", "n_line", "slope", "intercept"]
 
 def _point_table(real: dict, clones: dict, fixed: dict) -> tuple[pd.DataFrame, LineFit]:
     "The table of `effective_robustness_table` without intervals, from accuracies alone."
@@ -85,24 +88,29 @@ def _point_table(real: dict, clones: dict, fixed: dict) -> tuple[pd.DataFrame, L
             for role, d in (("real", real), ("clone", clones), ("fixed", fixed)) for m, (a, b) in d.items()]
     return pd.DataFrame(rows), fit
 
+
 # %% ../nbs/70_effective_report.ipynb #c015
 def effective_table(points: pd.DataFrame, roles: dict, fixed: pd.DataFrame | None = None, arrays: dict | None = None, *,
                     n_boot: int = N_BOOT, seed: int = 0) -> tuple[pd.DataFrame, dict]:
     """(table, {shift: LineFit}) over the shifts of `points` that have a line (>= 2 real or fixed models) and a model of the run; `roles` from
-    `roles()`; `fixed`: `paper_points` rows placed on the line (named '<model> (paper)'); `arrays`: {(model, shift): (correct_id, correct_shift)}."""
+    `roles()`; `fixed`: `paper_points` rows placed on the line (named '<model> (paper)'); `arrays`: {(model, shift): `ShiftArrays` (or a plain pair, resampled independently)}; a shift's
+    interval is paired (`paired` column) when every model's arrays there are the same images on both sides."""
     pts = points[points.model.isin(set(roles))]; out, fits = [], {}
     for shift, g in pts.groupby("shift", sort=False):
         real = {r.model: (r.acc_id, r.acc_shift) for r in g.itertuples() if roles[r.model] == "real"}
         clones = {r.model: (r.acc_id, r.acc_shift) for r in g.itertuples() if roles[r.model] == "clone"}
         fx = {} if fixed is None else {f"{r.model} (paper)": (r.acc_id, r.acc_shift) for r in fixed[fixed["shift"] == shift].itertuples()}
         if len(real) + len(fx) < 2 or not (real or clones): continue     # no line, or no model of the run on it
+        paired = None
         if arrays is not None and all((m, shift) in arrays for m in g.model):
-            t, fit = effective_robustness_table({m: arrays[m, shift] for m in real}, {m: arrays[m, shift] for m in clones}, fx,
-                                                n_boot=n_boot, seed=seed)
+            a = {m: arrays[m, shift] for m in g.model}; paired = all(getattr(v, "paired", False) for v in a.values())
+            t, fit = effective_robustness_table({m: tuple(a[m][:2]) for m in real}, {m: tuple(a[m][:2]) for m in clones}, fx,
+                                                n_boot=n_boot, seed=seed, paired=paired)
         else: t, fit = _point_table(real, clones, fx)
         fits[shift] = fit
-        out.append(t.assign(shift=shift, family=g.family.iloc[0], n_line=fit.n_models, slope=fit.slope, intercept=fit.intercept))
+        out.append(t.assign(shift=shift, family=g.family.iloc[0], paired=paired, n_line=fit.n_models, slope=fit.slope, intercept=fit.intercept))
     return (pd.concat(out, ignore_index=True)[TABLE_COLUMNS] if out else pd.DataFrame(columns=TABLE_COLUMNS)), fits
+
 
 # %% ../nbs/70_effective_report.ipynb #c021
 def imagenet_run(models) -> bool:
@@ -141,10 +149,37 @@ def correctness(s) -> np.ndarray | None:
         return np.concatenate([np.asarray(c, dtype=np.float64).reshape(len(c), -1).mean(1) for c in s.arrays["correct_cells"]])
     return None
 
+class ShiftArrays(NamedTuple):
+    "One (model, shift)'s per-image correctness on its section's clean ID images and on the shifted images, and whether the two are the same images in the same order."
+    correct_id: np.ndarray
+    correct_shift: np.ndarray
+    paired: bool
+
+def same_images(r, s_id, s_shift, set_flags=None) -> bool:
+    """Whether shifted record `r`'s images are its section's clean ID images, in order: by the samples' `ids` where both have them;
+    else by structure: an attack perturbs the clean images of the same pass; a corruption corrupts the ID set when the section says
+    so (`set_flags`: the `paired` flags of the model's `Avg_R_cc` record of that dataset, one per image set; without them, not paired:
+    an on-disk ImageNet-C or -3DCC set holds its own files); the R- and A-like sets are other images."""
+    if s_id.ids is not None and s_shift.ids is not None: return bool(np.array_equal(np.asarray(s_id.ids), np.asarray(s_shift.ids)))
+    if r.section == "adversarial": return True
+    if r.section == "corruptions":
+        return set_flags is not None and len(set_flags) > 0 and bool(np.asarray(set_flags, dtype=bool).all())
+    return False
+
 def shift_arrays(df: pd.DataFrame, samples: list) -> dict:
-    "{(model, shift): (correct_id, correct_shift)} from records `df` and their `Samples` (a list aligned with its rows), where both sides have them."
+    "{(model, shift): `ShiftArrays`} from records `df` and their `Samples` (a list aligned with its rows), where both sides have them."
     if len(samples) != len(df): raise ValueError(f"samples must align with the records: {len(samples)} samples for {len(df)} records")
     rows = list(zip(df.itertuples(), samples))
-    ids = {(r.model, r.section): c for r, s in rows if (r.dataset, r.metric) == _ID.get(r.section) and (c := correctness(s)) is not None}
-    return {(r.model, sh[0]): (ids[r.model, r.section], c) for r, s in rows
-            if (sh := _shift_of(r)) and (c := correctness(s)) is not None and (r.model, r.section) in ids}
+    ids = {(r.model, r.section): s for r, s in rows if (r.dataset, r.metric) == _ID.get(r.section) and correctness(s) is not None}
+    flags = {(r.model, r.dataset): s.arrays["paired"] for r, s in rows
+             if (r.section, r.metric) == ("corruptions", "Avg_R_cc") and s is not None and "paired" in s.arrays}
+    out = {}
+    for r, s in rows:
+        if not ((sh := _shift_of(r)) and (c := correctness(s)) is not None and (i := ids.get((r.model, r.section))) is not None): continue
+        ci, p = correctness(i), same_images(r, i, s, flags.get((r.model, r.dataset)))
+        if p and len(ci) != len(c): raise ValueError(f"{r.model} {sh[0]}: {len(c)} shifted images but {len(ci)} clean ones, though the "
+                                                     f"{r.section} section scores the same images; the samples file does not match its records")
+        out[r.model, sh[0]] = ShiftArrays(ci, c, p)
+    return out
+
+

@@ -76,6 +76,13 @@ def test_report_card_and_effective_robustness(run_dir):
     figs = sorted(p.name for p in (run_dir / "report" / "figures" / "effective_robustness").glob("*.png"))
     assert figs == ["2DCC_snow.png", "A.png", "R.png", "attack_fgsm.png"]
     assert er[er.role == "clone"].ci_low.notna().all()
+    # the corrupted and attacked ID images are resampled paired with the clean ones, the R and A sets apart
+    assert er.groupby("shift").paired.first().to_dict() == {"R": False, "A": False, "attack:fgsm": True, "2DCC:snow": True}
+    # per-class tables name the classes (the MiniWorld label space), the index beside the name
+    from synbench.miniworld.zoo import miniworld_labelspace
+    names = list(miniworld_labelspace().class_names)
+    idc = pc[(pc.section == "calibration") & (pc.dataset == "ID")]
+    assert [names[int(i)] for i in idc["class"]] == list(idc.class_name)
     # the card: notebook without errors, HTML with the model, its counterpart, the paper's rows and its numbers
     nb = json.loads((run_dir / "cards" / "miniworld__resnet-syn.ipynb").read_text())
     outs = [o for c in nb["cells"] for o in c.get("outputs", [])]

@@ -84,9 +84,10 @@ def _stack(models: dict, which: int, what: str) -> np.ndarray:
     return np.stack(cols, 1)
 
 def effective_robustness_table(real: dict, clones: dict, fixed: dict | None = None, *, scale: str = "logit",
-                               n_boot: int = N_BOOT, alpha: float = 0.05, seed: int = 0) -> tuple[pd.DataFrame, LineFit]:
+                               n_boot: int = N_BOOT, alpha: float = 0.05, seed: int = 0, paired: bool = False) -> tuple[pd.DataFrame, LineFit]:
     """(table, fit): per model (`real` and `clones`: name -> (correct_id, correct_shift) per image; `fixed`: name ->
-    (acc_id, acc_shift)) its accuracies, the baseline, its effective robustness and a bootstrap interval."""
+    (acc_id, acc_shift)) its accuracies, the baseline, its effective robustness and a bootstrap interval; `paired`: the shifted
+    images are the ID images transformed, in the same order, so one draw of image indices resamples both sides."""
     _check_scale(scale); _check_boot_args(max(n_boot, 1), alpha, seed)
     for nm, d in (("real", real), ("clones", clones), ("fixed", fixed or {})):
         if not isinstance(d, dict): raise ValueError(f"{nm} must be a dict name -> (correct_id, correct_shift)")
@@ -106,7 +107,10 @@ def effective_robustness_table(real: dict, clones: dict, fixed: dict | None = No
         yr = np.concatenate([y[:, :R], np.broadcast_to(fx[:, 1], (len(y), len(fx)))], 1)
         s, i = _ols(xr, yr)
         return acc_sh - inverse(i[:, None] + s[:, None] * x, scale)
-    st = _Stat({"id": n_id, "shift": n_sh}, lambda d: offsets(d.w("id") @ C_id / n_id, d.w("shift") @ C_sh / n_sh), n_id + n_sh)
+    if paired and n_id != n_sh: raise ValueError(f"paired=True needs the same images on both sides, got {n_id} ID and {n_sh} shifted")
+    sh = "id" if paired else "shift"                 # paired: the shifted side reuses the ID side's indices
+    st = _Stat({"id": n_id} if paired else {"id": n_id, "shift": n_sh},
+               lambda d: offsets(d.w("id") @ C_id / n_id, d.w(sh) @ C_sh / n_sh), n_id if paired else n_id + n_sh)
     acc_id, acc_sh = C_id.mean(0), C_sh.mean(0)
     fit = fit_line(np.r_[acc_id[:R], [a for a, _ in fixed.values()]], np.r_[acc_sh[:R], [b for _, b in fixed.values()]], scale)
     er = effective_robustness(acc_id, acc_sh, fit)
@@ -122,6 +126,7 @@ def effective_robustness_table(real: dict, clones: dict, fixed: dict | None = No
                   effective_robustness=float(effective_robustness(a, b, fit)), ci_low=None, ci_high=None, n_id=None, n_shift=None)
              for m, (a, b) in fixed.items()]
     return pd.DataFrame(rows), fit
+
 
 # %% ../../nbs/15_metrics.effective.ipynb #c023
 def plot_effective_robustness(table: pd.DataFrame, fit: LineFit, ax=None, title: str = "", shift: str = "shifted"):
