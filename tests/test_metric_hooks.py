@@ -1,0 +1,47 @@
+"""Issue 14: a metric registered on a section (`synbench.metrics.hooks.register_metric`) is computed by the section, with
+an interval, is known to its `Section` (so the report reads it), and is gone again once unregistered; the section's own
+records do not change."""
+import numpy as np
+import pytest
+
+import synbench.testing as T
+from synbench.metrics.hooks import Metric, register_metric, unregister_metric, registered_metrics
+from synbench.sections import SECTIONS, calibration, Evaluation
+
+
+@pytest.fixture
+def throwaway():
+    "A per-image metric (1 - confidence of the true class) registered on calibration for one test."
+    m = register_metric("calibration", Metric("one_minus_p_true", "fraction", "lower"),
+                        lambda c: [c.record("one_minus_p_true", "mean", {"values": 1 - c.probs[np.arange(len(c.labels)), c.labels]},
+                                            labels=c.labels)])
+    yield m
+    unregister_metric("calibration", m.name)
+
+
+def test_registered_metric_runs_in_its_section(throwaway, tmp_path):
+    ev = Evaluation(T.MODEL, T.suite(24), cache_dir=tmp_path, device="cpu", n_boot=50)
+    recs = calibration(ev, roles=("id",))
+    test_error, ece, aece, nll, mine = recs          # the section's own records first, in their order
+    assert [r.metric for r in recs[:4]] == ["test_error", "ECE", "adaptive_ECE", "NLL"]
+    assert (mine.section, mine.dataset, mine.metric, mine.n) == ("calibration", "ID", "one_minus_p_true", 24)
+    assert mine.ci_low <= mine.value <= mine.ci_high and mine.samples.kind == "mean"
+    assert SECTIONS["calibration"].metric("one_minus_p_true") is throwaway
+    assert SECTIONS["calibration"].all_metrics[-1] is throwaway
+
+
+def test_unregistered_metric_is_gone(tmp_path):
+    assert registered_metrics("demo-none") == ()
+    m = register_metric("calibration", Metric("tmp_metric"), lambda c: [])
+    unregister_metric("calibration", m.name)
+    with pytest.raises(ValueError, match="declares no metric 'tmp_metric'"): SECTIONS["calibration"].metric("tmp_metric")
+    recs = calibration(Evaluation(T.MODEL, T.suite(24), cache_dir=tmp_path, device="cpu", n_boot=0), roles=("id",))
+    assert [r.metric for r in recs] == ["test_error", "ECE", "adaptive_ECE", "NLL"]
+
+
+def test_a_metric_returns_only_its_own_records(tmp_path):
+    register_metric("calibration", Metric("liar"), lambda c: [c.record("ECE", "mean", {"values": c.conf})])
+    try:
+        with pytest.raises(ValueError, match="returned records of other metrics"):
+            calibration(Evaluation(T.MODEL, T.suite(24), cache_dir=tmp_path, device="cpu", n_boot=0), roles=("id",))
+    finally: unregister_metric("calibration", "liar")
