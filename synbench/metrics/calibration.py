@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['BRIER', 'to_numpy', 'check_probs', 'check_logits', 'check_labels', 'softmax', 'top1', 'confidences_and_correct',
+__all__ = ['to_numpy', 'check_probs', 'check_logits', 'check_labels', 'softmax', 'top1', 'confidences_and_correct',
            'equal_width_edges', 'equal_mass_edges', 'bin_index', 'ece_from_confidences', 'ece', 'reliability_bins',
-           'reliability_bins_from_confidences', 'plot_reliability', 'nll', 'brier_per_sample']
+           'reliability_bins_from_confidences', 'plot_reliability', 'nll']
 
 # %% ../../nbs/10_metrics.calibration.ipynb #c005
 def to_numpy(x, name: str = "x") -> np.ndarray:
@@ -212,15 +212,3 @@ def nll(x, labels, from_logits: bool = False, eps: float = 1e-12, atol: float = 
     p = check_probs(x, "probs", atol=atol)
     y = check_labels(labels, n=p.shape[0], n_classes=p.shape[1])
     return float(-np.log(np.clip(p[np.arange(len(y)), y], eps, None)).mean())
-
-# %% ../../nbs/10_metrics.calibration.ipynb #cb02
-def brier_per_sample(probs, labels) -> np.ndarray:
-    "Each image's Brier score: the sum over classes of (p_k - [k = label])^2."
-    p = check_probs(probs); y = check_labels(labels, n=p.shape[0], n_classes=p.shape[1])
-    d = p.copy(); d[np.arange(len(y)), y] -= 1
-    return (d ** 2).sum(1)
-
-# %% ../../nbs/10_metrics.calibration.ipynb #cb05
-from .hooks import Metric, register_metric
-BRIER = register_metric("calibration", Metric("Brier", "score", "lower", "fig3", "brier", doc="mean over images of sum_k (p_k - [k = y])^2"),
-                        lambda c: [c.record("Brier", "mean", {"values": brier_per_sample(c.probs, c.labels)}, labels=c.labels)])
