@@ -274,6 +274,7 @@ def ood(model, suite="miniworld", data_root=None, *, score: str = "msp", fpr_con
         recs.append(ev.record("ood", lab, score, "AUROC", "auroc", {"id_scores": s_id, "ood_scores": s_o}, a, subset=lab))
         recs.append(ev.record("ood", lab, f"{score}; fpr={fpr_convention}", "FPR@95", "fpr95",
                               {"id_scores": s_id, "ood_scores": s_o, "convention": fpr_convention}, f, subset=lab))
+        recs += hook_records("ood", ev, lab, score, {"subset": lab}, id_scores=s_id, ood_scores=s_o, score=score)   # registered metrics
         data[lab] = {"id_scores": s_id, "ood_scores": s_o}
     # the averages: the ID set resampled once, each OOD set on its own
     recs.append(ev.record("ood", "Avg", score, "AUROC", "auroc", {"id_scores": s_id, "ood_scores": s_os}, np.mean(aur)))

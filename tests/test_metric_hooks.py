@@ -45,3 +45,15 @@ def test_a_metric_returns_only_its_own_records(tmp_path):
         with pytest.raises(ValueError, match="returned records of other metrics"):
             calibration(Evaluation(T.MODEL, T.suite(24), cache_dir=tmp_path, device="cpu", n_boot=0), roles=("id",))
     finally: unregister_metric("calibration", "liar")
+
+
+def test_ood_hook_per_set(tmp_path):
+    "On ood, a registered metric is computed once per OOD set, with the section's score as variant and the set as subset."
+    register_metric("ood", Metric("mean_ood_score", "score", "none"),
+                    lambda c: [c.record("mean_ood_score", "mean", {"values": c.ood_scores})])
+    try: recs = SECTIONS["ood"].fn(Evaluation(T.MODEL, T.suite(24), cache_dir=tmp_path, device="cpu", n_boot=20))
+    finally: unregister_metric("ood", "mean_ood_score")
+    mine = [r for r in recs if r.metric == "mean_ood_score"]
+    aur = [r for r in recs if r.metric == "AUROC" and r.dataset != "Avg"]
+    assert len(mine) == len(aur) > 0 and [(r.dataset, r.variant, r.subset) for r in mine] == [(r.dataset, r.variant, r.subset) for r in aur]
+    assert [r.dataset for r in recs[-2:]] == ["Avg", "Avg"]

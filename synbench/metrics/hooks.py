@@ -30,12 +30,14 @@ class Context:
     section: str
     dataset: str
     arrays: dict = field(default_factory=dict)
+    variant: str = ""
+    fields: dict = field(default_factory=dict)   # structured variant fields every record of this dataset carries (e.g. subset)
     def __getattr__(self, k):
         if k != "arrays" and k in self.arrays: return self.arrays[k]
         raise AttributeError(f"{self.section} context has no {k!r} (it has {', '.join(self.arrays)})")
     def record(self, metric: str, kind: str, arrays: dict, value=None, **kw):
         "`ev.record` of this section and dataset: a `ResultRecord` with `estimate(kind, **arrays)`'s interval."
-        return self.ev.record(self.section, self.dataset, "", metric, kind, arrays, value, **kw)
+        return self.ev.record(self.section, self.dataset, self.variant, metric, kind, arrays, value, **{**self.fields, **kw})
 
 # %% ../../nbs/17_metrics.hooks.ipynb #h009
 _REGISTRY: dict = {}   # section -> {metric name -> (Metric, compute)}, in registration order
@@ -56,9 +58,9 @@ def registered_metrics(section: str) -> tuple:
     "The `Metric`s registered on `section`, in registration order."
     return tuple(m for m, _ in _REGISTRY.get(section, {}).values())
 
-def hook_records(section: str, ev, dataset: str, **arrays) -> list:
-    "The records of every metric registered on `section`, for one dataset: `compute(Context(ev, section, dataset, arrays))`, in registration order."
-    ctx, out = Context(ev, section, dataset, arrays), []
+def hook_records(section: str, ev, dataset: str, variant: str = "", fields: dict | None = None, **arrays) -> list:
+    "The records of every metric registered on `section`, for one dataset: `compute(Context(...))`, in registration order."
+    ctx, out = Context(ev, section, dataset, arrays, variant, dict(fields or {})), []
     for metric, compute in _REGISTRY.get(section, {}).values():
         recs = list(compute(ctx))
         bad = [r.metric for r in recs if getattr(r, "metric", None) != metric.name]
