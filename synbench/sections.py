@@ -15,6 +15,10 @@ from .predict import predict, predict_many, Variant, PredictionSet, _dataset_lab
 from .metrics.stats import N_BOOT, Estimate, estimate, per_sample_nll
 from .samples import Samples, write_samples, read_samples
 from .paper import CORRUPTIONS_2D, CORRUPTIONS_3D, SEVERITIES, EPS, PGD_STEPS, IMAGENET_SUITE, eps_label, check_severities
+from .metrics.hooks import Metric, registered_metrics, hook_records
+# The metric modules the sections compute with, imported here in plain sight: the metrics they register
+# (`synbench.metrics.hooks.register_metric`) are part of their sections whenever the sections are imported.
+from .metrics import calibration as _calibration, ood as _ood, robustness as _robustness, bias as _bias
 
 # %% auto #0
 __all__ = ['RECORD_COLUMNS', 'VARIANT_FIELDS', 'NATIVE_TRANSFORMS', 'NEAR_CHANCE', 'PAPER_2D', 'PAPER_3D', 'SHAPE_BIAS_LABEL',
@@ -22,7 +26,7 @@ __all__ = ['RECORD_COLUMNS', 'VARIANT_FIELDS', 'NATIVE_TRANSFORMS', 'NEAR_CHANCE
            'legacy_fields', 'get_suite', 'Evaluation', 'flag_near_chance', 'id_accuracy', 'calibration', 'ood',
            'adversarial', 'corruptions', 'biases', 'known_grids', 'ablation_grid', 'AblationColumn', 'find_record',
            'ablations', 'write_sidecar', 'read_sidecar', 'reading', 'plot_reliability_grid', 'plot_roc',
-           'plot_severity', 'plot_shape_bias', 'Metric', 'Section', 'plot_attacks', 'plot_ablation', 'get_section',
+           'plot_severity', 'plot_shape_bias', 'Section', 'plot_attacks', 'plot_ablation', 'get_section',
            'records_table', 'section_template', 'write_templates', 'template_problems', 'preset_job', 'IMAGENET_SUITE',
            'LOADER_OPTIONS', 'is_code_ref', 'resolve_model', 'model_name', 'open_dataset']
 
@@ -246,6 +250,7 @@ def calibration(model, suite="miniworld", data_root=None, *, n_bins: int = 20, r
         nll = C.nll(z, y, from_logits=True) if ls.has_logits else C.nll(probs, y)
         per = per_sample_nll(z, y) if ls.has_logits else per_sample_nll(probs, y, from_logits=False)   # its mean is `nll`; the samples keep it, not the logits
         recs.append(ev.record("calibration", lab, "", "NLL", "mean", {"values": per}, nll, labels=y))
+        recs += hook_records("calibration", ev, lab, probs=probs, labels=y, logits=z, conf=conf, correct=correct)   # registered metrics
         data[lab] = {"probs": probs, "labels": y, "dataset": name}
         if role == "id": id_ps = ps
     if not recs: raise ValueError(f"suite has none of the roles {roles}")
@@ -269,6 +274,7 @@ def ood(model, suite="miniworld", data_root=None, *, score: str = "msp", fpr_con
         recs.append(ev.record("ood", lab, score, "AUROC", "auroc", {"id_scores": s_id, "ood_scores": s_o}, a, subset=lab))
         recs.append(ev.record("ood", lab, f"{score}; fpr={fpr_convention}", "FPR@95", "fpr95",
                               {"id_scores": s_id, "ood_scores": s_o, "convention": fpr_convention}, f, subset=lab))
+        recs += hook_records("ood", ev, lab, score, {"subset": lab}, id_scores=s_id, ood_scores=s_o, score=score)   # registered metrics
         data[lab] = {"id_scores": s_id, "ood_scores": s_o}
     # the averages: the ID set resampled once, each OOD set on its own
     recs.append(ev.record("ood", "Avg", score, "AUROC", "auroc", {"id_scores": s_id, "ood_scores": s_os}, np.mean(aur)))
@@ -658,18 +664,6 @@ def plot_shape_bias(records, title: str = ""):
     ax.set(ylim=(0, 1), ylabel="shape bias", title=title or "shape bias per class"); ax.tick_params(axis="x", rotation=60)
     fig.tight_layout(); return fig
 
-# %% ../nbs/51_sections.ipynb #cs01
-@dataclass(frozen=True)
-class Metric:
-    "A number a section reports: its name, unit, which way is better, and where the paper prints it (table, key, scale)."
-    name: str
-    unit: str = "fraction"       # fraction | ratio | nats | count
-    direction: str = "higher"    # higher | lower | none (better is neither way, e.g. shape bias)
-    table: object = None         # the paper's table (1-7) or figure ('fig3', 'fig4'); None: not in the paper
-    key: str | None = None       # the paper's key for it (default: `name`)
-    scale: float = 1.0           # the paper's unit: value x scale (100 for percent)
-    doc: str = ""
-
 # %% ../nbs/51_sections.ipynb #cs04
 COMMON_PARAMS = {"model": "miniworld/resnet-real", "suite": "miniworld", "data_root": None, "run": "", "run_dir": "",
                  "sidecar": "", "cache_dir": "", "checkpoint_dir": None, "device": None, "batch_size": 64, "limit": 16,
@@ -695,12 +689,16 @@ class Section:
     @property
     def parameter_names(self) -> list: return list(self.defaults())
     def defaults(self) -> dict: return {**COMMON_PARAMS, **self.params, "preset": "paper-text"}
+    @property
+    def all_metrics(self) -> tuple:
+        "Its declared `metrics`, then those registered on it (`synbench.metrics.hooks.register_metric`)."
+        return self.metrics + registered_metrics(self.name)
     def metric(self, name: str) -> Metric:
-        "The declared `Metric` called `name`; an error naming the section otherwise."
-        for m in self.metrics:
+        "The declared or registered `Metric` called `name`; an error naming the section otherwise."
+        for m in self.all_metrics:
             if m.name == name: return m
-        raise ValueError(f"section {self.name!r} declares no metric {name!r} (it declares {', '.join(m.name for m in self.metrics)}); "
-                         "add a `Metric` to its `Section` in synbench.sections.SECTIONS")
+        raise ValueError(f"section {self.name!r} declares no metric {name!r} (it declares {', '.join(m.name for m in self.all_metrics)}); "
+                         "add a `Metric` to its `Section` in synbench.sections.SECTIONS, or register one (synbench.metrics.hooks.register_metric)")
     def reading(self, records) -> str: return reading(self.name, records)
     def plot(self, data, records, parameters=None): return self.plotter(data, records, parameters or {}) if self.plotter else None
 
