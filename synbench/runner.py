@@ -568,6 +568,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=int, default=None, help="seconds per notebook cell (a whole number > 0)")
     p.add_argument("--force", action="store_true", help="rerun finished jobs (their sidecars are first moved aside to *.json.old)")
     p.add_argument("--skip-corrupt", action="store_true", help="skip unreadable images (their count and ids go into each sidecar)")
+    p.add_argument("--channels-last", action="store_true", help="model and batches in channels-last memory format "
+                   "(CUDA speed; valid on the CPU)")
+    p.add_argument("--cudnn-benchmark", action="store_true", help="let cuDNN autotune its kernels (CUDA only; a no-op on the CPU)")
     p.add_argument("--allow-code", action="store_true", help="let --models name a Python factory 'module:callable' of your own "
                    "(called without arguments; never for --grids or suite datasets)")
     p.add_argument("--preset", default="paper-text", choices=["paper-text", "paper-code"],
@@ -595,6 +598,8 @@ def cli_run(argv=None) -> int:
     if params["suite"] == "auto": params["suite"] = auto_suite(a.models + a.grids)
     if a.allow_code: params["allow_code"] = True
     if a.skip_corrupt: params["skip_corrupt"] = True
+    if a.channels_last: params["channels_last"] = True       # only when on: default jobs keep their parameters
+    if a.cudnn_benchmark: params["cudnn_benchmark"] = True
     for k, v in (("data_root", a.data_root), ("cache_dir", a.cache_dir), ("checkpoint_dir", a.checkpoint_dir),
                  ("batch_size", a.batch_size), ("n_boot", a.n_boot)):
         if v is not None: params[k] = str(Path(v).resolve()) if k.endswith(("_root", "_dir")) else v

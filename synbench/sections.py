@@ -667,8 +667,10 @@ def plot_shape_bias(records, title: str = ""):
 # %% ../nbs/51_sections.ipynb #cs04
 COMMON_PARAMS = {"model": "miniworld/resnet-real", "suite": "miniworld", "data_root": None, "run": "", "run_dir": "",
                  "sidecar": "", "cache_dir": "", "checkpoint_dir": None, "device": None, "batch_size": 64, "limit": 16,
-                 "seed": 0, "n_boot": N_BOOT, "progress": False, "allow_code": False, "skip_corrupt": False}
-_EVAL_KEYS = ("run", "device", "batch_size", "limit", "seed", "n_boot", "progress", "checkpoint_dir", "allow_code", "skip_corrupt")
+                 "seed": 0, "n_boot": N_BOOT, "progress": False, "allow_code": False, "skip_corrupt": False,
+                 "channels_last": False, "cudnn_benchmark": False}
+_EVAL_KEYS = ("run", "device", "batch_size", "limit", "seed", "n_boot", "progress", "checkpoint_dir", "allow_code", "skip_corrupt",
+              "channels_last", "cudnn_benchmark")
 
 @dataclass(frozen=True)
 class Section:
@@ -888,7 +890,10 @@ path; for ablations, a grid name or `modelA+modelB+...`), `suite` (`miniworld`, 
 (set by the runner; an empty `sidecar` writes nothing), `cache_dir` (prediction cache; empty = a temporary
 folder), `device` (None: cuda when present), `batch_size`, `limit` (samples per dataset; tiny by default
 so the template runs in seconds), `seed`, `n_boot` (bootstrap resamples; 0 = no intervals), `allow_code` (set by `synbench run --allow-code`
-only: a `module:callable` model is then called), `skip_corrupt` (skip unreadable images, counted in the sidecar), and the
+only: a `module:callable` model is then called), `skip_corrupt` (skip unreadable images, counted in the sidecar), `channels_last` (the model and each batch
+in channels-last memory format: the same numbers to float rounding; valid on the CPU too) and `cudnn_benchmark`
+(cuDNN picks its fastest kernels, which may change float rounding; CUDA only, a no-op elsewhere), both off unless
+set and keyed into the prediction cache only when on, and the
 section's own options below them"""
 
 def _src(v) -> str:
