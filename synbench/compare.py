@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .metrics.stats import N_BOOT, compare, holm, verdict
-from .models import get_spec, pairs
+from .models import pairs
+from .worlds import world_of
 from .samples import read_samples
 from .sections import RECORD_COLUMNS, VARIANT_FIELDS
 
@@ -20,11 +21,8 @@ __all__ = ['KEY', 'COMPARISON_COLUMNS', 'OWN_LABELS', 'EQUIVALENCE_MARGIN', 'FIN
 # %% ../nbs/57_compare.ipynb #c005
 @functools.lru_cache(maxsize=None)
 def spec_of(name: str):
-    "The `ModelSpec` of a registry or MiniWorld model name, or None for a name no registry knows."
-    try:
-        if name.startswith("miniworld/"):
-            from synbench.miniworld import model_spec; return model_spec(name)
-        return get_spec(name)
+    "The `ModelSpec` of a model its world knows by name (`synbench.worlds.world_of(name).model_spec`), or None for any other name."
+    try: return world_of(name).model_spec(name)
     except ValueError: return None
 
 def run_pairs(models) -> list[tuple[str, str]]:
