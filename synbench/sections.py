@@ -308,6 +308,8 @@ def adversarial(model, suite="miniworld", data_root=None, *, eps: float = EPS, s
         recs.append(ev.record("adversarial", "ID", lab, "Acc_adv", "accuracy", {"correct": ca}, ca.mean(), labels=y, **f))
         recs.append(ev.record("adversarial", "ID", lab, "R_adv", "r_adv", {"correct_adv": ca, "correct_clean": c0},   # one draw for both
                               r_adv(ca.mean(), c0.mean()) if c0.mean() > 0 else float("nan"), labels=y, **f))
+        recs += hook_records("adversarial", ev, "ID", lab, f, correct_clean=c0, correct_adv=ca, labels=_np(y),   # registered metrics
+                             logits_clean=_np(clean.logits), logits_adv=_np(ps.logits), attack=a)
         data[lab] = ca.mean()
     flag_near_chance(recs, c0.mean(), ls.n_classes, "clean accuracy on ID")
     return (recs, data) if return_data else recs
@@ -419,6 +421,9 @@ def _corruption_records(ev, table, acc0, paper_code: bool, oks, clean) -> list:
                 v = float(np.mean([x for x, r in zip(run, t) if r[1] == c]))
                 recs.append(ev.rec("corruptions", lab, c, "Acc_paper_code", v, n=len(per[c]), corruption=c))
             recs.append(ev.rec("corruptions", lab, "", "Avg_R_cc_paper_code", rcc(run), n=len(run)))
+        recs += hook_records("corruptions", ev, lab, corruptions=[r[1] for r in t], severities=[int(r[2]) for r in t],   # registered metrics
+                             accs=[r[3] for r in t], correct=[oks[i][1] for i in rows], labels=[oks[i][2] for i in rows],
+                             correct_clean=clean[1], acc_clean=acc0)
     allv = [a for d in means.values() for a in d.values()]
     if allv:
         rows = [i for i, r in enumerate(table) if r[0] in means]
@@ -460,6 +465,7 @@ def biases(model, suite="miniworld", data_root=None, *, parts=("focus", "cue_con
                                               labels=_np(ps.labels)[m], subset=f"P_{k}"))
         for metric, v in _context_bias(ok, nu).items():   # P_k and P_0 resampled in one draw over the FOCUS images
             recs.append(ev.record("biases", "FOCUS", "", metric, "cb", {"correct": ok, "k": nu, "level": int(metric[3:])}, v))
+        recs += hook_records("biases", ev, "FOCUS", correct=ok, n_uncommon=nu, labels=_np(ps.labels))   # registered metrics
         flag_near_chance([r for r in recs if r.dataset == "FOCUS"], ok[nu == 0].mean() if (nu == 0).any() else None,
                          ls.n_classes, "FOCUS accuracy in common contexts (P_0)")
         data["focus"] = pd.DataFrame({"n_uncommon": nu, "correct": ok})
@@ -475,20 +481,22 @@ def biases(model, suite="miniworld", data_root=None, *, parts=("focus", "cue_con
             m, lab_c = group == c, SHAPE_BIAS_LABEL[shape_bias_per_class] + c
             recs.append(ev.record("biases", "cue-conflict", lab_c, "shape_bias", "shape_bias", arr(m), v, subset=c) if (m & keep).any()
                         else ev.rec("biases", "cue-conflict", lab_c, "shape_bias", v, n=sb["n"][c], subset=c))
+        recs += hook_records("biases", ev, "cue-conflict", pred=names, shape=shape, texture=tex)   # registered metrics
         data["shape_bias"] = sb
     if "in9" in parts and ev.suite.get("in9"):
-        accs, oks = {}, {}
+        accs, oks, labs = {}, {}, {}
         base = ev.model; ev.model = _renormalize(base, in9_normalization)
         tag = "" if in9_normalization == "model" else f" [{in9_normalization} normalisation]"
         for part, name in ev.role("in9").items():
             ps = ev.predict(name); ls = ev.labelspace(name)
-            ok = _np(ls.correct(ps.logits, ps.labels)).astype(float); accs[part], oks[part] = ok.mean(), ok
+            ok = _np(ls.correct(ps.logits, ps.labels)).astype(float); accs[part], oks[part], labs[part] = ok.mean(), ok, _np(ps.labels)
             recs.append(ev.record("biases", "IN-9L", part + tag, "Acc", "accuracy", {"correct": ok}, ok.mean(), labels=ps.labels, subset=part))
         ev.model = base
         if {"mixed_same", "mixed_rand"} <= set(accs):
             recs.append(ev.record("biases", "IN-9L", tag.strip(), "BG_Gap", "bg_gap",   # two image sets, each resampled on its own
                                   {"correct_same": oks["mixed_same"], "correct_rand": oks["mixed_rand"], "paired": False},
                                   B.bg_gap(accs["mixed_same"], accs["mixed_rand"])))
+        recs += hook_records("biases", ev, "IN-9L", tag.strip(), correct=oks, labels=labs, normalization=in9_normalization)   # registered metrics
         flag_near_chance([r for r in recs if r.dataset == "IN-9L"], accs.get("original"), ls.n_classes, "IN-9L accuracy on original images")
         data["in9"] = accs
     if not recs: raise ValueError(f"suite has none of the bias sets {parts}")
@@ -580,6 +588,8 @@ def ablations(grid="miniworld-synvit", suite="miniworld", data_root=None, *, eps
             recs.append(ev.rec("ablations", "ablation", var, col.name, col.fn(r.value) if col.fn else r.value, ci, r.n, **s,
                                ablation=tag, n_train_images=n, subset=first if col.dataset is None else None))
             recs[-1].flag = flag
+        for r in hook_records("ablations", ev, "ablation", var, {"ablation": tag, "n_train_images": n}, records=got, ood_set=first):
+            r.flag = flag; recs.append(r)   # registered metrics
     df = records_to_frame(recs)
     return (recs, {"table": df.pivot_table(index=["model", "variant"], columns="metric", values="value", sort=False)}) if return_data else recs
 
