@@ -25,10 +25,10 @@ __all__ = ['RECORD_COLUMNS', 'VARIANT_FIELDS', 'NATIVE_TRANSFORMS', 'NEAR_CHANCE
            'ABLATION_COLUMNS', 'COMMON_PARAMS', 'SECTIONS', 'PRESETS', 'ResultRecord', 'records_to_frame',
            'legacy_fields', 'get_suite', 'Evaluation', 'flag_near_chance', 'id_accuracy', 'calibration', 'ood',
            'adversarial', 'corruptions', 'biases', 'known_grids', 'ablation_grid', 'AblationColumn', 'find_record',
-           'ablations', 'write_sidecar', 'read_sidecar', 'reading', 'plot_reliability_grid', 'plot_roc',
-           'plot_severity', 'plot_shape_bias', 'Section', 'plot_attacks', 'plot_ablation', 'get_section',
-           'records_table', 'section_template', 'write_templates', 'template_problems', 'preset_job', 'IMAGENET_SUITE',
-           'LOADER_OPTIONS', 'is_code_ref', 'resolve_model', 'model_name', 'open_dataset']
+           'ablations', 'write_sidecar', 'read_sidecar', 'plot_reliability_grid', 'plot_roc', 'plot_severity',
+           'plot_shape_bias', 'Section', 'plot_attacks', 'plot_ablation', 'get_section', 'reading', 'records_table',
+           'section_template', 'write_templates', 'template_problems', 'preset_job', 'IMAGENET_SUITE', 'LOADER_OPTIONS',
+           'is_code_ref', 'resolve_model', 'model_name', 'open_dataset']
 
 # %% ../nbs/51_sections.ipynb #c005
 @dataclass
@@ -58,6 +58,7 @@ class ResultRecord:
     samples: Samples | None = dataclasses.field(default=None, repr=False, compare=False)   # the arrays behind `value` (not a column)
     def to_dict(self): return {c: getattr(self, c) for c in RECORD_COLUMNS}
 
+# %% ../nbs/51_sections.ipynb #c005x2
 RECORD_COLUMNS = [f.name for f in dataclasses.fields(ResultRecord) if f.name != "samples"]
 VARIANT_FIELDS = tuple(RECORD_COLUMNS[RECORD_COLUMNS.index("corruption"):])   # the structured variant fields
 
@@ -114,65 +115,27 @@ __getattr__ = renamed(__name__, {}, gone={"TOY_OPTIONS": TOY_GONE,
                                           "ABLATION_GRIDS": "use known_grids() (each world's grids, synbench.worlds.WORLDS)"})
 
 # %% ../nbs/51_sections.ipynb #c011
-class Evaluation:
-    "Shared state of a section call: model, suite, data root, cache, device, limits, seeds."
-    def __init__(self, model, suite="miniworld", data_root=None, run: str = "", cache_dir=None, device=None,
-                 batch_size: int = 64, limit: int | None = None, seed: int = 0, n_boot: int = N_BOOT,
-                 progress: bool = False, checkpoint_dir=None, amp: bool = False, shard_size: int = 256,
-                 channels_last: bool = False, cudnn_benchmark: bool = False,
-                 native_transform: str = "crop", allow_code: bool = False, skip_corrupt: bool = False):
-        if native_transform not in NATIVE_TRANSFORMS:
-            raise ValueError(f"native_transform must be one of {NATIVE_TRANSFORMS}, got {native_transform!r}")
-        if limit is not None and (not isinstance(limit, int) or limit < 1): raise ValueError(f"limit must be a positive int or None, got {limit!r}")
-        if not isinstance(n_boot, int) or n_boot < 0: raise ValueError(f"n_boot must be an int >= 0, got {n_boot!r}")
-        self.suite, self.data_root, self.run = get_suite(suite), data_root, run or ""
-        self.model = resolve_model(model, device=device, checkpoint_dir=checkpoint_dir, allow_code=allow_code)
-        self.name = model_name(self.model)
-        self.cache_dir = Path(cache_dir) if cache_dir else Path(tempfile.gettempdir()) / "synbench-cache"
-        self.device, self.batch_size, self.limit, self.seed, self.n_boot = device, batch_size, limit, seed, n_boot
-        self.progress, self.amp, self.shard_size, self.native_transform = progress, amp, shard_size, native_transform
-        self.channels_last, self.cudnn_benchmark = channels_last, cudnn_benchmark
-        self.skip_corrupt = skip_corrupt
-        self._ds, self.skipped = {}, {}   # skipped: dataset name -> {'n', 'ids'} of unreadable images left out
+NATIVE_TRANSFORMS = ("crop", "resize")
 
-    def dataset(self, name, subset: dict | None = None):
-        "Dataset `name` opened with this model's transform; `subset` picks variant cells, e.g. {'corruption': ['snow']}."
-        key = (name, json.dumps(subset, sort_keys=True, default=str) if subset else "")
-        if key not in self._ds:
-            tf, tag = self.transform(name)
-            ds = open_dataset(name, self.data_root, tf, self.limit, self.seed, self.suite,
-                              skip_corrupt=self.skip_corrupt, **(subset or {}))
-            if tag and isinstance(getattr(ds, "metadata", None), dict): ds.metadata["transform"] = tag  # cached apart
-            gone = (getattr(ds, "metadata", None) or {}).get("skipped") or []
-            if gone:   # summed over the cells (subsets) of one dataset
-                s = self.skipped.setdefault(str(name), {"n": 0, "ids": []})
-                s["n"] += len(gone); s["ids"] += [g.get("id", g.get("path")) for g in gone]
-            self._ds[key] = ds
-        return self._ds[key]
+def _check_eval_args(native_transform, limit, n_boot):
+    "Refuse an `Evaluation`'s bad settings before its model is loaded."
+    if native_transform not in NATIVE_TRANSFORMS:
+        raise ValueError(f"native_transform must be one of {NATIVE_TRANSFORMS}, got {native_transform!r}")
+    if limit is not None and (not isinstance(limit, int) or limit < 1): raise ValueError(f"limit must be a positive int or None, got {limit!r}")
+    if not isinstance(n_boot, int) or n_boot < 0: raise ValueError(f"n_boot must be an int >= 0, got {n_boot!r}")
 
-    def transform(self, name):
-        "(load transform, tag) of dataset `name`: crop-only for a set stored at 224 px unless native_transform='resize'."
-        t = getattr(self.model, "load_transform", None)
-        if self.native_transform == "resize" or not hasattr(self.model, "crop_transform") or not _native_size(name): return t, None
-        return self.model.crop_transform, "center_crop"
+def _native_size(name) -> int | None:
+    "The `DatasetSpec.native_size` of a registry dataset name (None for other names)."
+    if not isinstance(name, str) or ":" in name or world_of(name).name != "imagenet": return None
+    from synbench.data.datasets import get_dataset_spec
+    try: return get_dataset_spec(_query(name)[0]).native_size
+    except ValueError: return None
 
-    def role(self, role: str):
-        "The dataset name playing `role` in the suite (error if the suite has none)."
-        v = self.suite.get(role)
-        if not v: raise ValueError(f"suite {self.suite.get('name', '?')!r} has no {role!r} dataset; it has {sorted(self.suite)}")
-        return v
+def _np(x): return x.detach().cpu().numpy() if torch.is_tensor(x) else np.asarray(x)
 
-    def predict(self, name, variant=None, subset: dict | None = None) -> PredictionSet:
-        return self.predict_many(name, [variant], subset)[0]
-
-    def predict_many(self, name, variants, subset: dict | None = None) -> list:
-        "One `PredictionSet` per variant of dataset `name`, all in one pass over its images (`synbench.predict.predict_many`); `amp` never applies to attacks."
-        return predict_many(self.model, self.dataset(name, subset), variants, cache_dir=self.cache_dir, batch_size=self.batch_size,
-                            device=self.device, amp=self.amp, progress=self.progress, shard_size=self.shard_size,
-                            channels_last=self.channels_last, cudnn_benchmark=self.cudnn_benchmark)
-
-    def labelspace(self, name): return _dataset_labelspace(self.dataset(name), self.model)
-
+# %% ../nbs/51_sections.ipynb #c011x3
+class _EvalRecords:
+    "How an `Evaluation` makes records: estimates with its `n_boot` and `seed`, stamped with its `run` and model `name`."
     def estimate(self, kind: str, **arrays) -> Estimate:
         "`stats.estimate` of metric `kind` from per-image `arrays` with this evaluation's `n_boot` and `seed` (no interval when n_boot=0)."
         return estimate(kind, n_boot=self.n_boot, seed=self.seed, **arrays)
@@ -193,15 +156,72 @@ class Evaluation:
         return self.rec(section, dataset, variant, metric, value, est=self.estimate(kind, **arrays), kind=kind, arrays=arrays,
                         labels=labels, ids=ids, **fields)
 
-NATIVE_TRANSFORMS = ("crop", "resize")
+# %% ../nbs/51_sections.ipynb #c011x6
+def _note_skipped(skipped: dict, name, ds):
+    "Count in `skipped` the unreadable images `ds` left out (`skip_corrupt`), summed over the cells (subsets) of dataset `name`."
+    gone = (getattr(ds, "metadata", None) or {}).get("skipped") or []
+    if gone:
+        s = skipped.setdefault(str(name), {"n": 0, "ids": []})
+        s["n"] += len(gone); s["ids"] += [g.get("id", g.get("path")) for g in gone]
 
-def _native_size(name) -> int | None:
-    "The `DatasetSpec.native_size` of a registry dataset name (None for other names)."
-    if not isinstance(name, str) or ":" in name or world_of(name).name != "imagenet": return None
-    from synbench.data.datasets import get_dataset_spec
-    try: return get_dataset_spec(_query(name)[0]).native_size
-    except ValueError: return None
+# %% ../nbs/51_sections.ipynb #c011x9
+class _EvalData:
+    "How an `Evaluation` opens its datasets: each once, with the model's transform, the skipped images counted."
+    def dataset(self, name, subset: dict | None = None):
+        "Dataset `name` opened with this model's transform; `subset` picks variant cells, e.g. {'corruption': ['snow']}."
+        key = (name, json.dumps(subset, sort_keys=True, default=str) if subset else "")
+        if key not in self._ds:
+            tf, tag = self.transform(name)
+            ds = open_dataset(name, self.data_root, tf, self.limit, self.seed, self.suite,
+                              skip_corrupt=self.skip_corrupt, **(subset or {}))
+            if tag and isinstance(getattr(ds, "metadata", None), dict): ds.metadata["transform"] = tag  # cached apart
+            _note_skipped(self.skipped, name, ds)
+            self._ds[key] = ds
+        return self._ds[key]
 
+    def transform(self, name):
+        "(load transform, tag) of dataset `name`: crop-only for a set stored at 224 px unless native_transform='resize'."
+        t = getattr(self.model, "load_transform", None)
+        if self.native_transform == "resize" or not hasattr(self.model, "crop_transform") or not _native_size(name): return t, None
+        return self.model.crop_transform, "center_crop"
+
+    def role(self, role: str):
+        "The dataset name playing `role` in the suite (error if the suite has none)."
+        v = self.suite.get(role)
+        if not v: raise ValueError(f"suite {self.suite.get('name', '?')!r} has no {role!r} dataset; it has {sorted(self.suite)}")
+        return v
+
+    def labelspace(self, name): return _dataset_labelspace(self.dataset(name), self.model)
+
+# %% ../nbs/51_sections.ipynb #c011x10
+class Evaluation(_EvalData, _EvalRecords):
+    "Shared state of a section call: model, suite, data root, cache, device, limits, seeds."
+    def __init__(self, model, suite="miniworld", data_root=None, run: str = "", cache_dir=None, device=None,
+                 batch_size: int = 64, limit: int | None = None, seed: int = 0, n_boot: int = N_BOOT,
+                 progress: bool = False, checkpoint_dir=None, amp: bool = False, shard_size: int = 256,
+                 channels_last: bool = False, cudnn_benchmark: bool = False,
+                 native_transform: str = "crop", allow_code: bool = False, skip_corrupt: bool = False):
+        _check_eval_args(native_transform, limit, n_boot)
+        self.suite, self.data_root, self.run = get_suite(suite), data_root, run or ""
+        self.model = resolve_model(model, device=device, checkpoint_dir=checkpoint_dir, allow_code=allow_code)
+        self.name = model_name(self.model)
+        self.cache_dir = Path(cache_dir) if cache_dir else Path(tempfile.gettempdir()) / "synbench-cache"
+        self.device, self.batch_size, self.limit, self.seed, self.n_boot = device, batch_size, limit, seed, n_boot
+        self.progress, self.amp, self.shard_size, self.native_transform = progress, amp, shard_size, native_transform
+        self.channels_last, self.cudnn_benchmark = channels_last, cudnn_benchmark
+        self.skip_corrupt = skip_corrupt
+        self._ds, self.skipped = {}, {}   # skipped: dataset name -> {'n', 'ids'} of unreadable images left out
+
+    def predict(self, name, variant=None, subset: dict | None = None) -> PredictionSet:
+        return self.predict_many(name, [variant], subset)[0]
+
+    def predict_many(self, name, variants, subset: dict | None = None) -> list:
+        "One `PredictionSet` per variant of dataset `name`, all in one pass over its images (`synbench.predict.predict_many`); `amp` never applies to attacks."
+        return predict_many(self.model, self.dataset(name, subset), variants, cache_dir=self.cache_dir, batch_size=self.batch_size,
+                            device=self.device, amp=self.amp, progress=self.progress, shard_size=self.shard_size,
+                            channels_last=self.channels_last, cudnn_benchmark=self.cudnn_benchmark)
+
+# %% ../nbs/51_sections.ipynb #c011x13
 def _renormalize(model, how):
     "`model` with input normalisation `how` (see `Classifier.with_normalization`); 'model' leaves it as it is."
     if how == "model": return model
@@ -227,37 +247,53 @@ def id_accuracy(ev, ps=None) -> tuple:
     name = ev.role("id"); ls = ev.labelspace(name); ps = ev.predict(name) if ps is None else ps
     return float(_np(ls.correct(ps.logits, ps.labels)).astype(float).mean()), ls.n_classes
 
-
 # %% ../nbs/51_sections.ipynb #c013
-def _np(x): return x.detach().cpu().numpy() if torch.is_tensor(x) else np.asarray(x)
+def _calibration_set(ev, role, n_bins) -> tuple:
+    "(records, plot data, predictions) of the set playing `role`: test error, ECE, adaptive ECE, NLL, then the registered metrics."
+    from synbench.metrics import calibration as C
+    name = ev.role(role); ps = ev.predict(name); ls = ev.labelspace(name)
+    probs = _np(ls.probs(ps.logits)).astype(np.float64); y = ps.labels
+    conf, correct = probs.max(1), (probs.argmax(1) == y).astype(np.float64)
+    lab = role.upper() if role != "id" else "ID"
+    err = 1 - correct.mean(); cc = {"conf": conf, "correct": correct, "n_bins": n_bins}
+    recs = [ev.record("calibration", lab, "", "test_error", "error", {"correct": correct}, err, labels=y)]
+    recs.append(ev.record("calibration", lab, "", "ECE", "ece", cc, C.ece_from_confidences(conf, correct, n_bins=n_bins)))
+    recs.append(ev.record("calibration", lab, "", "adaptive_ECE", "adaptive_ece", cc, C.ece_from_confidences(conf, correct, n_bins=n_bins, adaptive=True)))
+    z = _np(ls.logits(ps.logits)).astype(np.float64) if ls.has_logits else None
+    nll = C.nll(z, y, from_logits=True) if ls.has_logits else C.nll(probs, y)
+    per = per_sample_nll(z, y) if ls.has_logits else per_sample_nll(probs, y, from_logits=False)   # its mean is `nll`; the samples keep it, not the logits
+    recs.append(ev.record("calibration", lab, "", "NLL", "mean", {"values": per}, nll, labels=y))
+    recs += hook_records("calibration", ev, lab, probs=probs, labels=y, logits=z, conf=conf, correct=correct)   # registered metrics
+    return recs, {"probs": probs, "labels": y, "dataset": name}, ps
 
+# %% ../nbs/51_sections.ipynb #c013x3
 def calibration(model, suite="miniworld", data_root=None, *, n_bins: int = 20, roles=("id", "r", "a"),
                 return_data: bool = False, **kw):
     "ECE, adaptive ECE, NLL and test error on the ID, R and A sets (records; with `return_data`, also arrays for plots)."
-    from synbench.metrics import calibration as C
     ev = _ev(model, suite, data_root, kw); recs, data, id_ps = [], {}, None
     for role in roles:
         if not ev.suite.get(role): continue
-        name = ev.role(role); ps = ev.predict(name); ls = ev.labelspace(name)
-        probs = _np(ls.probs(ps.logits)).astype(np.float64); y = ps.labels
-        conf, correct = probs.max(1), (probs.argmax(1) == y).astype(np.float64)
-        lab = role.upper() if role != "id" else "ID"
-        err = 1 - correct.mean(); cc = {"conf": conf, "correct": correct, "n_bins": n_bins}
-        recs.append(ev.record("calibration", lab, "", "test_error", "error", {"correct": correct}, err, labels=y))
-        recs.append(ev.record("calibration", lab, "", "ECE", "ece", cc, C.ece_from_confidences(conf, correct, n_bins=n_bins)))
-        recs.append(ev.record("calibration", lab, "", "adaptive_ECE", "adaptive_ece", cc, C.ece_from_confidences(conf, correct, n_bins=n_bins, adaptive=True)))
-        z = _np(ls.logits(ps.logits)).astype(np.float64) if ls.has_logits else None
-        nll = C.nll(z, y, from_logits=True) if ls.has_logits else C.nll(probs, y)
-        per = per_sample_nll(z, y) if ls.has_logits else per_sample_nll(probs, y, from_logits=False)   # its mean is `nll`; the samples keep it, not the logits
-        recs.append(ev.record("calibration", lab, "", "NLL", "mean", {"values": per}, nll, labels=y))
-        recs += hook_records("calibration", ev, lab, probs=probs, labels=y, logits=z, conf=conf, correct=correct)   # registered metrics
-        data[lab] = {"probs": probs, "labels": y, "dataset": name}
+        got, d, ps = _calibration_set(ev, role, n_bins)
+        recs += got; data[role.upper() if role != "id" else "ID"] = d
         if role == "id": id_ps = ps
     if not recs: raise ValueError(f"suite has none of the roles {roles}")
     flag_near_chance(recs, *id_accuracy(ev, id_ps), "accuracy on ID")
     return (recs, data) if return_data else recs
 
 # %% ../nbs/51_sections.ipynb #c015
+def _ood_set(ev, name, s_id, score, fpr_convention) -> tuple:
+    "(records, label, OOD scores, AUROC, FPR@95) of OOD set `name` against the ID set's scores `s_id`, then the registered metrics."
+    from synbench.metrics import ood as O
+    s_o = _np(O.ood_scores(ev.predict(name).logits, score))
+    a = O.auroc(s_id, s_o); f = O.fpr_at_95tpr(s_id, s_o, convention=fpr_convention)
+    lab = Path(name.partition("?")[0]).name   # 'miniworld/ood-faces?n=32' -> 'ood-faces'
+    recs = [ev.record("ood", lab, score, "AUROC", "auroc", {"id_scores": s_id, "ood_scores": s_o}, a, subset=lab),
+            ev.record("ood", lab, f"{score}; fpr={fpr_convention}", "FPR@95", "fpr95",
+                      {"id_scores": s_id, "ood_scores": s_o, "convention": fpr_convention}, f, subset=lab)]
+    recs += hook_records("ood", ev, lab, score, {"subset": lab}, id_scores=s_id, ood_scores=s_o, score=score)   # registered metrics
+    return recs, lab, s_o, a, f
+
+# %% ../nbs/51_sections.ipynb #c015x3
 def ood(model, suite="miniworld", data_root=None, *, score: str = "msp", fpr_convention: str = "paper",
         return_data: bool = False, **kw):
     "AUROC and FPR@95 of `score` between the ID set and each OOD set, and their averages."
@@ -267,15 +303,8 @@ def ood(model, suite="miniworld", data_root=None, *, score: str = "msp", fpr_con
     ps_id = ev.predict(ev.role("id")); s_id = _np(O.ood_scores(ps_id.logits, score))
     aur, fpr, s_os = [], [], []
     for name in sets:
-        s_o = _np(O.ood_scores(ev.predict(name).logits, score)); s_os.append(s_o)
-        a = O.auroc(s_id, s_o); f = O.fpr_at_95tpr(s_id, s_o, convention=fpr_convention)
-        aur.append(a); fpr.append(f)
-        lab = Path(name.partition("?")[0]).name   # 'miniworld/ood-faces?n=32' -> 'ood-faces'
-        recs.append(ev.record("ood", lab, score, "AUROC", "auroc", {"id_scores": s_id, "ood_scores": s_o}, a, subset=lab))
-        recs.append(ev.record("ood", lab, f"{score}; fpr={fpr_convention}", "FPR@95", "fpr95",
-                              {"id_scores": s_id, "ood_scores": s_o, "convention": fpr_convention}, f, subset=lab))
-        recs += hook_records("ood", ev, lab, score, {"subset": lab}, id_scores=s_id, ood_scores=s_o, score=score)   # registered metrics
-        data[lab] = {"id_scores": s_id, "ood_scores": s_o}
+        got, lab, s_o, a, f = _ood_set(ev, name, s_id, score, fpr_convention)
+        recs += got; s_os.append(s_o); aur.append(a); fpr.append(f); data[lab] = {"id_scores": s_id, "ood_scores": s_o}
     # the averages: the ID set resampled once, each OOD set on its own
     recs.append(ev.record("ood", "Avg", score, "AUROC", "auroc", {"id_scores": s_id, "ood_scores": s_os}, np.mean(aur)))
     recs.append(ev.record("ood", "Avg", f"{score}; fpr={fpr_convention}", "FPR@95", "fpr95",
@@ -288,47 +317,51 @@ _eps_label = eps_label   # the one label (synbench.paper)
 
 def _step_label(a): return "2/225" if abs(a - 2 / 225) < 1e-12 else f"{a:.4g}"
 
+# %% ../nbs/51_sections.ipynb #c017x3
+def _attack_records(ev, a, ps, clean, c0, ls, eps, steps, alpha) -> tuple:
+    "(label, records, accuracy) of attack `a`'s predictions `ps`: Acc_adv and R_adv against the clean correctness `c0`, the registered metrics."
+    from synbench.metrics.robustness import r_adv
+    step = alpha if alpha is not None else 2.5 * eps / steps   # the setting goes into the record
+    lab = f"FGSM eps={_eps_label(eps)}" if a == "fgsm" else f"PGD-{steps} eps={_eps_label(eps)} step={_step_label(step)}"
+    ca = _np(ls.correct(ps.logits, ps.labels)).astype(float); y = clean.labels
+    f = {"attack": a, "eps": float(eps), "steps": 1 if a == "fgsm" else int(steps)}
+    recs = [ev.record("adversarial", "ID", lab, "Acc_adv", "accuracy", {"correct": ca}, ca.mean(), labels=y, **f),
+            ev.record("adversarial", "ID", lab, "R_adv", "r_adv", {"correct_adv": ca, "correct_clean": c0},   # one draw for both
+                      r_adv(ca.mean(), c0.mean()) if c0.mean() > 0 else float("nan"), labels=y, **f)]
+    recs += hook_records("adversarial", ev, "ID", lab, f, correct_clean=c0, correct_adv=ca, labels=_np(y),   # registered metrics
+                         logits_clean=_np(clean.logits), logits_adv=_np(ps.logits), attack=a)
+    return lab, recs, ca.mean()
+
+# %% ../nbs/51_sections.ipynb #c017x5
 def adversarial(model, suite="miniworld", data_root=None, *, eps: float = EPS, steps: int = PGD_STEPS, alpha=None,
                 attacks=("fgsm", "pgd"), return_data: bool = False, **kw):
     "Clean, FGSM and PGD accuracy on the ID set and R_adv for each attack."
-    from synbench.metrics.robustness import r_adv
     ev = _ev(model, suite, data_root, kw); name = ev.role("id"); ls = ev.labelspace(name)
     if alpha == "paper": alpha = 2 / 225
     vs = [Variant.attack(a, eps) if a == "fgsm" else Variant.attack(a, eps, steps=steps, alpha=alpha, seed=ev.seed) for a in attacks]
     clean, *adv = ev.predict_many(name, [None] + vs)            # one pass over the images: clean, then each attack
     c0 = _np(ls.correct(clean.logits, clean.labels)).astype(float)
-    y = clean.labels
-    recs = [ev.record("adversarial", "ID", "", "Acc_clean", "accuracy", {"correct": c0}, c0.mean(), labels=y)]
+    recs = [ev.record("adversarial", "ID", "", "Acc_clean", "accuracy", {"correct": c0}, c0.mean(), labels=clean.labels)]
     data = {"clean": c0.mean()}
     for a, ps in zip(attacks, adv):
-        step = alpha if alpha is not None else 2.5 * eps / steps   # the setting goes into the record
-        lab = f"FGSM eps={_eps_label(eps)}" if a == "fgsm" else f"PGD-{steps} eps={_eps_label(eps)} step={_step_label(step)}"
-        ca = _np(ls.correct(ps.logits, ps.labels)).astype(float)
-        f = {"attack": a, "eps": float(eps), "steps": 1 if a == "fgsm" else int(steps)}
-        recs.append(ev.record("adversarial", "ID", lab, "Acc_adv", "accuracy", {"correct": ca}, ca.mean(), labels=y, **f))
-        recs.append(ev.record("adversarial", "ID", lab, "R_adv", "r_adv", {"correct_adv": ca, "correct_clean": c0},   # one draw for both
-                              r_adv(ca.mean(), c0.mean()) if c0.mean() > 0 else float("nan"), labels=y, **f))
-        recs += hook_records("adversarial", ev, "ID", lab, f, correct_clean=c0, correct_adv=ca, labels=_np(y),   # registered metrics
-                             logits_clean=_np(clean.logits), logits_adv=_np(ps.logits), attack=a)
-        data[lab] = ca.mean()
+        lab, got, data_a = _attack_records(ev, a, ps, clean, c0, ls, eps, steps, alpha); recs += got; data[lab] = data_a
     flag_near_chance(recs, c0.mean(), ls.n_classes, "clean accuracy on ID")
     return (recs, data) if return_data else recs
 
 # %% ../nbs/51_sections.ipynb #c019
 PAPER_2D, PAPER_3D = CORRUPTIONS_2D, CORRUPTIONS_3D   # the paper's lists (synbench.paper); names kept for callers
 
-def corruptions(model, suite="miniworld", data_root=None, *, corruptions_2d=CORRUPTIONS_2D, corruptions_3d=CORRUPTIONS_3D,
-                severities=SEVERITIES, normalization="model", r_cc_paper_code: bool = False,
-                allow_partial: bool = False, return_data: bool = False, **kw):
-    """Accuracy per corruption x severity, per corruption, Avg Acc_cc and Avg R_cc (2D, 3D and both).
-    `normalization` other than 'model' (e.g. 'imagenet', what the paper's code gave CLIP) applies to clean and
-    corrupted inputs alike; `r_cc_paper_code=True` adds the paper code's running averages (`_paper_code` metrics);
-    `allow_partial=True` averages over the on-disk cells present instead of refusing missing ones (and records them)."""
-    ev = _ev(model, suite, data_root, kw); name = ev.role("id")
-    base = ev.model; ev.model = _renormalize(base, normalization)
-    ls = ev.labelspace(name)
-    check_severities(severities)
-    table, oks, cells, gaps = [], [], {}, []     # oks: (image set, per-image correctness, labels) of each row of `table`; gaps: records of missing on-disk cells; cells: source dataset -> [(row of `table`, lab, c, s, variant)], each one pass
+def _has_dataset(ev, name) -> bool:
+    try: ev.dataset(name); return True
+    except (ValueError, FileNotFoundError, ImportError) as e:
+        warnings.warn(f"on-disk corruption set {name!r} not available ({e}); corrupting on the fly instead"); return False
+
+# %% ../nbs/51_sections.ipynb #c019x3
+def _plan_cells(ev, name, corruptions_2d, corruptions_3d, severities, allow_partial) -> tuple:
+    """(table, oks, cells, gaps) of a corruptions run: on-disk cells predicted now (`_disk_cells`), the others planned as variants.
+    oks: (image set, per-image correctness, labels) of each row of `table` (None until predicted); gaps: records of missing
+    on-disk cells; cells: source dataset -> [(row of `table`, lab, c, s, variant)], each one pass."""
+    table, oks, cells, gaps = [], [], {}, []
     for dim, lab, names in (("2d", "2DCC", corruptions_2d), ("3d", "3DCC", corruptions_3d)):
         disk = ev.suite.get("c" if dim == "2d" else "3dcc")
         if disk and names and _has_dataset(ev, disk):
@@ -341,6 +374,11 @@ def corruptions(model, suite="miniworld", data_root=None, *, corruptions_2d=CORR
                 for s in severities:
                     cells.setdefault(src, []).append((len(table), lab, c, s, Variant.corruption(c, s, seed=ev.seed, kind=dim)))
                     table.append(None); oks.append(None)
+    return table, oks, cells, gaps
+
+# %% ../nbs/51_sections.ipynb #c019x6
+def _predict_cells(ev, name, cells, table, oks):
+    "Predict the planned `cells`, one pass per source set, filling `table` and `oks`; returns the clean predictions of ID set `name`."
     for src in sorted(cells, key=lambda k: k != name):          # the ID set first: its pass gives the clean predictions too
         lsd, todo = ev.labelspace(src), cells[src]
         pss = ev.predict_many(src, ([None] if src == name else []) + [v for *_, v in todo])
@@ -349,6 +387,22 @@ def corruptions(model, suite="miniworld", data_root=None, *, corruptions_2d=CORR
             ok = _np(lsd.correct(ps.logits, ps.labels)); oks[row] = (src, ok, ps.labels)
             table[row] = (lab, c_, s_, float(ok.mean()), len(ps))
     if name not in cells: clean = ev.predict(name)
+    return clean
+
+# %% ../nbs/51_sections.ipynb #c019x9
+def corruptions(model, suite="miniworld", data_root=None, *, corruptions_2d=CORRUPTIONS_2D, corruptions_3d=CORRUPTIONS_3D,
+                severities=SEVERITIES, normalization="model", r_cc_paper_code: bool = False,
+                allow_partial: bool = False, return_data: bool = False, **kw):
+    """Accuracy per corruption x severity, per corruption, Avg Acc_cc and Avg R_cc (2D, 3D and both).
+    `normalization` other than 'model' (e.g. 'imagenet', what the paper's code gave CLIP) applies to clean and
+    corrupted inputs alike; `r_cc_paper_code=True` adds the paper code's running averages (`_paper_code` metrics);
+    `allow_partial=True` averages over the on-disk cells present instead of refusing missing ones (and records them)."""
+    ev = _ev(model, suite, data_root, kw); name = ev.role("id")
+    base = ev.model; ev.model = _renormalize(base, normalization)
+    ls = ev.labelspace(name)
+    check_severities(severities)
+    table, oks, cells, gaps = _plan_cells(ev, name, corruptions_2d, corruptions_3d, severities, allow_partial)
+    clean = _predict_cells(ev, name, cells, table, oks)
     c0 = _np(ls.correct(clean.logits, clean.labels)); acc0 = float(c0.mean())
     recs = [ev.record("corruptions", "ID", "", "Acc_clean", "accuracy", {"correct": c0}, acc0, labels=clean.labels)] + gaps
     recs += _corruption_records(ev, table, acc0, r_cc_paper_code, oks, (name, c0))
@@ -356,11 +410,6 @@ def corruptions(model, suite="miniworld", data_root=None, *, corruptions_2d=CORR
     flag_near_chance(recs, acc0, ls.n_classes, "clean accuracy on ID")
     data = {"clean": acc0, "table": pd.DataFrame(table, columns=["dataset", "corruption", "severity", "acc", "n"])}
     return (recs, data) if return_data else recs
-
-def _has_dataset(ev, name) -> bool:
-    try: ev.dataset(name); return True
-    except (ValueError, FileNotFoundError, ImportError) as e:
-        warnings.warn(f"on-disk corruption set {name!r} not available ({e}); corrupting on the fly instead"); return False
 
 # %% ../nbs/51_sections.ipynb #c019b
 def _disk_cells(ev, disk, lab, names, severities, allow_partial) -> tuple[list, list, list]:
@@ -384,6 +433,7 @@ def _disk_cells(ev, disk, lab, names, severities, allow_partial) -> tuple[list, 
         oks += [((disk, c, s), ok[sv == s].astype(bool), _np(ps.labels)[sv == s]) for s in sev]
     return rows, oks, missing
 
+# %% ../nbs/51_sections.ipynb #c019bx2
 def _cc_arrays(rows, oks, clean) -> dict:
     """`stats` arrays of the corruption cells `rows` (indices into `oks`): per image set, its cells stacked (images, cells);
     each cell labelled '<group>/<corruption>' (its weight: 1/corruptions, split over severities); paired with the clean images
@@ -393,47 +443,66 @@ def _cc_arrays(rows, oks, clean) -> dict:
     return {"correct_cells": [np.stack([oks[i][1] for i in g], 1) for g in sets.values()],
             "corruptions": [oks[i][3] for g in sets.values() for i in g], "paired": [s == clean[0] for s in sets]}
 
-def _corruption_records(ev, table, acc0, paper_code: bool, oks, clean) -> list:
-    """Per-cell, per-corruption and average records of a (dataset, corruption, severity, acc, n) table, each with its interval from
-    the rows' per-image correctness `oks` (and the clean images' `clean`: (ID set name, correctness)); with `paper_code`, the running averages too."""
-    from synbench.metrics.robustness import r_cc, paper_code_running_accs
-    recs, means, running = [], {}, {}
-    oks = [(s, ok, y, f"{table[i][0]}/{table[i][1]}") for i, (s, ok, y) in enumerate(oks)]
-    cc = lambda rows: _cc_arrays(rows, oks, clean)
-    avg = lambda rows: {k: v for k, v in cc(rows).items() if k != "paired"}
-    rcc_arrays = lambda rows: {**cc(rows), "correct_clean": clean[1]}
-    rcc = lambda accs: r_cc(np.asarray(accs, dtype=float), acc0) if acc0 > 0 else float("nan")
-    for lab in ("2DCC", "3DCC"):
-        rows = [i for i, r in enumerate(table) if r[0] == lab]; t = [table[i] for i in rows]
-        if not t: continue
-        recs += [ev.record("corruptions", lab, f"{c}-{s}", "Acc", "accuracy", {"correct": oks[i][1]}, a, labels=oks[i][2], corruption=c, severity=int(s))
-                 for i, (_, c, s, a, n) in zip(rows, t)]
-        per = {c: [a for _, cc_, _, a, _ in t if cc_ == c] for c in dict.fromkeys(r[1] for r in t)}
-        means[lab] = {c: float(np.mean(v)) for c, v in per.items()}
-        recs += [ev.record("corruptions", lab, c, "Acc", "avg_acc", avg([i for i in rows if table[i][1] == c]), a, corruption=c)
-                 for c, a in means[lab].items()]
-        m = float(np.mean(list(means[lab].values())))
-        recs += [ev.record("corruptions", lab, "", "Avg_Acc_cc", "avg_acc", avg(rows), m),
-                 ev.record("corruptions", lab, "", "Avg_R_cc", "r_cc", rcc_arrays(rows), rcc(list(means[lab].values())))]
-        if paper_code:   # the authors' AverageMeter runs on, never reset, over this group's cells in order
-            run = paper_code_running_accs([r[3] for r in t], [r[4] for r in t]); running[lab] = run
-            for c in per:
-                v = float(np.mean([x for x, r in zip(run, t) if r[1] == c]))
-                recs.append(ev.rec("corruptions", lab, c, "Acc_paper_code", v, n=len(per[c]), corruption=c))
-            recs.append(ev.rec("corruptions", lab, "", "Avg_R_cc_paper_code", rcc(run), n=len(run)))
-        recs += hook_records("corruptions", ev, lab, corruptions=[r[1] for r in t], severities=[int(r[2]) for r in t],   # registered metrics
-                             accs=[r[3] for r in t], correct=[oks[i][1] for i in rows], labels=[oks[i][2] for i in rows],
-                             correct_clean=clean[1], acc_clean=acc0)
-    allv = [a for d in means.values() for a in d.values()]
+def _avg_arrays(rows, oks, clean) -> dict: return {k: v for k, v in _cc_arrays(rows, oks, clean).items() if k != "paired"}
+def _rcc_arrays(rows, oks, clean) -> dict: return {**_cc_arrays(rows, oks, clean), "correct_clean": clean[1]}
+
+def _rcc(accs, acc0) -> float:
+    from synbench.metrics.robustness import r_cc
+    return r_cc(np.asarray(accs, dtype=float), acc0) if acc0 > 0 else float("nan")
+
+# %% ../nbs/51_sections.ipynb #c019bx5
+def _group_records(ev, lab, table, rows, oks, clean, acc0) -> tuple:
+    "(records, accuracies per corruption) of group `lab` (2DCC or 3DCC), rows `rows` of `table`: per cell, per corruption, Avg Acc_cc, Avg R_cc."
+    t = [table[i] for i in rows]
+    recs = [ev.record("corruptions", lab, f"{c}-{s}", "Acc", "accuracy", {"correct": oks[i][1]}, a, labels=oks[i][2], corruption=c, severity=int(s))
+            for i, (_, c, s, a, n) in zip(rows, t)]
+    per = {c: [a for _, cc_, _, a, _ in t if cc_ == c] for c in dict.fromkeys(r[1] for r in t)}
+    means = {c: float(np.mean(v)) for c, v in per.items()}
+    recs += [ev.record("corruptions", lab, c, "Acc", "avg_acc", _avg_arrays([i for i in rows if table[i][1] == c], oks, clean), a, corruption=c)
+             for c, a in means.items()]
+    m = float(np.mean(list(means.values())))
+    recs += [ev.record("corruptions", lab, "", "Avg_Acc_cc", "avg_acc", _avg_arrays(rows, oks, clean), m),
+             ev.record("corruptions", lab, "", "Avg_R_cc", "r_cc", _rcc_arrays(rows, oks, clean), _rcc(list(means.values()), acc0))]
+    return recs, per, means
+
+def _paper_code_records(ev, lab, t, per, run, acc0) -> list:
+    "The paper code's per-corruption and Avg R_cc records of group `lab` from its running averages `run` over the cells `t`."
+    recs = [ev.rec("corruptions", lab, c, "Acc_paper_code", float(np.mean([x for x, r in zip(run, t) if r[1] == c])), n=len(per[c]), corruption=c)
+            for c in per]
+    return recs + [ev.rec("corruptions", lab, "", "Avg_R_cc_paper_code", _rcc(run, acc0), n=len(run))]
+
+# %% ../nbs/51_sections.ipynb #c019bx8
+def _overall_records(ev, table, means, running, oks, clean, acc0) -> list:
+    "The records over both groups (`2DCC+3DCC`): Avg Acc_cc and Avg R_cc, and the paper code's when it ran (`running`)."
+    recs, allv = [], [a for d in means.values() for a in d.values()]
     if allv:
         rows = [i for i, r in enumerate(table) if r[0] in means]
-        recs += [ev.record("corruptions", "2DCC+3DCC", "", "Avg_Acc_cc", "avg_acc", avg(rows), np.mean(allv)),
-                 ev.record("corruptions", "2DCC+3DCC", "", "Avg_R_cc", "r_cc", rcc_arrays(rows), rcc(allv))]
+        recs += [ev.record("corruptions", "2DCC+3DCC", "", "Avg_Acc_cc", "avg_acc", _avg_arrays(rows, oks, clean), np.mean(allv)),
+                 ev.record("corruptions", "2DCC+3DCC", "", "Avg_R_cc", "r_cc", _rcc_arrays(rows, oks, clean), _rcc(allv, acc0))]
     if running:
         both = np.concatenate(list(running.values()))
         recs += [ev.rec("corruptions", "2DCC+3DCC", "", "Avg_Acc_cc_paper_code", float(both.mean()), n=len(both)),
-                 ev.rec("corruptions", "2DCC+3DCC", "", "Avg_R_cc_paper_code", rcc(both), n=len(both))]
+                 ev.rec("corruptions", "2DCC+3DCC", "", "Avg_R_cc_paper_code", _rcc(both, acc0), n=len(both))]
     return recs
+
+# %% ../nbs/51_sections.ipynb #c019bx11
+def _corruption_records(ev, table, acc0, paper_code: bool, oks, clean) -> list:
+    """Per-cell, per-corruption and average records of a (dataset, corruption, severity, acc, n) table, each with its interval from
+    the rows' per-image correctness `oks` (and the clean images' `clean`: (ID set name, correctness)); with `paper_code`, the running averages too."""
+    from synbench.metrics.robustness import paper_code_running_accs
+    recs, means, running = [], {}, {}
+    oks = [(s, ok, y, f"{table[i][0]}/{table[i][1]}") for i, (s, ok, y) in enumerate(oks)]
+    for lab in ("2DCC", "3DCC"):
+        rows = [i for i, r in enumerate(table) if r[0] == lab]; t = [table[i] for i in rows]
+        if not t: continue
+        got, per, means[lab] = _group_records(ev, lab, table, rows, oks, clean, acc0); recs += got
+        if paper_code:   # the authors' AverageMeter runs on, never reset, over this group's cells in order
+            running[lab] = paper_code_running_accs([r[3] for r in t], [r[4] for r in t])
+            recs += _paper_code_records(ev, lab, t, per, running[lab], acc0)
+        recs += hook_records("corruptions", ev, lab, corruptions=[r[1] for r in t], severities=[int(r[2]) for r in t],   # registered metrics
+                             accs=[r[3] for r in t], correct=[oks[i][1] for i in rows], labels=[oks[i][2] for i in rows],
+                             correct_clean=clean[1], acc_clean=acc0)
+    return recs + _overall_records(ev, table, means, running, oks, clean, acc0)
 
 # %% ../nbs/51_sections.ipynb #c021
 def _context_bias(correct, n_unc) -> dict:
@@ -449,56 +518,68 @@ def _shape_bias(pred_names, shape, texture, per_class="shape") -> dict:
     return {"overall": float(r.shape_bias), "per_class": {str(k): float(v) for k, v in r.per_class.items()},
             "n": {str(k): int(v[2]) for k, v in r.per_class_counts.items()}}
 
+# %% ../nbs/51_sections.ipynb #c021x3
+def _focus_records(ev) -> tuple:
+    "(records, per-image table) of FOCUS: accuracy on each partition P_k, CB_k, the registered metrics; flagged by the accuracy on P_0."
+    name = ev.role("focus"); ps = ev.predict(name); ls = ev.labelspace(name); recs = []
+    ok = _np(ls.correct(ps.logits, ps.labels)).astype(bool); nu = ps.samples["n_uncommon"].to_numpy().astype(int)
+    for k in range(0, int(nu.max()) + 1):
+        m = nu == k
+        if m.any(): recs.append(ev.record("biases", "FOCUS", f"P_{k}", "Acc", "accuracy", {"correct": ok[m]}, ok[m].mean(),
+                                          labels=_np(ps.labels)[m], subset=f"P_{k}"))
+    for metric, v in _context_bias(ok, nu).items():   # P_k and P_0 resampled in one draw over the FOCUS images
+        recs.append(ev.record("biases", "FOCUS", "", metric, "cb", {"correct": ok, "k": nu, "level": int(metric[3:])}, v))
+    recs += hook_records("biases", ev, "FOCUS", correct=ok, n_uncommon=nu, labels=_np(ps.labels))   # registered metrics
+    flag_near_chance(recs, ok[nu == 0].mean() if (nu == 0).any() else None, ls.n_classes, "FOCUS accuracy in common contexts (P_0)")
+    return recs, pd.DataFrame({"n_uncommon": nu, "correct": ok})
+
+# %% ../nbs/51_sections.ipynb #c021x6
+def _cue_conflict_records(ev, per_class="shape") -> tuple:
+    "(records, shape bias) of the cue-conflict set: overall and per class (grouped by `per_class`: 'shape' or 'predicted'), the registered metrics."
+    name = ev.role("cue_conflict"); ps = ev.predict(name); ls = ev.labelspace(name); recs = []
+    names = np.asarray(ls.class_names)[_np(ls.predict(ps.logits)).astype(int)]
+    shape, tex = ps.samples["shape"].astype(str).to_numpy(), ps.samples["texture"].astype(str).to_numpy()
+    sb = _shape_bias(names, shape, tex, per_class); keep = shape != tex
+    arr = lambda m: {"pred": names[m], "shape": shape[m], "texture": tex[m]}
+    recs.append(ev.record("biases", "cue-conflict", "", "shape_bias", "shape_bias", arr(slice(None)), sb["overall"]))
+    group = shape if per_class == "shape" else names
+    for c, v in sb["per_class"].items():
+        m, lab_c = group == c, SHAPE_BIAS_LABEL[per_class] + c
+        recs.append(ev.record("biases", "cue-conflict", lab_c, "shape_bias", "shape_bias", arr(m), v, subset=c) if (m & keep).any()
+                    else ev.rec("biases", "cue-conflict", lab_c, "shape_bias", v, n=sb["n"][c], subset=c))
+    recs += hook_records("biases", ev, "cue-conflict", pred=names, shape=shape, texture=tex)   # registered metrics
+    return recs, sb
+
+# %% ../nbs/51_sections.ipynb #c021x9
+def _in9_records(ev, normalization="model") -> tuple:
+    "(records, accuracies) of IN-9L: accuracy on each part and BG-Gap, the registered metrics; `normalization` as in `biases`."
+    from synbench.metrics import bias as B
+    accs, oks, labs, recs = {}, {}, {}, []
+    base = ev.model; ev.model = _renormalize(base, normalization)
+    tag = "" if normalization == "model" else f" [{normalization} normalisation]"
+    for part, name in ev.role("in9").items():
+        ps = ev.predict(name); ls = ev.labelspace(name)
+        ok = _np(ls.correct(ps.logits, ps.labels)).astype(float); accs[part], oks[part], labs[part] = ok.mean(), ok, _np(ps.labels)
+        recs.append(ev.record("biases", "IN-9L", part + tag, "Acc", "accuracy", {"correct": ok}, ok.mean(), labels=ps.labels, subset=part))
+    ev.model = base
+    if {"mixed_same", "mixed_rand"} <= set(accs):
+        recs.append(ev.record("biases", "IN-9L", tag.strip(), "BG_Gap", "bg_gap",   # two image sets, each resampled on its own
+                              {"correct_same": oks["mixed_same"], "correct_rand": oks["mixed_rand"], "paired": False},
+                              B.bg_gap(accs["mixed_same"], accs["mixed_rand"])))
+    recs += hook_records("biases", ev, "IN-9L", tag.strip(), correct=oks, labels=labs, normalization=normalization)   # registered metrics
+    flag_near_chance(recs, accs.get("original"), ls.n_classes, "IN-9L accuracy on original images")
+    return recs, accs
+
+# %% ../nbs/51_sections.ipynb #c021x12
 def biases(model, suite="miniworld", data_root=None, *, parts=("focus", "cue_conflict", "in9"),
            in9_normalization="model", shape_bias_per_class: str = "shape", return_data: bool = False, **kw):
     """Context bias (CB_k), shape bias (overall, per class), IN-9L accuracies and BG-Gap.
     `in9_normalization='none'` feeds the IN-9L images unnormalised, as the paper's code did (to match its numbers);
     `shape_bias_per_class='predicted'` groups per-class shape bias by the predicted category, as the paper's code did."""
-    from synbench.metrics import bias as B
     ev = _ev(model, suite, data_root, kw); recs, data = [], {}
-    if "focus" in parts and ev.suite.get("focus"):
-        name = ev.role("focus"); ps = ev.predict(name); ls = ev.labelspace(name)
-        ok = _np(ls.correct(ps.logits, ps.labels)).astype(bool); nu = ps.samples["n_uncommon"].to_numpy().astype(int)
-        for k in range(0, int(nu.max()) + 1):
-            m = nu == k
-            if m.any(): recs.append(ev.record("biases", "FOCUS", f"P_{k}", "Acc", "accuracy", {"correct": ok[m]}, ok[m].mean(),
-                                              labels=_np(ps.labels)[m], subset=f"P_{k}"))
-        for metric, v in _context_bias(ok, nu).items():   # P_k and P_0 resampled in one draw over the FOCUS images
-            recs.append(ev.record("biases", "FOCUS", "", metric, "cb", {"correct": ok, "k": nu, "level": int(metric[3:])}, v))
-        recs += hook_records("biases", ev, "FOCUS", correct=ok, n_uncommon=nu, labels=_np(ps.labels))   # registered metrics
-        flag_near_chance([r for r in recs if r.dataset == "FOCUS"], ok[nu == 0].mean() if (nu == 0).any() else None,
-                         ls.n_classes, "FOCUS accuracy in common contexts (P_0)")
-        data["focus"] = pd.DataFrame({"n_uncommon": nu, "correct": ok})
-    if "cue_conflict" in parts and ev.suite.get("cue_conflict"):
-        name = ev.role("cue_conflict"); ps = ev.predict(name); ls = ev.labelspace(name)
-        names = np.asarray(ls.class_names)[_np(ls.predict(ps.logits)).astype(int)]
-        shape, tex = ps.samples["shape"].astype(str).to_numpy(), ps.samples["texture"].astype(str).to_numpy()
-        sb = _shape_bias(names, shape, tex, shape_bias_per_class); keep = shape != tex
-        arr = lambda m: {"pred": names[m], "shape": shape[m], "texture": tex[m]}
-        recs.append(ev.record("biases", "cue-conflict", "", "shape_bias", "shape_bias", arr(slice(None)), sb["overall"]))
-        group = shape if shape_bias_per_class == "shape" else names
-        for c, v in sb["per_class"].items():
-            m, lab_c = group == c, SHAPE_BIAS_LABEL[shape_bias_per_class] + c
-            recs.append(ev.record("biases", "cue-conflict", lab_c, "shape_bias", "shape_bias", arr(m), v, subset=c) if (m & keep).any()
-                        else ev.rec("biases", "cue-conflict", lab_c, "shape_bias", v, n=sb["n"][c], subset=c))
-        recs += hook_records("biases", ev, "cue-conflict", pred=names, shape=shape, texture=tex)   # registered metrics
-        data["shape_bias"] = sb
-    if "in9" in parts and ev.suite.get("in9"):
-        accs, oks, labs = {}, {}, {}
-        base = ev.model; ev.model = _renormalize(base, in9_normalization)
-        tag = "" if in9_normalization == "model" else f" [{in9_normalization} normalisation]"
-        for part, name in ev.role("in9").items():
-            ps = ev.predict(name); ls = ev.labelspace(name)
-            ok = _np(ls.correct(ps.logits, ps.labels)).astype(float); accs[part], oks[part], labs[part] = ok.mean(), ok, _np(ps.labels)
-            recs.append(ev.record("biases", "IN-9L", part + tag, "Acc", "accuracy", {"correct": ok}, ok.mean(), labels=ps.labels, subset=part))
-        ev.model = base
-        if {"mixed_same", "mixed_rand"} <= set(accs):
-            recs.append(ev.record("biases", "IN-9L", tag.strip(), "BG_Gap", "bg_gap",   # two image sets, each resampled on its own
-                                  {"correct_same": oks["mixed_same"], "correct_rand": oks["mixed_rand"], "paired": False},
-                                  B.bg_gap(accs["mixed_same"], accs["mixed_rand"])))
-        recs += hook_records("biases", ev, "IN-9L", tag.strip(), correct=oks, labels=labs, normalization=in9_normalization)   # registered metrics
-        flag_near_chance([r for r in recs if r.dataset == "IN-9L"], accs.get("original"), ls.n_classes, "IN-9L accuracy on original images")
-        data["in9"] = accs
+    if "focus" in parts and ev.suite.get("focus"): got, data["focus"] = _focus_records(ev); recs += got
+    if "cue_conflict" in parts and ev.suite.get("cue_conflict"): got, data["shape_bias"] = _cue_conflict_records(ev, shape_bias_per_class); recs += got
+    if "in9" in parts and ev.suite.get("in9"): got, data["in9"] = _in9_records(ev, in9_normalization); recs += got
     if not recs: raise ValueError(f"suite has none of the bias sets {parts}")
     return (recs, data) if return_data else recs
 
@@ -521,6 +602,7 @@ def ablation_grid(grid) -> list:
     hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
     raise ValueError(f"unknown ablation grid {grid!r}{hint} (known: {', '.join(sorted(grids))}; or pass 'model1+model2+...')")
 
+# %% ../nbs/51_sections.ipynb #c023x3
 def _abl_axis(clf) -> tuple[str, str | None]:
     "(what varies, training-set size) of a grid model, from its `ModelSpec`: `ablation`, else 'prompt=...'/'data=...' in `notes`, else 'data=<data>'."
     spec = getattr(clf, "spec", None)   # a model of your own may have none
@@ -549,6 +631,7 @@ class AblationColumn:
     fn: object = None        # value -> column value (None: the value itself); monotone, so that it maps the interval too
     kind: str | None = None  # the `stats.estimate` kind of the column's samples when `fn` changes it (None: the record's)
 
+# %% ../nbs/51_sections.ipynb #c023cx2
 ABLATION_COLUMNS = (
     AblationColumn("Acc", "calibration", "ID", "test_error", fn=lambda v: 1 - v, kind="accuracy"),
     AblationColumn("R_adv_FGSM", "adversarial", "ID", "R_adv", (("attack", "fgsm"),)),
@@ -566,6 +649,24 @@ def find_record(recs, section, dataset, metric, fields=()) -> ResultRecord | Non
                  and all(getattr(r, k) == v for k, v in want.items())), None)
 
 # %% ../nbs/51_sections.ipynb #c023e
+def _ablation_inputs(ev, eps, corruptions_2d, severities) -> tuple:
+    "(records, first OOD set's name or None) of the sections the ablation columns come from, for one grid model."
+    got = calibration(ev, roles=("id",)) + adversarial(ev, eps=eps, attacks=("fgsm",))
+    got += corruptions(ev, corruptions_2d=corruptions_2d, corruptions_3d=(), severities=severities)
+    first = None
+    if ev.suite.get("ood"):
+        got += ood(ev); first = ev.suite["ood"]; first = Path(first if isinstance(first, str) else first[0]).name
+    got += biases(ev, parts=tuple(p for p in ("focus", "cue_conflict", "in9") if ev.suite.get(p)))
+    return got, first
+
+def _ablation_cell(ev, col, r, var, tag, n, first) -> ResultRecord:
+    "Column `col`'s record from the section record `r`: its value and interval through `col.fn` (sorted), its samples."
+    ci = (r.ci_low, r.ci_high) if col.fn is None or r.ci_low is None else tuple(sorted((col.fn(r.ci_low), col.fn(r.ci_high))))
+    s = {} if r.samples is None else {"kind": col.kind or r.samples.kind, "arrays": r.samples.arrays, "labels": r.samples.labels}
+    return ev.rec("ablations", "ablation", var, col.name, col.fn(r.value) if col.fn else r.value, ci, r.n, **s,
+                  ablation=tag, n_train_images=n, subset=first if col.dataset is None else None)
+
+# %% ../nbs/51_sections.ipynb #c023ex3
 def ablations(grid="miniworld-synvit", suite="miniworld", data_root=None, *, eps: float = EPS,
               corruptions_2d=CORRUPTIONS_2D, severities=SEVERITIES, return_data: bool = False, **kw):
     "The ablation columns (`ABLATION_COLUMNS`: Acc, R_adv_FGSM, R_cc_2DCC, ECE, FPR@95 on the first OOD set, CB_2, Shape_bias, BG_Gap) for each model of `grid`."
@@ -573,21 +674,12 @@ def ablations(grid="miniworld-synvit", suite="miniworld", data_root=None, *, eps
     kw = {**kw, "allow_code": False}   # a grid's names never run code; its records keep their intervals and samples
     for m in models:
         ev = Evaluation(m, suite, data_root, **kw); tag, n = _abl_axis(ev.model); var = _abl_variant(ev.model)
-        got = calibration(ev, roles=("id",)) + adversarial(ev, eps=eps, attacks=("fgsm",))
-        got += corruptions(ev, corruptions_2d=corruptions_2d, corruptions_3d=(), severities=severities)
-        first = None
-        if ev.suite.get("ood"):
-            got += ood(ev); first = ev.suite["ood"]; first = Path(first if isinstance(first, str) else first[0]).name
-        got += biases(ev, parts=tuple(p for p in ("focus", "cue_conflict", "in9") if ev.suite.get(p)))
+        got, first = _ablation_inputs(ev, eps, corruptions_2d, severities)
         flag = next((r.flag for r in got if r.section == "calibration" and r.dataset == "ID" and r.flag), None)
         for col in ABLATION_COLUMNS:
             r = find_record(got, col.section, col.dataset or first, col.metric, col.fields)
             if r is None or r.value is None: continue
-            ci = (r.ci_low, r.ci_high) if col.fn is None or r.ci_low is None else tuple(sorted((col.fn(r.ci_low), col.fn(r.ci_high))))
-            s = {} if r.samples is None else {"kind": col.kind or r.samples.kind, "arrays": r.samples.arrays, "labels": r.samples.labels}
-            recs.append(ev.rec("ablations", "ablation", var, col.name, col.fn(r.value) if col.fn else r.value, ci, r.n, **s,
-                               ablation=tag, n_train_images=n, subset=first if col.dataset is None else None))
-            recs[-1].flag = flag
+            recs.append(_ablation_cell(ev, col, r, var, tag, n, first)); recs[-1].flag = flag
         for r in hook_records("ablations", ev, "ablation", var, {"ablation": tag, "n_train_images": n}, records=got, ood_set=first):
             r.flag = flag; recs.append(r)   # registered metrics
     df = records_to_frame(recs)
@@ -617,21 +709,6 @@ def read_sidecar(path) -> dict:
     "Load a sidecar written by `write_sidecar`."
     return json.loads(Path(path).read_text())
 
-def _get(recs, dataset=None, metric=None, variant=None):
-    return [r for r in recs if (dataset is None or r.dataset == dataset) and (metric is None or r.metric == metric)
-            and (variant is None or r.variant == variant)]
-
-def reading(section: str, records) -> str:
-    "A short automatic reading of a section's records (the sentences of its `Section.reader`), cautions first."
-    nan = lambda v: isinstance(v, float) and math.isnan(v)
-    recs = [r if isinstance(r, ResultRecord) else ResultRecord(**{k: None if k in VARIANT_FIELDS and nan(v) else v for k, v in r.items()})
-            for r in records]
-    if not recs: return "No results."
-    out = list(get_section(section).reader(recs))
-    flags = list(dict.fromkeys(r.flag for r in recs if r.flag))
-    if flags: out.insert(0, "**Caution** — " + "; ".join(flags) + ": the numbers resting on it cannot mean much.")
-    return " ".join(out) or "No headline numbers for this section."
-
 # %% ../nbs/51_sections.ipynb #c026
 def plot_reliability_grid(data: dict, n_bins: int = 20):
     "Reliability diagrams of the calibration section's sets, side by side."
@@ -653,6 +730,7 @@ def plot_roc(data: dict, title: str = ""):
     ax.set(xlabel="FPR (OOD accepted)", ylabel="TPR (ID accepted)", title=title or "ROC"); ax.legend(fontsize=8)
     return fig
 
+# %% ../nbs/51_sections.ipynb #c026x3
 def plot_severity(data: dict, title: str = ""):
     "Accuracy against severity for each corruption (2D solid, 3D dashed), clean accuracy dotted."
     import matplotlib.pyplot as plt
@@ -682,6 +760,7 @@ COMMON_PARAMS = {"model": "miniworld/resnet-real", "suite": "miniworld", "data_r
 _EVAL_KEYS = ("run", "device", "batch_size", "limit", "seed", "n_boot", "progress", "checkpoint_dir", "allow_code", "skip_corrupt",
               "channels_last", "cudnn_benchmark")
 
+# %% ../nbs/51_sections.ipynb #cs04x3
 @dataclass(frozen=True)
 class Section:
     "One paper section as data; `run(parameters)` is what its template executes."
@@ -713,22 +792,31 @@ class Section:
                          "add a `Metric` to its `Section` in synbench.sections.SECTIONS, or register one (synbench.metrics.hooks.register_metric)")
     def reading(self, records) -> str: return reading(self.name, records)
     def plot(self, data, records, parameters=None): return self.plotter(data, records, parameters or {}) if self.plotter else None
-
     def run(self, parameters: dict) -> tuple:
         "Evaluate with a template's `parameters` (the names in `parameter_names`), write the sidecar, return (records, data)."
-        p = {**self.defaults(), **parameters}
-        kw = {k: p[k] for k in _EVAL_KEYS}; kw["cache_dir"] = p["cache_dir"] or None
-        own = {k: p[k] for k in self.params if k not in self.evaluation_params and k not in COMMON_PARAMS}
-        if self.name == "ablations":
-            recs, data = self.fn(p["model"], p["suite"], p["data_root"], return_data=True, **own, **kw); model, skipped = None, None
-        else:
-            ev = Evaluation(p["model"], p["suite"], p["data_root"], **kw, **{k: p[k] for k in self.evaluation_params})
-            recs, data = self.fn(ev, return_data=True, **own); model, skipped = ev.model, ev.skipped
-        write_sidecar(p["sidecar"], recs, self.name, parameters={k: p[k] for k in self.parameter_names}, model=model, skipped=skipped)
-        return recs, data
+        return _run_section(self, parameters)
+
+# %% ../nbs/51_sections.ipynb #cs04x6
+def _run_section(s: Section, parameters: dict) -> tuple:
+    "`Section.run`: evaluate `s` with a template's `parameters`, write the sidecar, return (records, data)."
+    p = {**s.defaults(), **parameters}
+    kw = {k: p[k] for k in _EVAL_KEYS}; kw["cache_dir"] = p["cache_dir"] or None
+    own = {k: p[k] for k in s.params if k not in s.evaluation_params and k not in COMMON_PARAMS}
+    if s.name == "ablations":
+        recs, data = s.fn(p["model"], p["suite"], p["data_root"], return_data=True, **own, **kw); model, skipped = None, None
+    else:
+        ev = Evaluation(p["model"], p["suite"], p["data_root"], **kw, **{k: p[k] for k in s.evaluation_params})
+        recs, data = s.fn(ev, return_data=True, **own); model, skipped = ev.model, ev.skipped
+    write_sidecar(p["sidecar"], recs, s.name, parameters={k: p[k] for k in s.parameter_names}, model=model, skipped=skipped)
+    return recs, data
 
 # %% ../nbs/51_sections.ipynb #cs06
 _pct = lambda v: "n/a" if v is None else f"{100 * v:.1f}%"
+def _present(v) -> bool: return v is not None and not (isinstance(v, float) and math.isnan(v))
+
+def _get(recs, dataset=None, metric=None, variant=None):
+    return [r for r in recs if (dataset is None or r.dataset == dataset) and (metric is None or r.metric == metric)
+            and (variant is None or r.variant == variant)]
 
 def _read_calibration(recs):
     out = []
@@ -743,6 +831,7 @@ def _read_ood(recs):
     return [f"Averaged over the OOD sets, AUROC is {a[0].value:.3f} and FPR@95 {f[0].value:.3f}"
             + (" — close to chance." if a[0].value < 0.6 else ".")] if a else []
 
+# %% ../nbs/51_sections.ipynb #cs06x3
 def _read_adversarial(recs):
     c = _get(recs, metric="Acc_clean")[0].value; out = []
     for r in _get(recs, metric="R_adv"):
@@ -760,6 +849,7 @@ def _read_corruptions(recs):
         w = min(per, key=lambda r: r.value); out.append(f"The most damaging corruption is {w.corruption} ({_pct(w.value)}).")
     return out
 
+# %% ../nbs/51_sections.ipynb #cs06x6
 def _read_biases(recs):
     out = []
     sb = [r for r in _get(recs, "cue-conflict", "shape_bias") if r.subset is None]
@@ -786,6 +876,7 @@ def _ood_name(name: str) -> str:
 _CC = {"2DCC": "ImageNet-C", "3DCC": "ImageNet-3DCC", "2DCC+3DCC": "ImageNet-C+3DCC (10)"}
 _attack_label = lambda r: ("FGSM" if r.attack == "fgsm" else f"PGD-{int(r.steps)}") + f" eps={eps_label(r.eps)}"
 
+# %% ../nbs/51_sections.ipynb #cs08x3
 def _cell_calibration(r):
     return {"dataset": {"ID": "ImageNet", "R": "ImageNet-R", "A": "ImageNet-A"}.get(r.dataset, r.dataset), "variant": ""}
 
@@ -799,6 +890,7 @@ def _cell_corruptions(r):
     if r.dataset not in _CC or _present(r.severity): return None                   # per-cell accuracies: not printed
     return {"dataset": _CC[r.dataset], "variant": r.corruption if r.metric.startswith("Acc") and not r.metric.startswith("Avg") else ""}
 
+# %% ../nbs/51_sections.ipynb #cs08tx1
 def _cell_biases(r):
     if r.dataset == "FOCUS": return {"dataset": "FOCUS", "variant": ""} if r.metric.startswith("CB_") else None
     if r.dataset == "IN-9L": return {"dataset": "IN-9L", "variant": "", **({"metric": f"Acc_{r.variant}"} if r.metric == "Acc" else {})}
@@ -809,8 +901,6 @@ def _cell_ablations(r):
     m = f"FPR@95_{_ood_name(r.subset)}" if r.metric == "FPR@95" else r.metric
     return {"dataset": "ablation", "variant": r.ablation or "", "metric": m, "n_train_images": r.n_train_images or "",
             "table": 7 if str(r.ablation or "").startswith("data=") else 6}
-
-def _present(v) -> bool: return v is not None and not (isinstance(v, float) and math.isnan(v))
 
 # %% ../nbs/51_sections.ipynb #cs10
 def _plot_calibration(data, recs, p): return plot_reliability_grid(data, n_bins=p.get("n_bins", 20))
@@ -834,55 +924,70 @@ def plot_ablation(data: dict):
 
 # %% ../nbs/51_sections.ipynb #cs12
 _F, _R = "fraction", "ratio"
-SECTIONS = {s.name: s for s in (
-    Section("calibration", "Calibration", "Are the model's confidences honest? Test error and expected calibration error (20 bins) "
-            "on the in-distribution set and on rendition-like (R) and hard (A) sets.", calibration,
-            (Metric("test_error", _F, "lower", "fig3"), Metric("ECE", _F, "lower", "fig3", "ece"),
-             Metric("adaptive_ECE", _F, "lower", "fig3", "ada_ece"), Metric("NLL", "nats", "lower", "fig3", "test_nll")),
-            {"n_bins": 20}, "Sec. 4.1, Fig. 3", reader=_read_calibration, plotter=_plot_calibration, paper_cell=_cell_calibration),
-    Section("ood", "Out-of-distribution detection", "Can the model's confidence tell in-distribution images from images of "
-            "other kinds? AUROC and FPR@95 against each OOD set.", ood,
-            (Metric("AUROC", _F, "higher", 1), Metric("FPR@95", _F, "lower", 1)),
-            {"score": "msp", "fpr_convention": "paper"}, "Sec. 4.2, Table 1", reader=_read_ood, plotter=_plot_ood, paper_cell=_cell_ood),
-    Section("adversarial", "Adversarial robustness", "How much accuracy survives small worst-case perturbations? Clean, FGSM "
-            "and PGD accuracy and R_adv = Acc_adv / Acc_clean.", adversarial,
-            (Metric("Acc_clean", _F, "higher", 2, scale=100), Metric("Acc_adv", _F, "higher", 2, scale=100),
-             Metric("R_adv", _R, "higher", 2, scale=100)),
-            {"eps": EPS, "steps": PGD_STEPS, "alpha": None}, "Sec. 4.3, Table 2", reader=_read_adversarial,
-            plotter=lambda d, r, p: plot_attacks(d, p.get("eps", EPS)), paper_cell=_cell_adversarial),
-    Section("corruptions", "Common corruptions", "How does accuracy degrade under 2D (ImageNet-C style) and 3D (depth-aware) "
-            "corruptions? Accuracy per corruption and severity, Avg Acc_cc and Avg R_cc.", corruptions,
-            (Metric("Acc_clean", _F, "higher", 3, scale=100), Metric("Acc", _F, "higher", 3, scale=100),
-             Metric("Acc_paper_code", _F, "higher", 3, scale=100), Metric("Avg_Acc_cc", _F, "higher", 3, scale=100),
-             Metric("Avg_R_cc", _R, "higher", 3, scale=100), Metric("Avg_Acc_cc_paper_code", _F, "higher", 3, scale=100),
-             Metric("Avg_R_cc_paper_code", _R, "higher", 3, scale=100), Metric("n_cells_missing", "count", "lower")),
-            {"corruptions_2d": list(CORRUPTIONS_2D), "corruptions_3d": list(CORRUPTIONS_3D), "severities": list(SEVERITIES),
-             "normalization": "model", "r_cc_paper_code": False, "allow_partial": False, "native_transform": "crop"},
-            "Sec. 4.4, Table 3", reader=_read_corruptions, plotter=_plot_corruptions, paper_cell=_cell_corruptions,
-            evaluation_params=("native_transform",),
-            params_doc="`normalization` ('model' normalises as the model was trained;\n'imagenet' is what the paper's code gave CLIP "
-            "under corruptions) and `r_cc_paper_code` (also report R_cc from\nthe paper code's running averages, to compare with its "
-            "published numbers), `allow_partial` (average over the\non-disk ImageNet-C / 3DCC cells present instead of refusing missing "
-            "ones; they are recorded),\n`native_transform` ('crop': the 224-px files are only centre-cropped; 'resize': the paper "
-            "code's resize to 256)"),
-    Section("biases", "Biases: context, shape and background", "Does the model rely on context (FOCUS), texture rather than "
-            "shape (cue-conflict), or the background (IN-9L)?", biases,
-            (Metric("Acc", _F, "higher", 5, scale=100), Metric("CB_1", _R, "higher", 4, scale=100), Metric("CB_2", _R, "higher", 4, scale=100),
-             Metric("CB_3", _R, "higher", 4, scale=100), Metric("shape_bias", _F, "none", "fig4"), Metric("BG_Gap", _F, "lower", 5, scale=100)),
-            {"parts": ["focus", "cue_conflict", "in9"], "in9_normalization": "model", "shape_bias_per_class": "shape"},
-            "Sec. 4.5, Tables 4-5, Fig. 4", reader=_read_biases, plotter=_plot_biases, paper_cell=_cell_biases,
-            params_doc="`parts`, and `in9_normalization` ('model' normalises as the model was trained;\n'none' feeds IN-9L images "
-            "unnormalised, as the paper's code did, to compare with its published numbers),\n`shape_bias_per_class` ('shape': per-class "
-            "shape bias grouped by the presented shape, as model-vs-human;\n'predicted': by the predicted category, as the paper's code)"),
-    Section("ablations", "Ablations: how the synthetic data was made", "Within one family, how do the prompt type / data "
-            "composition and the amount of data change robustness? The paper's ablation columns for every model of a grid.", ablations,
-            (Metric("Acc", _F, "higher", 6), Metric("R_adv_FGSM", _R, "higher", 6), Metric("R_cc_2DCC", _R, "higher", 6),
-             Metric("ECE", _F, "lower", 6), Metric("FPR@95", _F, "lower", 6), Metric("CB_2", _R, "higher", 6),
-             Metric("Shape_bias", _F, "none", 6), Metric("BG_Gap", _F, "lower", 6, scale=10)),
-            {"model": "miniworld-synvit", "eps": EPS, "corruptions_2d": list(CORRUPTIONS_2D), "severities": list(SEVERITIES)}, "Sec. 5, Tables 6-7",
-            reader=_read_ablations, plotter=lambda d, r, p: plot_ablation(d), paper_cell=_cell_ablations,
-            params_doc="`eps`, `corruptions_2d` and `severities` (the\nsettings of the ablation columns R_adv_FGSM and R_cc_2DCC)"),
-)}
+_CALIBRATION = Section(
+    "calibration", "Calibration", "Are the model's confidences honest? Test error and expected calibration error (20 bins) "
+    "on the in-distribution set and on rendition-like (R) and hard (A) sets.", calibration,
+    (Metric("test_error", _F, "lower", "fig3"), Metric("ECE", _F, "lower", "fig3", "ece"),
+     Metric("adaptive_ECE", _F, "lower", "fig3", "ada_ece"), Metric("NLL", "nats", "lower", "fig3", "test_nll")),
+    {"n_bins": 20}, "Sec. 4.1, Fig. 3", reader=_read_calibration, plotter=_plot_calibration, paper_cell=_cell_calibration)
+_OOD = Section(
+    "ood", "Out-of-distribution detection", "Can the model's confidence tell in-distribution images from images of "
+    "other kinds? AUROC and FPR@95 against each OOD set.", ood,
+    (Metric("AUROC", _F, "higher", 1), Metric("FPR@95", _F, "lower", 1)),
+    {"score": "msp", "fpr_convention": "paper"}, "Sec. 4.2, Table 1", reader=_read_ood, plotter=_plot_ood, paper_cell=_cell_ood)
+
+# %% ../nbs/51_sections.ipynb #cs12x3
+_ADVERSARIAL = Section(
+    "adversarial", "Adversarial robustness", "How much accuracy survives small worst-case perturbations? Clean, FGSM "
+    "and PGD accuracy and R_adv = Acc_adv / Acc_clean.", adversarial,
+    (Metric("Acc_clean", _F, "higher", 2, scale=100), Metric("Acc_adv", _F, "higher", 2, scale=100),
+     Metric("R_adv", _R, "higher", 2, scale=100)),
+    {"eps": EPS, "steps": PGD_STEPS, "alpha": None}, "Sec. 4.3, Table 2", reader=_read_adversarial,
+    plotter=lambda d, r, p: plot_attacks(d, p.get("eps", EPS)), paper_cell=_cell_adversarial)
+
+# %% ../nbs/51_sections.ipynb #cs12x6
+_CORRUPTIONS = Section(
+    "corruptions", "Common corruptions", "How does accuracy degrade under 2D (ImageNet-C style) and 3D (depth-aware) "
+    "corruptions? Accuracy per corruption and severity, Avg Acc_cc and Avg R_cc.", corruptions,
+    (Metric("Acc_clean", _F, "higher", 3, scale=100), Metric("Acc", _F, "higher", 3, scale=100),
+     Metric("Acc_paper_code", _F, "higher", 3, scale=100), Metric("Avg_Acc_cc", _F, "higher", 3, scale=100),
+     Metric("Avg_R_cc", _R, "higher", 3, scale=100), Metric("Avg_Acc_cc_paper_code", _F, "higher", 3, scale=100),
+     Metric("Avg_R_cc_paper_code", _R, "higher", 3, scale=100), Metric("n_cells_missing", "count", "lower")),
+    {"corruptions_2d": list(CORRUPTIONS_2D), "corruptions_3d": list(CORRUPTIONS_3D), "severities": list(SEVERITIES),
+     "normalization": "model", "r_cc_paper_code": False, "allow_partial": False, "native_transform": "crop"},
+    "Sec. 4.4, Table 3", reader=_read_corruptions, plotter=_plot_corruptions, paper_cell=_cell_corruptions,
+    evaluation_params=("native_transform",),
+    params_doc="`normalization` ('model' normalises as the model was trained;\n'imagenet' is what the paper's code gave CLIP "
+    "under corruptions) and `r_cc_paper_code` (also report R_cc from\nthe paper code's running averages, to compare with its "
+    "published numbers), `allow_partial` (average over the\non-disk ImageNet-C / 3DCC cells present instead of refusing missing "
+    "ones; they are recorded),\n`native_transform` ('crop': the 224-px files are only centre-cropped; 'resize': the paper "
+    "code's resize to 256)")
+
+# %% ../nbs/51_sections.ipynb #cs12x9
+_BIASES = Section(
+    "biases", "Biases: context, shape and background", "Does the model rely on context (FOCUS), texture rather than "
+    "shape (cue-conflict), or the background (IN-9L)?", biases,
+    (Metric("Acc", _F, "higher", 5, scale=100), Metric("CB_1", _R, "higher", 4, scale=100), Metric("CB_2", _R, "higher", 4, scale=100),
+     Metric("CB_3", _R, "higher", 4, scale=100), Metric("shape_bias", _F, "none", "fig4"), Metric("BG_Gap", _F, "lower", 5, scale=100)),
+    {"parts": ["focus", "cue_conflict", "in9"], "in9_normalization": "model", "shape_bias_per_class": "shape"},
+    "Sec. 4.5, Tables 4-5, Fig. 4", reader=_read_biases, plotter=_plot_biases, paper_cell=_cell_biases,
+    params_doc="`parts`, and `in9_normalization` ('model' normalises as the model was trained;\n'none' feeds IN-9L images "
+    "unnormalised, as the paper's code did, to compare with its published numbers),\n`shape_bias_per_class` ('shape': per-class "
+    "shape bias grouped by the presented shape, as model-vs-human;\n'predicted': by the predicted category, as the paper's code)")
+
+# %% ../nbs/51_sections.ipynb #cs12x12
+_ABLATIONS = Section(
+    "ablations", "Ablations: how the synthetic data was made", "Within one family, how do the prompt type / data "
+    "composition and the amount of data change robustness? The paper's ablation columns for every model of a grid.", ablations,
+    (Metric("Acc", _F, "higher", 6), Metric("R_adv_FGSM", _R, "higher", 6), Metric("R_cc_2DCC", _R, "higher", 6),
+     Metric("ECE", _F, "lower", 6), Metric("FPR@95", _F, "lower", 6), Metric("CB_2", _R, "higher", 6),
+     Metric("Shape_bias", _F, "none", 6), Metric("BG_Gap", _F, "lower", 6, scale=10)),
+    {"model": "miniworld-synvit", "eps": EPS, "corruptions_2d": list(CORRUPTIONS_2D), "severities": list(SEVERITIES)}, "Sec. 5, Tables 6-7",
+    reader=_read_ablations, plotter=lambda d, r, p: plot_ablation(d), paper_cell=_cell_ablations,
+    params_doc="`eps`, `corruptions_2d` and `severities` (the\nsettings of the ablation columns R_adv_FGSM and R_cc_2DCC)")
+
+# %% ../nbs/51_sections.ipynb #cs12x16
+SECTIONS = {s.name: s for s in (_CALIBRATION, _OOD, _ADVERSARIAL, _CORRUPTIONS, _BIASES, _ABLATIONS)}
 
 def get_section(name: str) -> Section:
     "The `Section` called `name` (an error listing the sections otherwise)."
@@ -892,6 +997,18 @@ def get_section(name: str) -> Section:
         raise ValueError(f"unknown section {name!r}{'; did you mean ' + repr(close[0]) + '?' if close else ''} "
                          f"(sections: {', '.join(SECTIONS)})")
     return SECTIONS[name]
+
+# %% ../nbs/51_sections.ipynb #cs13x1
+def reading(section: str, records) -> str:
+    "A short automatic reading of a section's records (the sentences of its `Section.reader`), cautions first."
+    nan = lambda v: isinstance(v, float) and math.isnan(v)
+    recs = [r if isinstance(r, ResultRecord) else ResultRecord(**{k: None if k in VARIANT_FIELDS and nan(v) else v for k, v in r.items()})
+            for r in records]
+    if not recs: return "No results."
+    out = list(get_section(section).reader(recs))
+    flags = list(dict.fromkeys(r.flag for r in recs if r.flag))
+    if flags: out.insert(0, "**Caution** — " + "; ".join(flags) + ": the numbers resting on it cannot mean much.")
+    return " ".join(out) or "No headline numbers for this section."
 
 # %% ../nbs/51_sections.ipynb #cs15
 _COMMON_DOC = """Parameters: `model` (a registry name, `miniworld/...`, a source or a checkpoint
@@ -906,6 +1023,7 @@ in channels-last memory format: the same numbers to float rounding; valid on the
 set and keyed into the prediction cache only when on, and the
 section's own options below them"""
 
+# %% ../nbs/51_sections.ipynb #cs15x3
 def _src(v) -> str:
     "A parameter default as Python source (1/255 written as the paper writes it)."
     if isinstance(v, float) and v == EPS: return "1 / 255"
@@ -916,29 +1034,33 @@ def records_table(recs) -> pd.DataFrame:
     "A section's records for display: without the run name and without fields no record uses."
     return records_to_frame(recs).drop(columns=["run"]).dropna(axis=1, how="all").round(4)
 
+# %% ../nbs/51_sections.ipynb #cs15x6
+def _md(i, t): return {"cell_type": "markdown", "id": i, "metadata": {}, "source": t}
+def _code(i, t, **meta): return {"cell_type": "code", "execution_count": None, "id": i, "metadata": meta, "outputs": [], "source": t}
+
 def section_template(name: str) -> dict:
     "The papermill template notebook (nbformat 4 as a dict) of section `name`, generated from its `Section`."
-    s = get_section(name); md = lambda i, t: {"cell_type": "markdown", "id": i, "metadata": {}, "source": t}
-    code = lambda i, t, **meta: {"cell_type": "code", "execution_count": None, "id": i, "metadata": meta, "outputs": [], "source": t}
+    s = get_section(name)
     own = f": {s.params_doc} and `preset` (the `synbench run --preset` that set them, recorded in the sidecar)." if s.params_doc else \
           ". `preset` (the `synbench run --preset` that set the options) is recorded in the sidecar."
-    cells = [md("c000", f"# {s.title}\n\n> {s.question}\n\nThis report is a papermill template of synbench (`nbs/sections/{name}.ipynb`, "
-                f"generated from its `Section`\nin `synbench.sections.SECTIONS`): the runner executes it once per model with the "
-                f"parameters below replaced;\nevery number is computed by `synbench.sections.{name}` from cached predictions, and "
-                "written to a JSON sidecar."),
-             md("c001", _COMMON_DOC + own),
-             code("c002", "\n".join(f"{k} = {_src(v)}" for k, v in s.defaults().items()), tags=["parameters"]),
-             code("c003", "import warnings   # tqdm.auto (imported by timm's hub code) warns in a kernel without ipywidgets\n"
-                  "warnings.filterwarnings(\"ignore\", message=\"IProgress not found\")\n"
-                  f"from IPython.display import Markdown, display\nfrom synbench import sections as S\n"
-                  f"section = S.get_section({name!r})\nparameters = {{k: globals()[k] for k in section.parameter_names}}\n"
-                  "recs, data = section.run(parameters)"),
-             md("c004", "## Results"), code("c005", "display(S.records_table(recs))"),
-             md("c006", "## Plots"), code("c007", "fig = section.plot(data, recs, parameters)"),
-             md("c008", "## Reading"), code("c009", "display(Markdown(section.reading(recs)))")]
+    cells = [_md("c000", f"# {s.title}\n\n> {s.question}\n\nThis report is a papermill template of synbench (`nbs/sections/{name}.ipynb`, "
+                 f"generated from its `Section`\nin `synbench.sections.SECTIONS`): the runner executes it once per model with the "
+                 f"parameters below replaced;\nevery number is computed by `synbench.sections.{name}` from cached predictions, and "
+                 "written to a JSON sidecar."),
+             _md("c001", _COMMON_DOC + own),
+             _code("c002", "\n".join(f"{k} = {_src(v)}" for k, v in s.defaults().items()), tags=["parameters"]),
+             _code("c003", "import warnings   # tqdm.auto (imported by timm's hub code) warns in a kernel without ipywidgets\n"
+                   "warnings.filterwarnings(\"ignore\", message=\"IProgress not found\")\n"
+                   f"from IPython.display import Markdown, display\nfrom synbench import sections as S\n"
+                   f"section = S.get_section({name!r})\nparameters = {{k: globals()[k] for k in section.parameter_names}}\n"
+                   "recs, data = section.run(parameters)"),
+             _md("c004", "## Results"), _code("c005", "display(S.records_table(recs))"),
+             _md("c006", "## Plots"), _code("c007", "fig = section.plot(data, recs, parameters)"),
+             _md("c008", "## Reading"), _code("c009", "display(Markdown(section.reading(recs)))")]
     return {"cells": cells, "metadata": {"kernelspec": {"display_name": "python3", "language": "python", "name": "python3"}},
             "nbformat": 4, "nbformat_minor": 5}
 
+# %% ../nbs/51_sections.ipynb #cs15x9
 def write_templates(dest=None) -> list[Path]:
     "Write every section's template into `dest` (default: the source checkout's nbs/sections); returns the files."
     from synbench.core import package_dir
@@ -970,6 +1092,7 @@ PRESETS = {
                    "family": {"multi-modal": {"corruptions": {"normalization": "imagenet"}}}},
 }
 
+# %% ../nbs/51_sections.ipynb #c036bx3
 def _family(model: str) -> str | None:
     "The family (`ModelSpec.family`) of a model its world knows by name (`World.model_spec`); None for other names."
     try: return world_of(model).model_spec(model).family
