@@ -698,6 +698,7 @@ def write_sidecar(path, records, section: str, parameters: dict | None = None, m
            "skipped": {"n": sum(v["n"] for v in (skipped or {}).values()), "datasets": dict(skipped or {})}}
     return write_json(path, doc)
 
+# %% ../nbs/51_sections.ipynb #c025b
 def _model_prov(model):
     if model is None or isinstance(model, str): return None
     p = dict(getattr(model, "provenance", None) or {}); spec = getattr(model, "spec", None)
@@ -741,6 +742,7 @@ def plot_severity(data: dict, title: str = ""):
     ax.set(xlabel="severity", ylabel="accuracy", ylim=(0, 1), title=title or "accuracy vs severity")
     ax.legend(fontsize=7, ncol=2); return fig
 
+# %% ../nbs/51_sections.ipynb #c026x6
 def plot_shape_bias(records, title: str = ""):
     "Shape bias per class (bars) with the overall value as a line."
     import matplotlib.pyplot as plt
