@@ -289,6 +289,15 @@ def _box_sums(x, dim, in_size, out_size, fast):
         y = t if y is None else y.add_(t)
     return y
 
+# %% ../../nbs/28_corruptions.ops.ipynb #o065x2
+def _float_to_u8(t):
+    "`t.to(torch.uint8)` (truncation) for a float tensor of values in [0, 256); on the CPU by numpy's vectorised cast."
+    if t.device.type != 'cpu' or t.dtype not in (torch.float32, torch.float64) or t.requires_grad:
+        return t.to(torch.uint8)
+    out = torch.empty(t.shape, dtype=torch.uint8)
+    np.copyto(out.numpy(), t.numpy(), casting='unsafe')
+    return out
+
 # %% ../../nbs/28_corruptions.ops.ipynb #o067
 def _to_u8(img, tmp):
     "One planar float image (3, H, W) in [0, 1] -> planar uint8, rounded (x*255 + 1/2, truncated), through `tmp`."
