@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import icref  # noqa: E402
 from icref import icc, real_images, ref_corrupt_float  # noqa: E402
 from synbench.corruptions import common2d as c2  # noqa: E402
+from synbench.corruptions import ops  # noqa: E402  (the image operations under the corruptions)
 from synbench.corruptions.common2d import corrupt, CORRUPTIONS  # noqa: E402
 
 torch.set_num_threads(1)
@@ -253,14 +254,14 @@ def test_spatter_steps_match_opencv():
         layer[layer < c[3]] = 0
         L = (layer * 255).astype(np.uint8)
         edges = cv2.Canny(L, 50, 150) > 0
-        ours = c2._canny(torch.from_numpy(L.astype(np.float32))[None], 50, 150)[0].numpy()
+        ours = ops._canny(torch.from_numpy(L.astype(np.float32))[None], 50, 150)[0].numpy()
         assert (ours == edges).all()
         dist = cv2.distanceTransform((255 - edges * 255).astype(np.uint8), cv2.DIST_L2, 5)
         _, dist = cv2.threshold(dist, 20, 20, cv2.THRESH_TRUNC)
-        ed = c2._edt_trunc(torch.from_numpy(edges)[None])[0].numpy()
+        ed = ops._edt_trunc(torch.from_numpy(edges)[None])[0].numpy()
         assert np.abs(ed - dist).mean() < 0.25          # exact Euclidean vs OpenCV's 5x5 chamfer approximation
         blur = cv2.blur(dist, (3, 3))
-        np.testing.assert_allclose(c2._box3(torch.from_numpy(dist)[None, None])[0, 0].numpy(), blur, atol=1e-4)
+        np.testing.assert_allclose(ops._box3(torch.from_numpy(dist)[None, None])[0, 0].numpy(), blur, atol=1e-4)
         u8 = blur.astype(np.uint8)
-        eq = c2._equalize_hist(torch.from_numpy(u8.astype(np.float32))[None, None])[0, 0].numpy()
+        eq = ops._equalize_hist(torch.from_numpy(u8.astype(np.float32))[None, None])[0, 0].numpy()
         assert (eq == cv2.equalizeHist(u8)).all()

@@ -10,6 +10,9 @@ import torch
 import torch.nn.functional as F
 from ..core import resource_path
 from .kernels import check_seed, check_severity, corruption_generator, cpu_heap_setup, image_seeds, per_image, pool, run_jobs
+from .ops import (_gaussian, _disk_filter, _box_rows, _nearest_rows, _box_owner,
+    _nearest_exact_is_pil, _pil8_coeffs, _pil8_round, _box_sums, _float_to_u8, _jpeg_images_cv2, _jpeg_backend,
+    _box3, _canny, _edt_trunc, _equalize_hist)   # the image operations the corruptions are built of
 
 # %% auto #0
 __all__ = ['COMMON_CORRUPTIONS', 'EXTRA_CORRUPTIONS', 'CORRUPTIONS', 'PARAMS', 'corrupt', 'plot_corruptions_2d']
@@ -47,58 +50,6 @@ PARAMS = {  # copied from imagecorruptions/corruptions.py (v1.1.2) = make_imagen
 }
 
 # %% ../../nbs/30_corruptions.common2d.ipynb #c009
-def _pad_index(n, before, after, mode, device='cpu'):
-    "Source index of each padded position for a length-n axis."
-    i = torch.arange(-before, n + after, device=device)
-    if mode == 'replicate':                        # scipy 'nearest'
-        return i.clamp(0, n - 1)
-    if mode == 'symmetric':                        # scipy 'reflect'
-        i = i % (2 * n)
-        return torch.where(i >= n, 2 * n - 1 - i, i)
-    if mode == 'mirror':                           # scipy 'mirror', OpenCV BORDER_REFLECT_101
-        i = i % (2 * n - 2)
-        return torch.where(i >= n, 2 * n - 2 - i, i)
-    raise ValueError(f"unknown border mode {mode!r}")
-
-def _gauss1d(sigma, truncate=4.0):
-    "scipy.ndimage.gaussian_filter1d's kernel."
-    r = int(truncate * float(sigma) + 0.5)
-    t = np.arange(-r, r + 1, dtype=np.float64)
-    k = np.exp(-0.5 * t ** 2 / float(sigma) ** 2)
-    return k / k.sum()
-
-@functools.lru_cache(maxsize=128)
-def _fold_matrix(n, k, mode):
-    "(n x n) float64 matrix A such that `row @ A` == scipy.ndimage.correlate1d(row, k, mode=mode)."
-    r = len(k) // 2
-    idx = _pad_index(n, r, r, mode)
-    A = torch.zeros(n, n, dtype=torch.float64)
-    kt = torch.tensor(k, dtype=torch.float64)
-    for j in range(n):
-        A[:, j].index_add_(0, idx[j:j + 2 * r + 1], kt)
-    return A
-
-def _band_rows(A, x, r, block=32):
-    "A @ x along dim -2 for an (n x n) matrix A that is zero beyond |i - j| > r: on the CPU block by block, skipping the zeros."
-    n = x.shape[-2]
-    if x.device.type != 'cpu' or n < 4 * (2 * r + 1):
-        return torch.matmul(A, x)
-    return torch.cat([torch.matmul(A[i:i + block, max(0, i - r):i + block + r], x[..., max(0, i - r):i + block + r, :])
-                      for i in range(0, n, block)], dim=-2)
-
-def _sep_filter(x, kh, kw, mode):
-    "Correlate every (..., H, W) plane with 1-D kernels kh (along H) and kw (along W)."
-    h, w = x.shape[-2:]
-    Aw = _fold_matrix(w, tuple(float(v) for v in kw), mode).t().to(device=x.device, dtype=x.dtype)
-    Ah = _fold_matrix(h, tuple(float(v) for v in kh), mode).t().to(device=x.device, dtype=x.dtype)
-    y = _band_rows(Ah, x, len(kh) // 2)                          # the reflected taps stay within r of the diagonal
-    return _band_rows(Aw, y.transpose(-1, -2), len(kw) // 2).transpose(-1, -2).contiguous()
-
-def _gaussian(x, sigma, mode='replicate', truncate=4.0):
-    "skimage.filters.gaussian on each plane; sigma a number or (sigma_rows, sigma_cols)."
-    sh, sw = (sigma, sigma) if np.isscalar(sigma) else sigma
-    return _sep_filter(x, _gauss1d(sh, truncate), _gauss1d(sw, truncate), mode)
-
 def _uniform(shape, lo, hi, g, device, dtype=torch.float32):
     return torch.rand(shape, generator=g, device=device, dtype=dtype).mul_(hi - lo).add_(lo)
 
@@ -123,6 +74,7 @@ def _poisson_alias(c):
         thr[k], alias[k] = t, a
     return thr.ravel(), alias.ravel()
 
+# %% ../../nbs/30_corruptions.common2d.ipynb #c013x3
 def _poisson_levels(k, c, seed):
     "Poisson(k/255 * c) outcomes (uint8 array) for an array of 8-bit levels k, from numpy's PCG64 seeded with `seed`."
     thr, alias = _poisson_alias(c)
@@ -131,9 +83,10 @@ def _poisson_levels(k, c, seed):
     cell = (k.astype(np.uint16) << 8) | col
     return np.where((u & 0xFFFFFF) < thr.take(cell), col, alias.take(cell))
 
+# %% ../../nbs/30_corruptions.common2d.ipynb #c013x5
 def _round_u8(y):
     "Float results in [0, 1] -> uint8 levels, rounded half up (255 y + 1/2, truncated)."
-    return y.mul(255).add_(0.5).clamp_(0, 255).to(torch.uint8)
+    return _float_to_u8(y.mul(255).add_(0.5).clamp_(0, 255))
 
 @functools.lru_cache(maxsize=16)
 def _shot_lut(c, dtype):
@@ -145,8 +98,9 @@ def _levels(x):
     "x as 8-bit levels where it holds only k/255 values (uint8, or float like x8.float() / 255), else None."
     if x.dtype == torch.uint8: return x
     k = (x * 255).round_()
-    return k.to(torch.uint8) if torch.equal((k / 255).to(x.dtype), x) else None
+    return _float_to_u8(k) if torch.equal((k / 255).to(x.dtype), x) else None
 
+# %% ../../nbs/30_corruptions.common2d.ipynb #c013x8
 def _shot_noise(x, severity, g):
     """Poisson(x c) / c. On the CPU, for 8-bit levels (uint8 input, or float input holding only k/255) each image is
     sampled from exact per-level tables (`_poisson_levels`) in the worker threads; else torch's sampler, per image
@@ -167,6 +121,8 @@ def _shot_noise(x, severity, g):
         lam[i] = torch.poisson(lam[i], generator=torch.Generator().manual_seed(seed))
     per_image(x.shape[0], g, one)
     return lam.div_(c).clamp_(0, 1)
+
+# %% ../../nbs/30_corruptions.common2d.ipynb #c014x1
 def _noise(x, kind, g):
     """A tensor like x of independent U[0, 1) (`kind='uniform'`) or N(0, 1) (`'normal'`) draws. On the CPU one seed
     per image is drawn in order from `g` and the images are filled in the worker threads, each by its own generator:
@@ -183,6 +139,7 @@ def _noise(x, kind, g):
     per_image(x.shape[0], g, one)
     return out
 
+# %% ../../nbs/30_corruptions.common2d.ipynb #c014x4
 def _gaussian_noise(x, severity, g):
     c = PARAMS['gaussian_noise'][severity - 1]
     return _noise(x, 'normal', g).mul_(c).add_(x).clamp_(0, 1)
@@ -201,122 +158,6 @@ def _speckle_noise(x, severity, g):
 # %% ../../nbs/30_corruptions.common2d.ipynb #c016
 def _gaussian_blur(x, severity, g):
     return _gaussian(x, PARAMS['gaussian_blur'][severity - 1], 'replicate').clamp_(0, 1)
-
-@functools.lru_cache(maxsize=None)
-def _disk(radius, alias_blur):
-    "imagecorruptions' disk(): aliased disk, normalised, blurred by cv2.GaussianBlur (reflect-101)."
-    if radius <= 8:
-        L, k = np.arange(-8, 8 + 1), 3
-    else:
-        L, k = np.arange(-radius, radius + 1), 5
-    X, Y = np.meshgrid(L, L)
-    d = np.array((X ** 2 + Y ** 2) <= radius ** 2, dtype=np.float32)
-    d /= np.sum(d)
-    t = np.arange(k) - (k - 1) / 2
-    gk = np.exp(-t ** 2 / (2 * alias_blur ** 2)); gk /= gk.sum()         # cv2.getGaussianKernel(k, sigma)
-    return _sep_filter(torch.from_numpy(d.astype(np.float64)), gk, gk, 'mirror').numpy()
-
-@functools.lru_cache(maxsize=None)
-def _box_terms(radius, alias_blur):
-    "Row dy of the kernel = sum_j a[dy, j] * (box of half-width j), a[dy, j] = K(dy, j) - K(dy, j + 1)."
-    K = _disk(radius, alias_blur)
-    R = K.shape[0] // 2
-    terms = {}
-    for dy in range(-R, R + 1):
-        row = K[R + dy, R:]
-        a = row - np.append(row[1:], 0.0)
-        for j in range(R + 1):
-            if abs(a[j]) > 1e-9:
-                terms.setdefault(j, []).append((dy, float(a[j])))
-    return R, terms
-
-@functools.lru_cache(maxsize=None)
-def _disk_parts(radius, alias_blur):
-    "(row half-widths of the aliased disk, 1 / its pixel count, the Gaussian taps), or None where the blur reaches the window edge."
-    R = _disk(radius, alias_blur).shape[0] // 2
-    k = 3 if radius <= 8 else 5
-    if radius + k // 2 > R:                     # reflect-101 folds blur mass back into the window: not a plain composition
-        return None
-    half = tuple(math.isqrt(radius * radius - dy * dy) for dy in range(-radius, radius + 1))
-    t = np.arange(k) - (k - 1) / 2
-    gk = np.exp(-t ** 2 / (2 * alias_blur ** 2)); gk /= gk.sum()
-    return half, 1.0 / sum(2 * j + 1 for j in half), tuple(float(v) for v in gk)
-
-def _disk_composed(x, radius, half, inv, gk):
-    "Aliased disk (one prefix sum, a box per distinct row width, 2r+1 row adds), then the small Gaussian, reflect-101 border."
-    n, c, h, w = x.shape
-    p = len(gk) // 2
-    xp = F.pad(x.reshape(n * c, h, w), (radius + p,) * 4, mode='reflect')
-    S = F.pad(xp.cumsum(-1), (1, 0))
-    H2, W2 = h + 2 * p, w + 2 * p
-    boxes, acc = {}, None
-    for i, j in enumerate(half):                                  # row dy = i - radius
-        if j not in boxes:
-            boxes[j] = S[:, :, radius + j + 1:radius + j + 1 + W2] - S[:, :, radius - j:radius - j + W2]
-        b = boxes[j][:, i:i + H2]
-        acc = b.clone() if acc is None else acc.add_(b)
-    acc.mul_(inv)
-    t = acc[:, :h] * gk[0]
-    for a in range(1, len(gk)):
-        t.add_(acc[:, a:a + h], alpha=gk[a])
-    out = t[:, :, :w] * gk[0]
-    for b in range(1, len(gk)):
-        out.add_(t[:, :, b:b + w], alpha=gk[b])
-    return out.reshape(n, c, h, w)
-
-def _good_fft_size(n):
-    "Smallest m >= n of the form 2^a 3^b 5^c."
-    while True:
-        m = n
-        for f in (2, 3, 5):
-            while m % f == 0:
-                m //= f
-        if m == 1:
-            return n
-        n += 1
-
-@functools.lru_cache(maxsize=32)
-def _disk_fft(radius, alias_blur, size, dtype, device):
-    K = torch.from_numpy(_disk(radius, alias_blur)).flip(0, 1)
-    Kt = torch.zeros(size, dtype=torch.float64)
-    Kt[:K.shape[0], :K.shape[1]] = K
-    return torch.fft.rfft2(Kt.to(device=device, dtype=dtype))
-
-def _disk_filter_fft(x, radius, alias_blur):
-    "The same correlation through the FFT (reflect-101 padding, a transform size with factors 2, 3, 5)."
-    n, c, h, w = x.shape
-    R = _disk(radius, alias_blur).shape[0] // 2
-    size = (_good_fft_size(h + 2 * R), _good_fft_size(w + 2 * R))
-    xp = F.pad(x.reshape(n * c, h, w), (R, R, R, R), mode='reflect')
-    Kf = _disk_fft(radius, alias_blur, size, x.dtype, x.device)
-    y = torch.fft.irfft2(torch.fft.rfft2(xp, s=size).mul_(Kf), s=size)
-    return y[:, 2 * R:2 * R + h, 2 * R:2 * R + w].reshape(n, c, h, w)
-
-def _disk_filter(x, radius, alias_blur, chunk=2):
-    "cv2.filter2D(plane, -1, disk(radius, alias_blur)) for every plane: composed disk + Gaussian where exact, else FFT on the CPU."
-    parts = _disk_parts(radius, alias_blur)
-    if parts is not None:
-        return _disk_composed(x, radius, *parts)
-    if x.device.type == 'cpu':
-        return _disk_filter_fft(x, radius, alias_blur)
-    return _disk_filter_boxes(x, radius, alias_blur, chunk)
-
-def _disk_filter_boxes(x, radius, alias_blur, chunk=2):
-    "cv2.filter2D(plane, -1, disk(radius, alias_blur)) by prefix-sum boxes, a few images at a time (cache)."
-    R, terms = _box_terms(radius, alias_blur)
-    n, c, h, w = x.shape
-    x = x.contiguous()
-    out = torch.empty(x.shape, device=x.device, dtype=x.dtype)
-    for i in range(0, n, chunk):
-        m = x[i:i + chunk].shape[0]
-        xp = F.pad(x[i:i + chunk].reshape(m * c, h, w), (R, R, R, R), mode='reflect')   # reflect-101
-        S = F.pad(xp.cumsum(-1), (1, 0))                                                # S[..., t] = sum xp[..., :t]
-        o = out[i:i + chunk].view(m * c, h, w).zero_()
-        for j, lst in terms.items():
-            B = S[:, :, R + j + 1:R + j + 1 + w] - S[:, :, R - j:R - j + w]
-            for dy, a in lst:
-                o.add_(B[:, R + dy:R + dy + h], alpha=a)
-    return out
 
 def _defocus_blur(x, severity, g):
     return _disk_filter(x, *PARAMS['defocus_blur'][severity - 1]).clamp_(0, 1)
@@ -344,6 +185,7 @@ def _glass_sources(n, h, w, d, g, device, draws=None):
         nxt = nn_
     return term.gather(1, nxt)
 
+# %% ../../nbs/30_corruptions.common2d.ipynb #c022x1
 def _glass_blur(x, severity, g, draws=None):
     sigma, d, iters = PARAMS['glass_blur'][severity - 1]
     n, c, h, w = x.shape
@@ -368,29 +210,35 @@ def _motion_offsets(radius, angle_deg, h, w):
         offs.append((dy, dx))
     return offs
 
-def _motion_kernel(x, radius, sigma, angles):
-    "Sum_i k_i * x shifted by (dy_i, dx_i), edge-replicated; one angle (degrees) per image."
+# %% ../../nbs/30_corruptions.common2d.ipynb #c025x1
+def _motion_kernel(x, radius, sigma, angles, out=None):
+    """Sum_i k_i * x shifted by (dy_i, dx_i), edge-replicated; one angle (degrees) per image; into `out` if given.
+    The padding reaches only as far as the chunk's shifts do; each tap is one `as_strided` view (a third of the
+    cost of a 4-d slice here)."""
     n, c, h, w = x.shape
     width = radius * 2 + 1
-    k = np.exp(-np.arange(width) ** 2 / (2 * sigma ** 2)); k = k / k.sum()
-    p = width
-    xp = F.pad(x, (p, p, p, p), mode='replicate')
-    out = torch.empty(x.shape, device=x.device, dtype=x.dtype)
+    k = np.exp(-np.arange(width) ** 2 / (2 * sigma ** 2)); k = (k / k.sum()).tolist()
+    offs = [_motion_offsets(radius, float(angles[j]), h, w) for j in range(n)]
+    dy, dx = [a for o in offs for a, _ in o], [b for o in offs for _, b in o]
+    t, l = max(dy), max(dx)                                      # (0, 0) is every image's first shift: all pads >= 0
+    xp = F.pad(x, (l, -min(dx), t, -min(dy)), mode='replicate')
+    (sn, sc, sh, sw), base = xp.stride(), xp.storage_offset()
+    out = torch.empty(x.shape, device=x.device, dtype=x.dtype) if out is None else out
     for j in range(n):
-        offs = _motion_offsets(radius, float(angles[j]), h, w)
-        (dy, dx), acc = offs[0], out[j]
-        torch.mul(xp[j, :, p - dy:p - dy + h, p - dx:p - dx + w], float(k[0]), out=acc)
-        for i in range(1, len(offs)):
-            dy, dx = offs[i]
-            acc.add_(xp[j, :, p - dy:p - dy + h, p - dx:p - dx + w], alpha=float(k[i]))
+        tap = lambda a, b: xp.as_strided((c, h, w), (sc, sh, sw), base + j * sn + (t - a) * sh + (l - b) * sw)
+        acc = out[j]
+        torch.mul(tap(*offs[j][0]), k[0], out=acc)
+        for (a, b), kj in zip(offs[j][1:], k[1:]):
+            acc.add_(tap(a, b), alpha=kj)
     return out
 
-def _motion_blur(x, severity, g, angles=None):
+def _motion_blur(x, severity, g, angles=None, out=None):
     radius, sigma = PARAMS['motion_blur'][severity - 1]
     if angles is None:
         angles = _uniform((x.shape[0],), -45, 45, g, x.device, torch.float64).cpu().numpy()
-    return _motion_kernel(x, radius, sigma, angles).clamp_(0, 1)
+    return _motion_kernel(x, radius, sigma, angles, out).clamp_(0, 1)
 
+# %% ../../nbs/30_corruptions.common2d.ipynb #c025x4
 def _clipped_zoom(x, z):
     "imagecorruptions' clipped_zoom on the last two dims."
     h, w = x.shape[-2:]
@@ -422,6 +270,7 @@ def _snow(x, severity, g, angles=None, noise=None):
     x = mix * x + (1 - mix) * torch.maximum(x, grey)
     return (x + layer + layer.flip(-1, -2)).clamp_(0, 1)
 
+# %% ../../nbs/30_corruptions.common2d.ipynb #c027x3
 _FROST_FILES = ['imagenet_c_frost1.png', 'imagenet_c_frost2.png', 'imagenet_c_frost2.png',
                 'imagenet_c_frost4.jpg', 'imagenet_c_frost5.jpg']
 
@@ -444,6 +293,7 @@ def _frost_rescaled(i, h, w, device):
     r = F.interpolate(t[None].float(), size=size, mode='bicubic', align_corners=False)      # cv2.INTER_CUBIC
     return (r[0].round().clamp(0, 255) / 255).to(device)
 
+# %% ../../nbs/30_corruptions.common2d.ipynb #c027x6
 def _frost(x, severity, g, idx=None, offsets=None, u=None):
     a, b = PARAMS['frost'][severity - 1]
     n, c, h, w = x.shape
@@ -461,6 +311,7 @@ def _frost(x, severity, g, idx=None, offsets=None, u=None):
         layers.append(t[:, y0:y0 + h, x0:x0 + w])
     return (a * x + b * torch.stack(layers).to(x.dtype)).clamp_(0, 1)
 
+# %% ../../nbs/30_corruptions.common2d.ipynb #c027x9
 def _plasma_draws(n, mapsize, g, device, dtype=torch.float32):
     "The U[0, 1) draws of `_plasma_fractal`, in its order: three (N, S/step, S/step) per step."
     return [torch.rand((n, mapsize // s, mapsize // s), generator=g, device=device, dtype=dtype)
@@ -487,6 +338,7 @@ def _plasma_fractal(n, mapsize, wibbledecay, g, device, dtype=torch.float32, dra
     m -= m.amin(dim=(1, 2), keepdim=True)
     return m / m.amax(dim=(1, 2), keepdim=True)
 
+# %% ../../nbs/30_corruptions.common2d.ipynb #c028x2
 def _fog_size(h, w): return 1 << (max(h, w, 3) - 1).bit_length()    # next_power_of_2(max(shape))
 
 def _fog(x, severity, g, draws=None):
@@ -531,66 +383,7 @@ def _elastic_transform(x, severity, g, noise=None):
     grid = torch.stack([(xs + d[:, 0] + 0.5) / w * 2 - 1, (ys + d[:, 1] + 0.5) / h * 2 - 1], dim=-1)
     return F.grid_sample(x, grid, mode='bilinear', padding_mode='reflection', align_corners=False).clamp_(0, 1)
 
-@functools.lru_cache(maxsize=64)
-def _pil_box_bounds(in_size, out_size):
-    "Pillow's BOX downscale: output j averages input [lo_j, hi_j)."
-    scale = in_size / out_size
-    filterscale = max(scale, 1.0)
-    support = 0.5 * filterscale
-    lo, hi = [], []
-    for xx in range(out_size):
-        center = (xx + 0.5) * scale
-        xmin = max(int(center - support + 0.5), 0)
-        xmax = min(int(center + support + 0.5), in_size)
-        ws = [t for t in range(xmin, xmax) if -0.5 < (t - center + 0.5) / filterscale <= 0.5]
-        lo.append(ws[0]); hi.append(ws[-1] + 1)
-    return np.array(lo), np.array(hi)
-
-def _pil_nearest_index(in_size, out_size):
-    "Pillow's NEAREST resize (ImagingScaleAffine): source index int(0.5*s + i*s), s = in/out, by repeated addition."
-    s = in_size / out_size
-    v, idx = 0.5 * s, []
-    for _ in range(out_size):
-        idx.append(int(v))
-        v += s
-    return np.array(idx, dtype=np.int64)
-
-@functools.lru_cache(maxsize=64)
-def _box_taps(in_size, out_size):
-    "Pillow's BOX downscale as K row gathers: output j = sum_t w_t[j] * input[idx_t[j]] (idx_t = lo_j + t, w_t = 1/count)."
-    lo, hi = _pil_box_bounds(in_size, out_size)
-    cnt = hi - lo
-    return [(torch.as_tensor(np.minimum(lo + t, hi - 1)), torch.as_tensor((t < cnt) / cnt))
-            for t in range(int(cnt.max()))]
-
-def _box_rows(x, in_size, out_size):
-    "Box-downscale along dim -2 (rows: contiguous gathers)."
-    taps = _box_taps(in_size, out_size)
-    y = None
-    for idx, w in taps:
-        t = x.index_select(-2, idx.to(x.device)).mul_(w.to(device=x.device, dtype=x.dtype)[:, None])
-        y = t if y is None else y.add_(t)
-    return y
-
-@functools.lru_cache(maxsize=64)
-def _nearest_rows(in_size, out_size):
-    return torch.as_tensor(_pil_nearest_index(in_size, out_size))
-
-@functools.lru_cache(maxsize=64)
-def _box_owner(in_size, out_size):
-    """Pillow's BOX windows partition the input (window j is the pixels t with j*s < t + 0.5 <= (j+1)*s, s = in/out):
-    (the output index of every input pixel, 1 / window size), or None where the windows do not partition the input."""
-    lo, hi = _pil_box_bounds(in_size, out_size)
-    if not (lo[0] == 0 and hi[-1] == in_size and (hi[:-1] == lo[1:]).all()):
-        return None
-    return torch.as_tensor(np.repeat(np.arange(out_size), hi - lo)), torch.as_tensor(1.0 / (hi - lo))
-
-@functools.lru_cache(maxsize=64)
-def _nearest_exact_is_pil(in_size, out_size):
-    "Whether torch's 'nearest-exact' upsampling from in_size to out_size picks Pillow's NEAREST source pixels."
-    src = F.interpolate(torch.arange(in_size, dtype=torch.float32)[None, None], size=out_size, mode='nearest-exact')
-    return bool((src[0, 0].long().numpy() == _pil_nearest_index(in_size, out_size)).all())
-
+# %% ../../nbs/30_corruptions.common2d.ipynb #c034x4
 def _pixelate(x, severity, g, out=None, fast=True):
     "`out`: where to write the result (contiguous, x's shape), or None for a new tensor; `fast=False` forces the gathers."
     if x.dtype == torch.uint8:
@@ -617,36 +410,7 @@ def _pixelate(x, severity, g, out=None, fast=True):
         return y.index_select(-2, _nearest_rows(oh, h).to(x.device))
     return torch.index_select(y, -2, _nearest_rows(oh, h).to(x.device), out=out)
 
-@functools.lru_cache(maxsize=64)
-def _pil8_coeffs(in_size, out_size):
-    """Pillow's 8-bit BOX pass as float32 arithmetic: output j = floor(S_j * a_j + b_j) for the window sum S_j.
-    Pillow computes (S_j * k_j + 2^21) >> 22 with k_j = int(1/2 + 2^22 / count_j) (`normalize_coeffs_8bpc`, `clip8`),
-    which is S_j / count_j rounded to the nearest integer, ties (even counts only) up when k_j * count_j >= 2^22 and
-    down otherwise. So a_j = 1 / count_j and b_j = 1/2 +- 1 / (4 count_j): the shift decides the ties, and it is far
-    larger than float32's rounding error (checked for every sum and every count up to 64 below)."""
-    lo, hi = _pil_box_bounds(in_size, out_size)
-    cnt = hi - lo
-    k = np.floor(0.5 + (1.0 / cnt) * 2 ** 22)
-    b = 0.5 + np.where(k * cnt >= 2 ** 22, 1.0, -1.0) / (4 * cnt)
-    return torch.as_tensor(1.0 / cnt, dtype=torch.float32), torch.as_tensor(b, dtype=torch.float32)
-
-def _pil8_round(s, a, b):
-    "floor(s * a + b) in place, in float32: Pillow's rounding of a window sum (see `_pil8_coeffs`)."
-    return s.mul_(a).add_(b).floor_()
-
-def _box_sums(x, dim, in_size, out_size, fast):
-    "Sum of each of Pillow's BOX windows along `dim` (float32 holding integers: exact), as `index_add_` or as gathers."
-    own = _box_owner(in_size, out_size)
-    if fast and x.device.type == 'cpu' and own is not None:
-        shape = list(x.shape); shape[dim] = out_size
-        return x.new_zeros(shape).index_add_(dim, own[0], x)
-    y = None
-    for idx, wt in _box_taps(in_size, out_size):                    # a tap's weight is 1/count or 0: keep 0/1
-        shape = [1] * x.dim(); shape[dim] = -1
-        t = x.index_select(dim, idx.to(x.device)).mul_((wt > 0).to(device=x.device, dtype=x.dtype).view(shape))
-        y = t if y is None else y.add_(t)
-    return y
-
+# %% ../../nbs/30_corruptions.common2d.ipynb #c038x2
 def _pixelate_u8(x, severity, out=None, fast=True):
     """Pixelate uint8 images exactly as Pillow does on 8-bit images (the reference's own input): the horizontal BOX
     pass first, rounded to 8 bits, then the vertical one, rounded again, then NEAREST upscaling; returns uint8."""
@@ -661,53 +425,12 @@ def _pixelate_u8(x, severity, out=None, fast=True):
         y = F.interpolate(y.view(n * c, oh, ow), size=w, mode='nearest-exact').view(n, c, oh, w)
     else:
         y = y.index_select(3, _nearest_rows(ow, w).to(x.device))
-    y = y.to(torch.uint8)                                          # rows: whole-row copies, in uint8
+    y = _float_to_u8(y)                                            # rows: whole-row copies, in uint8
     if out is None:
         return y.index_select(2, _nearest_rows(oh, h).to(x.device))
     return torch.index_select(y, 2, _nearest_rows(oh, h).to(x.device), out=out)
 
-def _to_u8(img, tmp):
-    "One planar float image (3, H, W) in [0, 1] -> planar uint8, rounded (x*255 + 1/2, truncated), through `tmp`."
-    np.multiply(img, 255, out=tmp); tmp += 0.5
-    return tmp.astype(np.uint8)
-
-def _jpeg_images(x, out, quality):
-    """Pillow's JPEG encoder and decoder (libjpeg-turbo), as the reference, on images x (n, 3, H, W), float in [0, 1]
-    (rounded to uint8 first) or uint8, -> the decoded bytes in `out` (n, 3, H, W) uint8, on the CPU."""
-    from PIL import Image
-    xn, on = x.numpy(), out.numpy()
-    tmp = np.empty(x.shape[1:], np.float32)
-    for i in range(x.shape[0]):
-        u = xn[i] if xn.dtype == np.uint8 else _to_u8(xn[i], tmp)
-        buf = io.BytesIO()
-        Image.fromarray(np.ascontiguousarray(u.transpose(1, 2, 0))).save(buf, 'JPEG', quality=quality)
-        buf.seek(0)
-        with Image.open(buf) as d:
-            on[i] = np.asarray(d).transpose(2, 0, 1)
-
-def _jpeg_images_cv2(x, out, quality):
-    """The same codec through OpenCV (`cv2.imencode` / `imdecode`, libjpeg-turbo with the same defaults), which
-    releases the GIL for both encoding and decoding. OpenCV wants interleaved BGR: every conversion is a contiguous
-    pass (planar float -> planar uint8 where x is float, then `cv2.merge` / `cv2.split` on uint8)."""
-    import cv2
-    xn, on = x.numpy(), out.numpy()
-    tmp = np.empty(x.shape[1:], np.float32)
-    for i in range(x.shape[0]):
-        u = xn[i] if xn.dtype == np.uint8 else _to_u8(xn[i], tmp)
-        ok, enc = cv2.imencode('.jpg', cv2.merge([u[2], u[1], u[0]]), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-        if not ok: raise RuntimeError("OpenCV could not JPEG-encode an image")
-        b, g, r = cv2.split(cv2.imdecode(enc, cv2.IMREAD_COLOR))
-        on[i, 0], on[i, 1], on[i, 2] = r, g, b
-
-@functools.lru_cache(maxsize=1)
-def _jpeg_backend():
-    "OpenCV's codec where opencv-python is installed (it encodes in parallel), else Pillow's."
-    try:
-        import cv2  # noqa: F401
-        return _jpeg_images_cv2
-    except ImportError:
-        return _jpeg_images
-
+# %% ../../nbs/30_corruptions.common2d.ipynb #c042x2
 def _jpeg_compression(x, severity, g, out=None):
     """uint8 in, the codec's bytes out; float in, those bytes / 255 in x's dtype. `out`: a tensor of x's shape and
     dtype to write the result into where it is on the CPU (float results are converted into it eight images at a
@@ -726,7 +449,7 @@ def _jpeg_compression(x, severity, g, out=None):
     if not u8 and out is None:
         out = torch.empty(x.shape, dtype=x.dtype)
     def job(i):                                                   # a slice: to 8 bits (as _to_u8), codec, k / 255, in cache
-        f(xc[i:i + k] if u8 else xc[i:i + k].mul(255).add_(0.5).to(torch.uint8), codes[i:i + k], q)
+        f(xc[i:i + k] if u8 else _float_to_u8(xc[i:i + k].mul(255).add_(0.5)), codes[i:i + k], q)
         for j in range(i, min(i + k, n), 8):
             if not u8: out[j:min(j + 8, i + k)].copy_(codes[j:min(j + 8, i + k)]).div_(255)   # correctly rounded, as x8.float() / 255
     try:
@@ -737,73 +460,6 @@ def _jpeg_compression(x, severity, g, out=None):
     return (codes if u8 else out).to(x.device)
 
 # %% ../../nbs/30_corruptions.common2d.ipynb #c044
-def _box3(x):
-    "cv2.blur(x, (3, 3)): 3x3 mean, reflect-101 border."
-    p = F.pad(x, (1, 1, 1, 1), mode='reflect')
-    r = p[..., :-2] + p[..., 1:-1] + p[..., 2:]
-    return (r[..., :-2, :] + r[..., 1:-1, :] + r[..., 2:, :]) / 9
-
-def _dilate3(e):
-    "3x3 binary dilation of (N, H, W) bool."
-    p = F.pad(e, (1, 1, 1, 1))
-    r = p[..., :-2] | p[..., 1:-1] | p[..., 2:]
-    return r[..., :-2, :] | r[..., 1:-1, :] | r[..., 2:, :]
-
-def _canny(img, low, high):
-    "cv2.Canny(img, low, high) on (N, H, W) uint8-valued floats (Sobel 3x3, L1 magnitude, NMS, hysteresis)."
-    n, h, w = img.shape
-    p = F.pad(img[:, None], (1, 1, 1, 1), mode='replicate')[:, 0]
-    sl = lambda dy, dx: p[:, 1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
-    gx = (sl(-1, 1) + 2 * sl(0, 1) + sl(1, 1)) - (sl(-1, -1) + 2 * sl(0, -1) + sl(1, -1))
-    gy = (sl(1, -1) + 2 * sl(1, 0) + sl(1, 1)) - (sl(-1, -1) + 2 * sl(-1, 0) + sl(-1, 1))
-    mag = gx.abs() + gy.abs()
-    mp = F.pad(mag, (1, 1, 1, 1))
-    ms = lambda dy, dx: mp[:, 1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
-    ax, ay = gx.abs(), gy.abs()
-    horiz, vert = ay < ax * 0.4142135623730950, ay > ax * 2.4142135623730950     # tan 22.5°, tan 67.5°
-    keep_h = (mag > ms(0, -1)) & (mag >= ms(0, 1))
-    keep_v = (mag > ms(-1, 0)) & (mag >= ms(1, 0))
-    keep_d = torch.where((gx < 0) ^ (gy < 0), (mag > ms(-1, 1)) & (mag > ms(1, -1)), (mag > ms(-1, -1)) & (mag > ms(1, 1)))
-    nms = torch.where(horiz, keep_h, torch.where(vert, keep_v, keep_d)) & (mag > low)
-    edges = nms & (mag > high)
-    weak = nms & ~edges
-    if bool(weak.any()):                                          # hysteresis: weak pixels 8-connected to strong ones
-        for _ in range(h * w):
-            new = edges | (_dilate3(edges) & weak)
-            if torch.equal(new, edges):
-                break
-            edges = new
-    return edges
-
-def _edt_trunc(e, T=20):
-    "Euclidean distance of each pixel to the nearest True of e (N, H, W), capped at T (rows, then columns)."
-    n, h, w = e.shape
-    big = 10 ** 6
-    idx = torch.arange(w, device=e.device).expand(n, h, w)
-    left = torch.where(e, idx, torch.full_like(idx, -big)).cummax(dim=2).values
-    right = torch.where(e, idx, torch.full_like(idx, big)).flip(2).cummin(dim=2).values.flip(2)
-    g = torch.minimum(idx - left, right - idx).clamp_(max=T + 1).to(torch.int16)
-    g2 = g * g                                                    # squared row distances <= (T+1)^2: exact in int16
-    g2p = F.pad(g2, (0, 0, T, T), value=2 ** 14)
-    d2, tmp = g2.clone(), torch.empty_like(g2)
-    for k in range(1, T + 1):                                     # column pass: min over |k| <= T of g2[y+k] + k^2
-        torch.minimum(d2, torch.add(g2p[:, T - k:T - k + h], k * k, out=tmp), out=d2)
-        torch.minimum(d2, torch.add(g2p[:, T + k:T + k + h], k * k, out=tmp), out=d2)
-    return d2.float().sqrt_().clamp_(max=T)
-
-def _equalize_hist(u8):
-    "cv2.equalizeHist per image on (N, 1, H, W) integer-valued floats."
-    n, _, h, w = u8.shape
-    di = u8.reshape(n, -1).long()
-    hist = torch.zeros((n, 256), device=u8.device, dtype=torch.long).scatter_add_(1, di, torch.ones_like(di))
-    first = (hist > 0).float().argmax(dim=1, keepdim=True)
-    hmin = hist.gather(1, first)
-    scale = 255.0 / (h * w - hmin).clamp_min(1).float()
-    lut = ((hist.cumsum(1) - hmin).float() * scale).round().clamp_(0, 255)
-    lut = torch.where(torch.arange(256, device=u8.device)[None] <= first, torch.zeros_like(lut), lut)
-    lut = torch.where(hmin == h * w, first.float().expand(n, 256), lut)     # constant image: unchanged
-    return lut.gather(1, di).reshape(n, 1, h, w)
-
 def _water_weight(l8):
     "The reference's `dist` map for water spatter from the uint8-valued liquid layer (N, 1, H, W)."
     dist = _edt_trunc(_canny(l8[:, 0], 50, 150))[:, None]
@@ -814,6 +470,7 @@ def _water_weight(l8):
     dist = (t(1, 1) + t(1, 2) + t(2, 1) + 2 * (t(2, 2) - t(0, 0)) - t(0, 1) - t(1, 0)).round_().clamp_(0, 255)
     return _box3(dist)
 
+# %% ../../nbs/30_corruptions.common2d.ipynb #c044x3
 def _spatter(x, severity, g, noise=None):
     loc, scale, sigma, thr, inten, mud = PARAMS['spatter'][severity - 1]
     n, c, h, w = x.shape
@@ -840,18 +497,28 @@ _FUNCS = {'gaussian_noise': _gaussian_noise, 'shot_noise': _shot_noise, 'impulse
           'contrast': _contrast, 'elastic_transform': _elastic_transform, 'pixelate': _pixelate,
           'jpeg_compression': _jpeg_compression, 'speckle_noise': _speckle_noise, 'gaussian_blur': _gaussian_blur,
           'spatter': _spatter, 'saturate': _saturate}
+
 _CPU_CHUNK = 4   # images per step on the CPU
+
 _CPU_CHUNKS = {'pixelate': 8, 'jpeg_compression': None}        # exceptions (None: the whole batch in one call)
+
 _CPU_CHUNKS_U8 = {'pixelate': 8, 'jpeg_compression': None}      # the same for the 8-bit paths
-_WRITES_OUT = {'pixelate', 'jpeg_compression'}                 # can write their result straight into `out`
+
+_WRITES_OUT = {'pixelate', 'jpeg_compression', 'motion_blur'}  # can write their result straight into `out`
+
 _NATIVE_U8 = {'pixelate', 'jpeg_compression', 'shot_noise'}     # run on uint8 as they are (8-bit arithmetic or tables)
 
+# %% ../../nbs/30_corruptions.common2d.ipynb #c048x3
 def _angles(lo, hi): return lambda s, dt, sev, g: _uniform((s[0],), lo, hi, g, 'cpu', torch.float64).numpy()
+
 def _randn(s, dt, sev, g): return torch.randn((s[0], 1, *s[2:]), generator=g, dtype=dt)
+
 def _glass_draws(s, dt, sev, g):
     _, d, iters = PARAMS['glass_blur'][sev - 1]
     return [torch.randint(-d, d, (s[0], 2, s[2] - 2 * d, s[3] - 2 * d), generator=g) for _ in range(iters)]
+
 _SEEDS = {'g': lambda s, dt, sev, g: image_seeds(s[0], g)}
+
 _DRAWS = {'gaussian_noise': _SEEDS, 'shot_noise': _SEEDS, 'impulse_noise': _SEEDS, 'speckle_noise': _SEEDS,
           'motion_blur': {'angles': _angles(-45, 45)}, 'snow': {'noise': _randn, 'angles': _angles(-135, -45)},
           'frost': {'idx': lambda s, dt, sev, g: torch.randint(0, 5, (s[0],), generator=g).tolist(),
@@ -865,6 +532,7 @@ def _draw(name, shape, dtype, severity, g):
     in order in the calling thread, the same numbers as the corruption would draw, so the chunks can run in the workers."""
     return {'g': None} | {k: f(shape, dtype, severity, g) for k, f in _DRAWS.get(name, {}).items()}
 
+# %% ../../nbs/30_corruptions.common2d.ipynb #c048x6
 def _check(x, name, severity, seed):
     if not isinstance(name, str) or name not in _FUNCS:
         raise ValueError(f"name: unknown corruption {name!r}; valid names are {', '.join(CORRUPTIONS)}")
@@ -884,6 +552,7 @@ def _check(x, name, severity, seed):
     if not (bool(torch.isfinite(lo)) and bool(torch.isfinite(hi)) and lo >= 0 and hi <= 1):
         raise ValueError(f"x must hold finite values in [0, 1], found min {lo.item():.4g} and max {hi.item():.4g}")
 
+# %% ../../nbs/30_corruptions.common2d.ipynb #c048x9
 def _check_out(out, x):
     if not isinstance(out, torch.Tensor) or out.shape != x.shape or out.dtype != x.dtype or out.device != x.device:
         got = (f"{type(out).__name__}" if not isinstance(out, torch.Tensor)
@@ -895,6 +564,7 @@ def _check_out(out, x):
     if out.untyped_storage().data_ptr() == x.untyped_storage().data_ptr():
         raise ValueError("out must not share memory with x (x is read while out is written); use another tensor")
 
+# %% ../../nbs/30_corruptions.common2d.ipynb #c048y3
 def corrupt(x: torch.Tensor, name: str, severity: int, seed: int = 0, out: torch.Tensor | None = None) -> torch.Tensor:
     """Corrupt a batch `x` (N, 3, H, W), float in [0, 1] or uint8, with ImageNet-C corruption `name` at `severity`
     (1-5); returns the same shape, dtype and device, in `out` if given (reusing it across batches saves the
