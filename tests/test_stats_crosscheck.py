@@ -29,19 +29,6 @@ def test_per_class_interval_matches_binomial_quantiles():
         assert t.ci_low[k] == pytest.approx(lo, abs=1.01 / nk) and t.ci_high[k] == pytest.approx(hi, abs=1.01 / nk)
 
 
-def test_effective_robustness_fit_is_polyfit_on_logits_of_the_real_models():
-    rng = np.random.default_rng(9)
-    real = {f"r{j}": (rng.uniform(size=500) < a, rng.uniform(size=400) < a - 0.2) for j, a in enumerate([0.6, 0.7, 0.8, 0.9])}
-    clones = {"c": (rng.uniform(size=500) < 0.75, rng.uniform(size=400) < 0.45)}
-    t, fit = effective_robustness_table(real, clones, n_boot=50)
-    x = np.array([v[0].mean() for v in real.values()]); yv = np.array([v[1].mean() for v in real.values()])
-    slope, icpt = np.polyfit(special.logit(x), special.logit(yv), 1)
-    assert (fit.slope, fit.intercept) == pytest.approx((slope, icpt), abs=1e-10)
-    row = t.set_index("model").loc["c"]
-    assert row.effective_robustness == pytest.approx(row.acc_shift - special.expit(icpt + slope * special.logit(row.acc_id)), abs=1e-12)
-    assert fit_line(x, yv).slope == pytest.approx(slope, abs=1e-10)
-
-
 @pytest.mark.parametrize("call, match", [
     (lambda: stats.estimate("auroc", id_scores=[1.0, np.nan], ood_scores=[0.0]), "NaN or inf"),
     (lambda: stats.estimate("fpr95", id_scores=[1.0], ood_scores=[0.0], convention="x"), "convention must be one of"),
