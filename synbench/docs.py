@@ -18,6 +18,7 @@ _DIRECTIVE = re.compile(r"^\s*#\|\s*(.*)$")
 def _directives(src: str) -> list[str]:
     return [m.group(1).strip() for l in src.splitlines() if (m := _DIRECTIVE.match(l))]
 
+# %% ../nbs/95_docs.ipynb #c005x3
 def notebook_to_markdown(nb_path: str | Path) -> str:
     "Markdown text of a notebook: markdown cells, visible code cells as ```python blocks; hidden cells dropped."
     nb = json.loads(Path(nb_path).read_text(encoding="utf-8"))
@@ -34,6 +35,7 @@ def notebook_to_markdown(nb_path: str | Path) -> str:
             if code: parts.append(f"```python\n{code}\n```")
     return "\n\n".join(p for p in parts if p) + "\n"
 
+# %% ../nbs/95_docs.ipynb #c005x4
 _MD_LINK = re.compile(r"(\]\(\s*<?)([^)\s>]+)")          # [text](target ...) and ![alt](target ...)
 _HTML_LINK = re.compile(r"""(\s(?:src|href)=["'])([^"']+)""")
 _URL_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//|^#")
@@ -54,6 +56,7 @@ def rebase_links(md: str, src_dir: str | Path, dest_dir: str | Path) -> str:
         out.append(line if fence else _HTML_LINK.sub(fix, _MD_LINK.sub(fix, line)))
     return "".join(out)
 
+# %% ../nbs/95_docs.ipynb #c005x5
 def make_readme(nbs_path: str | Path = "nbs", dest: str | Path = "README.md", index: str = "index.ipynb") -> Path:
     """Write `dest` from `nbs_path/index`; the H1 title and `> summary` become the README's opening. Links are
     rebased for a README at the project root (the folder above `nbs_path`), wherever `dest` is written."""
@@ -102,6 +105,7 @@ def _find_config(nbs_path: Path) -> Path:
         if (d / "settings.ini").exists(): return d
     raise ValueError(f"no settings.ini in {str(nbs_path)!r} or any folder above it: build_docs needs an nbdev project")
 
+# %% ../nbs/95_docs.ipynb #c015x3
 def _process_nb(nb_path: Path, lib_name: str, problems: list):
     "Run nbdev's docs processors on one notebook, with `show_doc` rendered from the exported module instead of executing cells."
     from execnb.nbio import read_nb
@@ -136,6 +140,7 @@ def _process_nb(nb_path: Path, lib_name: str, problems: list):
         NBProcessor(nb=nb, procs=procs).process()
     return nb
 
+# %% ../nbs/95_docs.ipynb #c015x5
 _QUARTO_ATTR = re.compile(r"(\]\([^)]*\))\{[^}\n]*\}")   # [text](url){target="_blank" ...} -> [text](url)
 _SOURCE_LINK = re.compile(r"^\[source\]\(([^)\s]+)\)\{[^}\n]*\}", re.M)  # show_doc's link to the code, floated right
 _FENCED_DIV = re.compile(r"^:::.*$", re.M)                 # Quarto fenced divs (nbdev's boxify)
@@ -156,6 +161,7 @@ def _source_order(cells) -> list:
         out += run[::-1] + [c]; run = []
     return out + run[::-1]
 
+# %% ../nbs/95_docs.ipynb #c015x8
 def _to_notebooknode(nb):
     "Processed notebook as nbformat's NotebookNode: title block first, Quarto-only syntax removed, cell options applied."
     import nbformat
@@ -204,6 +210,7 @@ def _latex_to_html(tex: str, display: bool) -> str:
         t = html.escape(tex.strip())
         return f'<pre class="math">{t}</pre>' if display else f'<code class="math">{t}</code>'
 
+# %% ../nbs/95_docs.ipynb #c017x3
 def _exporter(template_dir: Path):
     from nbconvert import HTMLExporter
     from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
@@ -231,6 +238,7 @@ def _exporter(template_dir: Path):
     return SiteExporter(config=c, template_name="lab", extra_template_basedirs=[str(template_dir)],
                         template_file=str(template_dir / "synbench_page.html.j2"))
 
+# %% ../nbs/95_docs.ipynb #c017x5
 _PAGE_TEMPLATE = r"""{%- extends 'index.html.j2' -%}
 {%- block html_head_js -%}{%- endblock html_head_js -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
@@ -291,6 +299,7 @@ math { font-size: 1.08em; }
 }
 """
 
+# %% ../nbs/95_docs.ipynb #c017x8
 def _sidebar(pages: list[dict], current: str, title: str, tagline: str) -> str:
     "The sidebar of one page: links relative to `current`, in `pages` order, grouped by folder."
     def rel(target): return os.path.relpath(target, os.path.dirname(current) or ".").replace(os.sep, "/")
@@ -307,6 +316,7 @@ def _sidebar(pages: list[dict], current: str, title: str, tagline: str) -> str:
     if group is not None: out.append("</ul>")
     return "\n".join(out)
 
+# %% ../nbs/95_docs.ipynb #c017x11
 _ATTR = re.compile(r'(<[a-zA-Z][^<>]*?\s(?:href|src)=")([^"]*)(")')   # inside a real tag, not in highlighted code
 _HEAD_ID = re.compile(r'(<h[1-6][^>]*\sid=")([^"]*)(")')
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//")
@@ -369,6 +379,7 @@ def _find_static_css(exporter) -> str:
         if f.exists(): return f.read_text(encoding="utf-8") + "\n" + (f.parent / "theme-light.css").read_text(encoding="utf-8")
     raise FileNotFoundError("nbconvert's lab template CSS (static/index.css) was not found")
 
+# %% ../nbs/95_docs.ipynb #c020x3
 def build_docs(nbs_path: str | Path = "nbs", dest: str | Path = "_docs", use_quarto: bool | None = None,
                verbose: bool = True) -> dict:
     "Build the docs site from the notebooks' stored outputs (nothing is executed); with Quarto installed, `nbdev_docs` builds it."
@@ -442,6 +453,7 @@ def build_docs(nbs_path: str | Path = "nbs", dest: str | Path = "_docs", use_qua
         for pr in problems: print(f"[docs] warning: {pr}", file=sys.stderr)
     return {"dest": dest, "pages": [p["page"] for p in pages], "problems": problems, "builder": "nbconvert"}
 
+# %% ../nbs/95_docs.ipynb #c020x5
 _ID = re.compile(r'\s(?:id|name)="([^"]*)"')
 
 def _fallback_member_anchors(dest: Path, doc_links: set | None = None):
@@ -468,6 +480,7 @@ def _fallback_member_anchors(dest: Path, doc_links: set | None = None):
         new = _ATTR.sub(fix, text)
         if new != text: page.write_text(new, encoding="utf-8")
 
+# %% ../nbs/95_docs.ipynb #c020x7
 def check_site(dest: str | Path = "_docs", pages: list[str] | None = None) -> list[str]:
     "Broken things in the site at `dest`: missing pages, and internal `href`/`src` targets (files and `#anchors`) that do not resolve."
     dest = Path(dest)
