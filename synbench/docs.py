@@ -260,6 +260,7 @@ _PAGE_TEMPLATE = r"""{%- extends 'index.html.j2' -%}
 {% endblock body_footer %}
 """
 
+# %% ../nbs/95_docs.ipynb #c017x5x1
 _SITE_CSS = """
 :root { --sb-sidebar-w: 17rem; }
 body.sb-page { margin: 0; padding: 0; }
@@ -380,6 +381,39 @@ def _find_static_css(exporter) -> str:
     raise FileNotFoundError("nbconvert's lab template CSS (static/index.css) was not found")
 
 # %% ../nbs/95_docs.ipynb #c020x3
+def _build_with_quarto(root: Path, dest: Path) -> dict:
+    "The site built by nbdev's own `nbdev_docs` (Quarto), copied to `dest` when nbdev writes it elsewhere."
+    with _nbdev_project(root) as cfg: subprocess.run([str(Path(sys.executable).parent / "nbdev_docs")], check=True)
+    built = cfg.doc_path
+    if built.resolve() != dest.resolve():
+        shutil.rmtree(dest, ignore_errors=True); shutil.copytree(built, dest)
+    return {"dest": dest, "pages": sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*.html")),
+            "problems": [], "builder": "quarto"}
+
+# %% ../nbs/95_docs.ipynb #c020x3x2
+def _site_config(cfg) -> tuple:
+    "(lib_name, title, tagline, site URL, GitHub blob URL) from an nbdev config."
+    lib = cfg.get("lib_name"); title = cfg.get("title", lib); tagline = cfg.get("description", "")
+    host, base = cfg.get("doc_host", "").rstrip("/"), cfg.get("doc_baseurl", "").strip("/")
+    site_url = (f"{host}/{base}/" if base else f"{host}/") if host else ""
+    git_blob = f"{cfg.get('git_url').rstrip('/')}/blob/{cfg.get('branch', 'main')}" if cfg.get("git_url") else ""
+    return lib, title, tagline, site_url, git_blob
+
+# %% ../nbs/95_docs.ipynb #c020x3x5
+def _page_record(nb_path: Path, nb, nbs_path: Path) -> dict:
+    "One page of the site: the notebook, its page path, title, sidebar group and nbconvert node (templates get a note)."
+    import nbformat
+    node = _to_notebooknode(nb)
+    rel = nb_path.relative_to(nbs_path)
+    if rel.parts[0] == "sections" and len(rel.parts) > 1 and not any(c.get("outputs") for c in node.cells):
+        node.cells.insert(1 if node.cells else 0, nbformat.v4.new_markdown_cell(_TEMPLATE_NOTE))
+    page = page_path(nb_path, nbs_path)
+    fm = getattr(nb, "frontmatter_", {}) or {}
+    t = fm.get("title") or rel.stem
+    return {"nb": nb_path.resolve(), "rel": rel, "page": page, "node": node,
+            "title": "Overview" if page == "index.html" else t, "group": _group(rel, rel.stem)}
+
+# %% ../nbs/95_docs.ipynb #c020x3x7
 def build_docs(nbs_path: str | Path = "nbs", dest: str | Path = "_docs", use_quarto: bool | None = None,
                verbose: bool = True) -> dict:
     "Build the docs site from the notebooks' stored outputs (nothing is executed); with Quarto installed, `nbdev_docs` builds it."
@@ -390,38 +424,19 @@ def build_docs(nbs_path: str | Path = "nbs", dest: str | Path = "_docs", use_qua
     if use_quarto is None: use_quarto = shutil.which("quarto") is not None
     if dest.exists() and any(dest.iterdir()) and not (dest / _MARKER).exists() and not (dest / "sitemap.xml").exists():
         raise ValueError(f"dest {str(dest)!r} exists and is not a docs site built here; refusing to overwrite it")
-    if use_quarto:
-        with _nbdev_project(root) as cfg: subprocess.run([str(Path(sys.executable).parent / "nbdev_docs")], check=True)
-        built = cfg.doc_path
-        if built.resolve() != dest.resolve():
-            shutil.rmtree(dest, ignore_errors=True); shutil.copytree(built, dest)
-        return {"dest": dest, "pages": sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*.html")),
-                "problems": [], "builder": "quarto"}
+    if use_quarto: return _build_with_quarto(root, dest)
 
-    import nbformat
     problems, pages = [], []
     t0 = time.time()
     with _nbdev_project(root) as cfg:
-        lib = cfg.get("lib_name"); title = cfg.get("title", lib); tagline = cfg.get("description", "")
-        host, base = cfg.get("doc_host", "").rstrip("/"), cfg.get("doc_baseurl", "").strip("/")
-        site_url = (f"{host}/{base}/" if base else f"{host}/") if host else ""
-        git_blob = f"{cfg.get('git_url').rstrip('/')}/blob/{cfg.get('branch', 'main')}" if cfg.get("git_url") else ""
+        lib, title, tagline, site_url, git_blob = _site_config(cfg)
         processed = []
         for i, nb_path in enumerate(order):
             processed.append(_process_nb(nb_path, lib, problems))
             if verbose and sys.stderr.isatty():
                 print(f"\r[docs] processed {i + 1}/{len(order)} notebooks ({time.time() - t0:.0f} s)", end="", file=sys.stderr)
         if verbose and sys.stderr.isatty(): print(file=sys.stderr)
-    for i, (nb_path, nb) in enumerate(zip(order, processed)):
-        node = _to_notebooknode(nb)
-        rel = nb_path.relative_to(nbs_path)
-        if rel.parts[0] == "sections" and len(rel.parts) > 1 and not any(c.get("outputs") for c in node.cells):
-            node.cells.insert(1 if node.cells else 0, nbformat.v4.new_markdown_cell(_TEMPLATE_NOTE))
-        page = page_path(nb_path, nbs_path)
-        fm = getattr(nb, "frontmatter_", {}) or {}
-        t = fm.get("title") or rel.stem
-        pages.append({"nb": nb_path.resolve(), "rel": rel, "page": page, "node": node,
-                      "title": "Overview" if page == "index.html" else t, "group": _group(rel, rel.stem)})
+    for nb_path, nb in zip(order, processed): pages.append(_page_record(nb_path, nb, nbs_path))
 
     if dest.exists(): shutil.rmtree(dest)
     (dest / "_static").mkdir(parents=True)
