@@ -35,6 +35,7 @@ def _check_eps(eps) -> float:
                          f"did you mean {eps:g}/255?")
     return eps
 
+# %% ../nbs/20_attacks.ipynb #c007x3
 def _check_inputs(model, x, y):
     if not callable(model): raise ValueError(f"model must be callable (a torch.nn.Module), got {type(model).__name__}")
     if not isinstance(x, torch.Tensor): raise ValueError(f"x must be a torch.Tensor of images, got {type(x).__name__}")
@@ -53,6 +54,7 @@ def _check_inputs(model, x, y):
         raise ValueError(f"y must hold integer class labels, got dtype {y.dtype}")
     return x, y.to(device=x.device, dtype=torch.long)
 
+# %% ../nbs/20_attacks.ipynb #c007x6
 @contextlib.contextmanager
 def eval_mode(model):
     "Run `model` in eval mode, then restore every submodule's own training flag."
@@ -64,6 +66,7 @@ def eval_mode(model):
     finally:
         for m, f in zip(mods, flags): m.training = f
 
+# %% ../nbs/20_attacks.ipynb #c007x9
 def _input_grad(model, x_adv: torch.Tensor, y: torch.Tensor, loss_fn: Callable | None) -> torch.Tensor:
     "Gradient of the attack loss with respect to the input only (parameters get no .grad)."
     x_adv = x_adv.detach().requires_grad_(True)
@@ -83,6 +86,7 @@ def _input_grad(model, x_adv: torch.Tensor, y: torch.Tensor, loss_fn: Callable |
         (g,) = torch.autograd.grad(loss, x_adv)
     return g.detach()
 
+# %% ../nbs/20_attacks.ipynb #c007x12
 def labelspace_loss(space) -> Callable:
     "Summed cross-entropy in `space` (a LabelSpace with logits, or its name) for `loss_fn=`."
     from synbench.data.labelspaces import get_labelspace
@@ -104,10 +108,8 @@ def fgsm(model, x: torch.Tensor, y, eps: float, loss_fn: Callable | None = None)
     return (x + eps * g.sign()).clamp_(0, 1).detach()
 
 # %% ../nbs/20_attacks.ipynb #c013
-def pgd(model, x: torch.Tensor, y, eps: float, steps: int = 20, alpha: float | None = None,
-        random_start: bool = True, seed: int = 0, loss_fn: Callable | None = None) -> torch.Tensor:
-    """PGD (L-inf) with `steps` steps of size `alpha` (default 2.5*eps/steps; the paper's code used
-    2/225), a seeded uniform random start in the eps-ball, and projection onto the ball and [0, 1]."""
+def _pgd_args(eps, steps, alpha, seed) -> tuple[float, float]:
+    "Checked (eps, alpha) of a PGD call; alpha defaults to 2.5*eps/steps."
     eps = _check_eps(eps)
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
@@ -115,6 +117,14 @@ def pgd(model, x: torch.Tensor, y, eps: float, steps: int = 20, alpha: float | N
     if alpha <= 0 and eps > 0: raise ValueError(f"alpha must be > 0 (the step size), got {alpha}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    return eps, alpha
+
+# %% ../nbs/20_attacks.ipynb #c013x3
+def pgd(model, x: torch.Tensor, y, eps: float, steps: int = 20, alpha: float | None = None,
+        random_start: bool = True, seed: int = 0, loss_fn: Callable | None = None) -> torch.Tensor:
+    """PGD (L-inf) with `steps` steps of size `alpha` (default 2.5*eps/steps; the paper's code used
+    2/225), a seeded uniform random start in the eps-ball, and projection onto the ball and [0, 1]."""
+    eps, alpha = _pgd_args(eps, steps, alpha, seed)
     x, y = _check_inputs(model, x, y)
     if eps == 0: return x.clone()
     x_adv = x.clone()

@@ -28,6 +28,7 @@ def seed_everything(seed: int) -> int:
     torch.manual_seed(seed)  # also seeds every CUDA device
     return seed
 
+# %% ../nbs/00_core.ipynb #c005x3
 def make_generator(seed: int, device: str | torch.device = "cpu") -> torch.Generator:
     "A `torch.Generator` on `device` seeded with `seed` (for reproducible noise that ignores global state)."
     g = torch.Generator(device=torch.device(device))
@@ -53,6 +54,7 @@ def _umask() -> int:
             if line.startswith("Umask:"): return int(line.split()[1], 8)
     m = os.umask(0o022); os.umask(m); return m
 
+# %% ../nbs/00_core.ipynb #c012x3
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8"):
     "Context manager yielding a file object; on success the file replaces `path` atomically, on error nothing is written."
@@ -71,6 +73,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
         raise
 
+# %% ../nbs/00_core.ipynb #c012x6
 def write_json(path: str | os.PathLike, obj, **kw) -> Path:
     "Write `obj` as indented, key-sorted JSON to `path` atomically."
     with atomic_write(path) as f:
@@ -95,6 +98,7 @@ def package_dir() -> Path:
     import importlib.util
     return Path(importlib.util.find_spec("synbench").origin).parent
 
+# %% ../nbs/00_core.ipynb #c016x3
 def git_commit(path: str | os.PathLike | None = None) -> str | None:
     "The git commit (with `-dirty` when the tree has changes) of the checkout holding `path`, or None."
     cwd = Path(path or package_dir())
@@ -108,6 +112,7 @@ def git_commit(path: str | os.PathLike | None = None) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
 
+# %% ../nbs/00_core.ipynb #c016x6
 def package_versions(names=_PROV_PACKAGES) -> dict:
     "Installed versions of `names` (None for those not installed)."
     out = {}
@@ -116,6 +121,7 @@ def package_versions(names=_PROV_PACKAGES) -> dict:
         except metadata.PackageNotFoundError: out[n] = None
     return out
 
+# %% ../nbs/00_core.ipynb #c016x9
 def provenance(device: str | torch.device | None = None, **extra) -> dict:
     "A JSON-able record of versions, git commit, platform and device, plus any `extra` fields."
     dev = get_device(device) if device is not None else None
@@ -131,6 +137,7 @@ def provenance(device: str | torch.device | None = None, **extra) -> dict:
     rec.update(extra)
     return rec
 
+# %% ../nbs/00_core.ipynb #c016x12
 def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     "SHA-256 hex digest of a file, read in chunks."
     h = hashlib.sha256()
@@ -170,23 +177,28 @@ def job_cores() -> int:
 class LockedError(RuntimeError):
     "Another process holds the lock."
 
+def _acquire(fd: int, path: Path, timeout: float, what: str, poll: float):
+    "Take the exclusive flock on `fd`, waiting up to `timeout` s (saying once who holds it), else raise `LockedError`."
+    t0, told = time.monotonic(), False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); return
+        except BlockingIOError:
+            holder = Path(path).read_text(errors="replace").strip() or "another process"
+            if time.monotonic() - t0 >= timeout:
+                raise LockedError(f"{what} is in use by {holder} (lock {path}); wait for it to finish, "
+                                  "or use another folder") from None
+            if not told: print(f"waiting for {what}, held by {holder} ...", file=sys.stderr); told = True
+            time.sleep(poll)
+
+# %% ../nbs/00_core.ipynb #c020ex3
 @contextlib.contextmanager
 def file_lock(path, timeout: float = 0, what: str = "this folder", poll: float = 0.5):
     "Hold an exclusive advisory lock on `path` (created if needed); wait up to `timeout` s, then raise `LockedError`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    t0, told = time.monotonic(), False
     try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); break
-            except BlockingIOError:
-                holder = Path(path).read_text(errors="replace").strip() or "another process"
-                if time.monotonic() - t0 >= timeout:
-                    raise LockedError(f"{what} is in use by {holder} (lock {path}); wait for it to finish, "
-                                      "or use another folder") from None
-                if not told: print(f"waiting for {what}, held by {holder} ...", file=sys.stderr); told = True
-                time.sleep(poll)
+        _acquire(fd, path, timeout, what, poll)
         os.ftruncate(fd, 0); os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode())
         yield
     finally:

@@ -18,6 +18,7 @@ _DIRECTIVE = re.compile(r"^\s*#\|\s*(.*)$")
 def _directives(src: str) -> list[str]:
     return [m.group(1).strip() for l in src.splitlines() if (m := _DIRECTIVE.match(l))]
 
+# %% ../nbs/95_docs.ipynb #c005x3
 def notebook_to_markdown(nb_path: str | Path) -> str:
     "Markdown text of a notebook: markdown cells, visible code cells as ```python blocks; hidden cells dropped."
     nb = json.loads(Path(nb_path).read_text(encoding="utf-8"))
@@ -34,6 +35,7 @@ def notebook_to_markdown(nb_path: str | Path) -> str:
             if code: parts.append(f"```python\n{code}\n```")
     return "\n\n".join(p for p in parts if p) + "\n"
 
+# %% ../nbs/95_docs.ipynb #c005x4
 _MD_LINK = re.compile(r"(\]\(\s*<?)([^)\s>]+)")          # [text](target ...) and ![alt](target ...)
 _HTML_LINK = re.compile(r"""(\s(?:src|href)=["'])([^"']+)""")
 _URL_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//|^#")
@@ -54,6 +56,7 @@ def rebase_links(md: str, src_dir: str | Path, dest_dir: str | Path) -> str:
         out.append(line if fence else _HTML_LINK.sub(fix, _MD_LINK.sub(fix, line)))
     return "".join(out)
 
+# %% ../nbs/95_docs.ipynb #c005x5
 def make_readme(nbs_path: str | Path = "nbs", dest: str | Path = "README.md", index: str = "index.ipynb") -> Path:
     """Write `dest` from `nbs_path/index`; the H1 title and `> summary` become the README's opening. Links are
     rebased for a README at the project root (the folder above `nbs_path`), wherever `dest` is written."""
@@ -102,6 +105,7 @@ def _find_config(nbs_path: Path) -> Path:
         if (d / "settings.ini").exists(): return d
     raise ValueError(f"no settings.ini in {str(nbs_path)!r} or any folder above it: build_docs needs an nbdev project")
 
+# %% ../nbs/95_docs.ipynb #c015x3
 def _process_nb(nb_path: Path, lib_name: str, problems: list):
     "Run nbdev's docs processors on one notebook, with `show_doc` rendered from the exported module instead of executing cells."
     from execnb.nbio import read_nb
@@ -136,6 +140,7 @@ def _process_nb(nb_path: Path, lib_name: str, problems: list):
         NBProcessor(nb=nb, procs=procs).process()
     return nb
 
+# %% ../nbs/95_docs.ipynb #c015x5
 _QUARTO_ATTR = re.compile(r"(\]\([^)]*\))\{[^}\n]*\}")   # [text](url){target="_blank" ...} -> [text](url)
 _SOURCE_LINK = re.compile(r"^\[source\]\(([^)\s]+)\)\{[^}\n]*\}", re.M)  # show_doc's link to the code, floated right
 _FENCED_DIV = re.compile(r"^:::.*$", re.M)                 # Quarto fenced divs (nbdev's boxify)
@@ -156,6 +161,7 @@ def _source_order(cells) -> list:
         out += run[::-1] + [c]; run = []
     return out + run[::-1]
 
+# %% ../nbs/95_docs.ipynb #c015x8
 def _to_notebooknode(nb):
     "Processed notebook as nbformat's NotebookNode: title block first, Quarto-only syntax removed, cell options applied."
     import nbformat
@@ -204,6 +210,7 @@ def _latex_to_html(tex: str, display: bool) -> str:
         t = html.escape(tex.strip())
         return f'<pre class="math">{t}</pre>' if display else f'<code class="math">{t}</code>'
 
+# %% ../nbs/95_docs.ipynb #c017x3
 def _exporter(template_dir: Path):
     from nbconvert import HTMLExporter
     from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
@@ -231,6 +238,7 @@ def _exporter(template_dir: Path):
     return SiteExporter(config=c, template_name="lab", extra_template_basedirs=[str(template_dir)],
                         template_file=str(template_dir / "synbench_page.html.j2"))
 
+# %% ../nbs/95_docs.ipynb #c017x5
 _PAGE_TEMPLATE = r"""{%- extends 'index.html.j2' -%}
 {%- block html_head_js -%}{%- endblock html_head_js -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
@@ -252,6 +260,7 @@ _PAGE_TEMPLATE = r"""{%- extends 'index.html.j2' -%}
 {% endblock body_footer %}
 """
 
+# %% ../nbs/95_docs.ipynb #c017x5x1
 _SITE_CSS = """
 :root { --sb-sidebar-w: 17rem; }
 body.sb-page { margin: 0; padding: 0; }
@@ -291,6 +300,7 @@ math { font-size: 1.08em; }
 }
 """
 
+# %% ../nbs/95_docs.ipynb #c017x8
 def _sidebar(pages: list[dict], current: str, title: str, tagline: str) -> str:
     "The sidebar of one page: links relative to `current`, in `pages` order, grouped by folder."
     def rel(target): return os.path.relpath(target, os.path.dirname(current) or ".").replace(os.sep, "/")
@@ -307,6 +317,7 @@ def _sidebar(pages: list[dict], current: str, title: str, tagline: str) -> str:
     if group is not None: out.append("</ul>")
     return "\n".join(out)
 
+# %% ../nbs/95_docs.ipynb #c017x11
 _ATTR = re.compile(r'(<[a-zA-Z][^<>]*?\s(?:href|src)=")([^"]*)(")')   # inside a real tag, not in highlighted code
 _HEAD_ID = re.compile(r'(<h[1-6][^>]*\sid=")([^"]*)(")')
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//")
@@ -369,6 +380,40 @@ def _find_static_css(exporter) -> str:
         if f.exists(): return f.read_text(encoding="utf-8") + "\n" + (f.parent / "theme-light.css").read_text(encoding="utf-8")
     raise FileNotFoundError("nbconvert's lab template CSS (static/index.css) was not found")
 
+# %% ../nbs/95_docs.ipynb #c020x3
+def _build_with_quarto(root: Path, dest: Path) -> dict:
+    "The site built by nbdev's own `nbdev_docs` (Quarto), copied to `dest` when nbdev writes it elsewhere."
+    with _nbdev_project(root) as cfg: subprocess.run([str(Path(sys.executable).parent / "nbdev_docs")], check=True)
+    built = cfg.doc_path
+    if built.resolve() != dest.resolve():
+        shutil.rmtree(dest, ignore_errors=True); shutil.copytree(built, dest)
+    return {"dest": dest, "pages": sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*.html")),
+            "problems": [], "builder": "quarto"}
+
+# %% ../nbs/95_docs.ipynb #c020x3x2
+def _site_config(cfg) -> tuple:
+    "(lib_name, title, tagline, site URL, GitHub blob URL) from an nbdev config."
+    lib = cfg.get("lib_name"); title = cfg.get("title", lib); tagline = cfg.get("description", "")
+    host, base = cfg.get("doc_host", "").rstrip("/"), cfg.get("doc_baseurl", "").strip("/")
+    site_url = (f"{host}/{base}/" if base else f"{host}/") if host else ""
+    git_blob = f"{cfg.get('git_url').rstrip('/')}/blob/{cfg.get('branch', 'main')}" if cfg.get("git_url") else ""
+    return lib, title, tagline, site_url, git_blob
+
+# %% ../nbs/95_docs.ipynb #c020x3x5
+def _page_record(nb_path: Path, nb, nbs_path: Path) -> dict:
+    "One page of the site: the notebook, its page path, title, sidebar group and nbconvert node (templates get a note)."
+    import nbformat
+    node = _to_notebooknode(nb)
+    rel = nb_path.relative_to(nbs_path)
+    if rel.parts[0] == "sections" and len(rel.parts) > 1 and not any(c.get("outputs") for c in node.cells):
+        node.cells.insert(1 if node.cells else 0, nbformat.v4.new_markdown_cell(_TEMPLATE_NOTE))
+    page = page_path(nb_path, nbs_path)
+    fm = getattr(nb, "frontmatter_", {}) or {}
+    t = fm.get("title") or rel.stem
+    return {"nb": nb_path.resolve(), "rel": rel, "page": page, "node": node,
+            "title": "Overview" if page == "index.html" else t, "group": _group(rel, rel.stem)}
+
+# %% ../nbs/95_docs.ipynb #c020x3x7
 def build_docs(nbs_path: str | Path = "nbs", dest: str | Path = "_docs", use_quarto: bool | None = None,
                verbose: bool = True) -> dict:
     "Build the docs site from the notebooks' stored outputs (nothing is executed); with Quarto installed, `nbdev_docs` builds it."
@@ -379,38 +424,19 @@ def build_docs(nbs_path: str | Path = "nbs", dest: str | Path = "_docs", use_qua
     if use_quarto is None: use_quarto = shutil.which("quarto") is not None
     if dest.exists() and any(dest.iterdir()) and not (dest / _MARKER).exists() and not (dest / "sitemap.xml").exists():
         raise ValueError(f"dest {str(dest)!r} exists and is not a docs site built here; refusing to overwrite it")
-    if use_quarto:
-        with _nbdev_project(root) as cfg: subprocess.run([str(Path(sys.executable).parent / "nbdev_docs")], check=True)
-        built = cfg.doc_path
-        if built.resolve() != dest.resolve():
-            shutil.rmtree(dest, ignore_errors=True); shutil.copytree(built, dest)
-        return {"dest": dest, "pages": sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*.html")),
-                "problems": [], "builder": "quarto"}
+    if use_quarto: return _build_with_quarto(root, dest)
 
-    import nbformat
     problems, pages = [], []
     t0 = time.time()
     with _nbdev_project(root) as cfg:
-        lib = cfg.get("lib_name"); title = cfg.get("title", lib); tagline = cfg.get("description", "")
-        host, base = cfg.get("doc_host", "").rstrip("/"), cfg.get("doc_baseurl", "").strip("/")
-        site_url = (f"{host}/{base}/" if base else f"{host}/") if host else ""
-        git_blob = f"{cfg.get('git_url').rstrip('/')}/blob/{cfg.get('branch', 'main')}" if cfg.get("git_url") else ""
+        lib, title, tagline, site_url, git_blob = _site_config(cfg)
         processed = []
         for i, nb_path in enumerate(order):
             processed.append(_process_nb(nb_path, lib, problems))
             if verbose and sys.stderr.isatty():
                 print(f"\r[docs] processed {i + 1}/{len(order)} notebooks ({time.time() - t0:.0f} s)", end="", file=sys.stderr)
         if verbose and sys.stderr.isatty(): print(file=sys.stderr)
-    for i, (nb_path, nb) in enumerate(zip(order, processed)):
-        node = _to_notebooknode(nb)
-        rel = nb_path.relative_to(nbs_path)
-        if rel.parts[0] == "sections" and len(rel.parts) > 1 and not any(c.get("outputs") for c in node.cells):
-            node.cells.insert(1 if node.cells else 0, nbformat.v4.new_markdown_cell(_TEMPLATE_NOTE))
-        page = page_path(nb_path, nbs_path)
-        fm = getattr(nb, "frontmatter_", {}) or {}
-        t = fm.get("title") or rel.stem
-        pages.append({"nb": nb_path.resolve(), "rel": rel, "page": page, "node": node,
-                      "title": "Overview" if page == "index.html" else t, "group": _group(rel, rel.stem)})
+    for nb_path, nb in zip(order, processed): pages.append(_page_record(nb_path, nb, nbs_path))
 
     if dest.exists(): shutil.rmtree(dest)
     (dest / "_static").mkdir(parents=True)
@@ -442,6 +468,7 @@ def build_docs(nbs_path: str | Path = "nbs", dest: str | Path = "_docs", use_qua
         for pr in problems: print(f"[docs] warning: {pr}", file=sys.stderr)
     return {"dest": dest, "pages": [p["page"] for p in pages], "problems": problems, "builder": "nbconvert"}
 
+# %% ../nbs/95_docs.ipynb #c020x5
 _ID = re.compile(r'\s(?:id|name)="([^"]*)"')
 
 def _fallback_member_anchors(dest: Path, doc_links: set | None = None):
@@ -468,6 +495,7 @@ def _fallback_member_anchors(dest: Path, doc_links: set | None = None):
         new = _ATTR.sub(fix, text)
         if new != text: page.write_text(new, encoding="utf-8")
 
+# %% ../nbs/95_docs.ipynb #c020x7
 def check_site(dest: str | Path = "_docs", pages: list[str] | None = None) -> list[str]:
     "Broken things in the site at `dest`: missing pages, and internal `href`/`src` targets (files and `#anchors`) that do not resolve."
     dest = Path(dest)

@@ -30,6 +30,7 @@ def _class_index(labels, n, class_names):
     names = list(class_names) if class_names is not None else list(range(int(y.max()) + 1))
     return y, names
 
+# %% ../../nbs/16_metrics.agreement.ipynb #c017x3
 def per_class_accuracy(correct, labels, class_names=None, *, n_boot: int = N_BOOT, alpha: float = 0.05, seed: int = 0) -> pd.DataFrame:
     "Per class: `class`, `n` images, `accuracy` and its percentile-bootstrap `ci_low`, `ci_high` (classes without images left out)."
     c = _binary(correct, "correct"); y, names = _class_index(labels, len(c), class_names)

@@ -27,6 +27,7 @@ def _kind(arr: np.ndarray) -> str:
     if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in arr): return "int"
     return "mixed"
 
+# %% ../../nbs/13_metrics.bias.ipynb #c005x3
 @dataclasses.dataclass(frozen=True)
 class ShapeBiasResult:
     "Shape bias overall and per shape class, with the counts it was computed from."
@@ -42,13 +43,9 @@ class ShapeBiasResult:
 
 SHAPE_BIAS_GROUPINGS = ("shape", "predicted")   # per-class grouping: model-vs-human's, the paper code's
 
-def shape_bias(pred, shape, texture, class_names: Sequence[str] | None = None, per_class: str = "shape") -> ShapeBiasResult:
-    """Shape bias (Geirhos et al. 2019) of decisions `pred` on cue-conflict images with categories
-    `shape` and `texture` (names or indices; `pred` may hold -1/None for "no category"). Images whose
-    shape equals their texture are excluded. `class_names` turns integer `pred` into names; `per_class`
-    groups by the presented 'shape' category (model-vs-human) or the 'predicted' one (the paper's code)."""
-    if per_class not in SHAPE_BIAS_GROUPINGS:
-        raise ValueError(f"per_class must be one of {SHAPE_BIAS_GROUPINGS}, got {per_class!r}")
+# %% ../../nbs/13_metrics.bias.ipynb #c005x6
+def _decisions(pred, shape, texture, class_names: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "(pred, shape, texture) as checked 1-D object arrays of one length; integer `pred` mapped to `class_names`."
     p, s, t = _labels(pred, "pred"), _labels(shape, "shape"), _labels(texture, "texture")
     if not (len(p) == len(s) == len(t)):
         raise ValueError(f"pred, shape and texture must have the same length, got {len(p)}, {len(s)}, {len(t)}")
@@ -65,21 +62,38 @@ def shape_bias(pred, shape, texture, class_names: Sequence[str] | None = None, p
         p = np.array([name_of(v) for v in p], dtype=object)
     elif ks == "str" and any(isinstance(v, (int, np.integer)) and v != -1 for v in p):
         raise ValueError("pred holds class indices but shape/texture hold names; pass class_names to map them")
+    return p, s, t
+
+# %% ../../nbs/13_metrics.bias.ipynb #c005x9
+def _ratio(ns, nt): return ns / (ns + nt) if ns + nt else float("nan")
+
+def _per_class(keep, is_shape, is_tex, s, group) -> tuple[dict, dict]:
+    "Shape bias and (n_shape, n_texture, n_images) per shape category of the kept images, grouped by `group`."
+    per, counts = {}, {}
+    for c in sorted(set(s[keep].tolist()), key=str):
+        m = keep & np.array([v == c for v in group], dtype=bool)
+        ns, nt = int(is_shape[m].sum()), int(is_tex[m].sum())
+        per[c], counts[c] = _ratio(ns, nt), (ns, nt, int(m.sum()))
+    return per, counts
+
+# %% ../../nbs/13_metrics.bias.ipynb #c005x12
+def shape_bias(pred, shape, texture, class_names: Sequence[str] | None = None, per_class: str = "shape") -> ShapeBiasResult:
+    """Shape bias (Geirhos et al. 2019) of decisions `pred` on cue-conflict images with categories
+    `shape` and `texture` (names or indices; `pred` may hold -1/None for "no category"). Images whose
+    shape equals their texture are excluded. `class_names` turns integer `pred` into names; `per_class`
+    groups by the presented 'shape' category (model-vs-human) or the 'predicted' one (the paper's code)."""
+    if per_class not in SHAPE_BIAS_GROUPINGS:
+        raise ValueError(f"per_class must be one of {SHAPE_BIAS_GROUPINGS}, got {per_class!r}")
+    p, s, t = _decisions(pred, shape, texture, class_names)
     keep = np.array([a != b for a, b in zip(s, t)], dtype=bool)
     if not keep.any():
         raise ValueError("no cue-conflict images: every image has shape == texture; expected images whose "
                          "shape and texture categories differ")
     is_shape = np.array([a == b for a, b in zip(p, s)], dtype=bool) & keep
     is_tex = np.array([a == b for a, b in zip(p, t)], dtype=bool) & keep
-    def ratio(ns, nt): return ns / (ns + nt) if ns + nt else float("nan")
-    group = s if per_class == "shape" else p
-    per, counts = {}, {}
-    for c in sorted(set(s[keep].tolist()), key=str):
-        m = keep & np.array([v == c for v in group], dtype=bool)
-        ns, nt = int(is_shape[m].sum()), int(is_tex[m].sum())
-        per[c], counts[c] = ratio(ns, nt), (ns, nt, int(m.sum()))
+    per, counts = _per_class(keep, is_shape, is_tex, s, s if per_class == "shape" else p)
     ns, nt = int(is_shape.sum()), int(is_tex.sum())
-    return ShapeBiasResult(ratio(ns, nt), per, ns, nt, int(keep.sum()), int((~keep).sum()), counts)
+    return ShapeBiasResult(_ratio(ns, nt), per, ns, nt, int(keep.sum()), int((~keep).sum()), counts)
 
 # %% ../../nbs/13_metrics.bias.ipynb #c009
 from ..data.labelspaces import cue_conflict_categories, parse_cue_conflict_name   # the one list and parser (re-exported here)
@@ -111,8 +125,9 @@ class ContextBiasResult:
     def __getitem__(self, k): return self.cb[k]
     def to_dict(self) -> dict: return dataclasses.asdict(self)
 
-def context_bias(correct, k) -> ContextBiasResult:
-    "Context bias CB_k = acc(P_k)/acc(P_0), k = 1..3, from per-image correctness and uncommon-attribute counts k."
+# %% ../../nbs/13_metrics.bias.ipynb #c019x3
+def _correct_and_k(correct, k) -> tuple[np.ndarray, np.ndarray]:
+    "Per-image correctness (bool) and uncommon-attribute counts (int, 0..3), checked."
     c = np.asarray(correct.detach().cpu() if hasattr(correct, "detach") else correct)
     kk = np.asarray(k.detach().cpu() if hasattr(k, "detach") else k)
     if c.ndim != 1 or kk.ndim != 1 or len(c) != len(kk):
@@ -126,6 +141,12 @@ def context_bias(correct, k) -> ContextBiasResult:
     if kk.min() < 0 or kk.max() > 3:
         raise ValueError(f"k must be in 0..3 (numbers of uncommon attributes), got values {kk.min()}..{kk.max()}")
     kk = kk.astype(int)
+    return c, kk
+
+# %% ../../nbs/13_metrics.bias.ipynb #c019x6
+def context_bias(correct, k) -> ContextBiasResult:
+    "Context bias CB_k = acc(P_k)/acc(P_0), k = 1..3, from per-image correctness and uncommon-attribute counts k."
+    c, kk = _correct_and_k(correct, k)
     n = {j: int((kk == j).sum()) for j in range(4)}
     acc = {j: float(c[kk == j].mean()) if n[j] else float("nan") for j in range(4)}
     base = acc[0]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['to_numpy', 'check_probs', 'check_logits', 'check_labels', 'softmax', 'top1', 'confidences_and_correct',
+__all__ = ['to_numpy', 'check_logits', 'check_probs', 'check_labels', 'softmax', 'top1', 'confidences_and_correct',
            'equal_width_edges', 'equal_mass_edges', 'bin_index', 'ece_from_confidences', 'ece', 'reliability_bins',
            'reliability_bins_from_confidences', 'plot_reliability', 'nll']
 
@@ -27,6 +27,7 @@ def to_numpy(x, name: str = "x") -> np.ndarray:
     try: return np.asarray(x)
     except Exception as e: raise ValueError(f"{name} could not be read as an array: {e}") from e
 
+# %% ../../nbs/10_metrics.calibration.ipynb #c005x3
 def _score_matrix(x, name: str, what: str) -> np.ndarray:
     "`x` as a finite (N, K) float64 array with N >= 1 and K >= 2; errors name `name` and say what was expected."
     z = to_numpy(x, name)
@@ -40,6 +41,11 @@ def _score_matrix(x, name: str, what: str) -> np.ndarray:
         raise ValueError(f"{name} contains NaN or inf ({int((~np.isfinite(z)).sum())} entries); expected finite {what}")
     return z
 
+def check_logits(logits, name: str = "logits") -> np.ndarray:
+    "`logits` as a finite (N, K) float64 array with N >= 1, K >= 2."
+    return _score_matrix(logits, name, "logits")
+
+# %% ../../nbs/10_metrics.calibration.ipynb #c005x6
 def check_probs(probs, name: str = "probs", atol: float = 1e-4) -> np.ndarray:
     "`probs` as an (N, K) float64 array of probabilities; each row non-negative, finite and summing to 1 (±`atol`)."
     p = _score_matrix(probs, name, "probabilities")
@@ -53,10 +59,7 @@ def check_probs(probs, name: str = "probs", atol: float = 1e-4) -> np.ndarray:
                          f"({int(bad.sum())} bad rows). Pass logits with from_logits=True if these are scores")
     return p
 
-def check_logits(logits, name: str = "logits") -> np.ndarray:
-    "`logits` as a finite (N, K) float64 array with N >= 1, K >= 2."
-    return _score_matrix(logits, name, "logits")
-
+# %% ../../nbs/10_metrics.calibration.ipynb #c005x9
 def check_labels(labels, n: int | None = None, n_classes: int | None = None, name: str = "labels") -> np.ndarray:
     "`labels` as a 1-D int64 array of length `n` with values in [0, `n_classes`)."
     y = to_numpy(labels, name)
@@ -74,6 +77,7 @@ def check_labels(labels, n: int | None = None, n_classes: int | None = None, nam
         raise ValueError(f"{name} must lie in the label space [0, {hi}]; got min {y.min()}, max {y.max()}")
     return y
 
+# %% ../../nbs/10_metrics.calibration.ipynb #c005x12
 def softmax(logits, axis: int = -1) -> np.ndarray:
     "Numerically stable softmax in float64."
     z = np.asarray(logits, dtype=np.float64)
@@ -95,6 +99,7 @@ def confidences_and_correct(probs, labels, from_logits: bool = False, atol: floa
     conf, pred = top1(p)
     return conf, pred == y
 
+# %% ../../nbs/10_metrics.calibration.ipynb #c008x3
 def equal_width_edges(n_bins: int) -> np.ndarray:
     "Bin edges 0, 1/n_bins, ..., 1 (float64)."
     _check_n_bins(n_bins)
@@ -110,6 +115,7 @@ def _check_n_bins(n_bins):
     if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
         raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}")
 
+# %% ../../nbs/10_metrics.calibration.ipynb #c008x6
 def bin_index(conf, edges) -> np.ndarray:
     "Bin of each confidence for bins (edges[m], edges[m+1]]; values at or below edges[0] go to bin 0, above edges[-1] to the last."
     idx = np.searchsorted(edges, conf, side="left") - 1
@@ -123,6 +129,7 @@ def _uniform_bin_index(conf: np.ndarray, n_bins: int) -> np.ndarray:
     idx += (conf > edges[idx + 1]) & (idx < n_bins - 1)  # ... or one bin too low
     return idx
 
+# %% ../../nbs/10_metrics.calibration.ipynb #c008x9
 def _check_conf_correct(conf, correct):
     c = to_numpy(conf, "conf").astype(np.float64, copy=False)
     a = to_numpy(correct, "correct")
@@ -134,27 +141,37 @@ def _check_conf_correct(conf, correct):
         raise ValueError("conf must hold finite confidences in [0, 1]")
     return c, a.astype(np.float64)
 
+# %% ../../nbs/10_metrics.calibration.ipynb #c008x12
+def _ece_equal_mass(c2: np.ndarray, a2: np.ndarray, n_bins: int) -> np.ndarray:
+    "ECE of each row of (B, N) confidences and correctness with equal-mass bins (edges[m], edges[m+1]]."
+    B, N = c2.shape
+    out = np.empty(B)
+    for b in range(B):   # per row: sort once, then bin m holds the sorted samples in (edges[m], edges[m+1]]
+        order = np.argsort(c2[b], kind="stable")
+        cs = c2[b][order]
+        edges = np.interp(np.linspace(0, N, n_bins + 1), np.arange(N), cs)
+        pos = np.searchsorted(cs, edges, side="right"); pos[-1] = N   # samples == edges[0] in no bin, as the reference
+        s_acc = np.diff(np.r_[0.0, np.cumsum(a2[b][order])][pos])
+        s_conf = np.diff(np.r_[0.0, np.cumsum(cs)][pos])
+        out[b] = np.abs(s_acc - s_conf).sum() / N
+    return out
+
+# %% ../../nbs/10_metrics.calibration.ipynb #c008x15
+def _ece_equal_width(c2: np.ndarray, a2: np.ndarray, n_bins: int) -> np.ndarray:
+    "ECE of each row of (B, N) confidences and correctness with `n_bins` equal-width bins (lo, hi]."
+    B, N = c2.shape
+    idx = _uniform_bin_index(c2, n_bins) + n_bins * np.arange(B)[:, None]
+    s_acc = np.bincount(idx.ravel(), weights=a2.ravel(), minlength=B * n_bins).reshape(B, n_bins)
+    s_conf = np.bincount(idx.ravel(), weights=c2.ravel(), minlength=B * n_bins).reshape(B, n_bins)
+    return np.abs(s_acc - s_conf).sum(1) / N
+
+# %% ../../nbs/10_metrics.calibration.ipynb #c008x18
 def ece_from_confidences(conf, correct, n_bins: int = 20, adaptive: bool = False):
     "ECE from per-sample top-1 confidence and correctness; a 2-D (B, N) input gives B values."
     c, a = _check_conf_correct(conf, correct)
     batched = c.ndim == 2
     c2, a2 = (c, a) if batched else (c[None], a[None])
-    B, N = c2.shape
-    if adaptive:   # per row: sort once, then bin m holds the sorted samples in (edges[m], edges[m+1]]
-        out = np.empty(B)
-        for b in range(B):
-            order = np.argsort(c2[b], kind="stable")
-            cs = c2[b][order]
-            edges = np.interp(np.linspace(0, N, n_bins + 1), np.arange(N), cs)
-            pos = np.searchsorted(cs, edges, side="right"); pos[-1] = N   # samples == edges[0] in no bin, as the reference
-            s_acc = np.diff(np.r_[0.0, np.cumsum(a2[b][order])][pos])
-            s_conf = np.diff(np.r_[0.0, np.cumsum(cs)][pos])
-            out[b] = np.abs(s_acc - s_conf).sum() / N
-    else:
-        idx = _uniform_bin_index(c2, n_bins) + n_bins * np.arange(B)[:, None]
-        s_acc = np.bincount(idx.ravel(), weights=a2.ravel(), minlength=B * n_bins).reshape(B, n_bins)
-        s_conf = np.bincount(idx.ravel(), weights=c2.ravel(), minlength=B * n_bins).reshape(B, n_bins)
-        out = np.abs(s_acc - s_conf).sum(1) / N
+    out = (_ece_equal_mass if adaptive else _ece_equal_width)(c2, a2, n_bins)
     return out if batched else float(out[0])
 
 def ece(probs, labels, n_bins: int = 20, adaptive: bool = False, from_logits: bool = False, atol: float = 1e-4) -> float:
@@ -182,6 +199,7 @@ def reliability_bins_from_confidences(conf, correct, n_bins: int = 20, adaptive:
     return pd.DataFrame({"bin": np.arange(n_bins), "lo": edges[:-1], "hi": edges[1:], "count": cnt,
                          "accuracy": acc, "confidence": cf, "gap": acc - cf, "weight": cnt / c.size})
 
+# %% ../../nbs/10_metrics.calibration.ipynb #c016x1
 def plot_reliability(probs, labels, n_bins: int = 20, adaptive: bool = False, from_logits: bool = False,
                      ax=None, title: str | None = None, color: str = "C0"):
     "Reliability diagram (accuracy per confidence bin against the diagonal); returns (fig, ax)."

@@ -32,6 +32,7 @@ def transform(acc, scale: str = "logit", eps: float = EPS):
     z = _special.logit(a) if scale == "logit" else _special.ndtri(a)
     return float(z) if z.ndim == 0 else z
 
+# %% ../../nbs/15_metrics.effective.ipynb #c005x3
 def inverse(z, scale: str = "logit"):
     "The inverse of `transform`: expit(z) or Phi(z)."
     _check_scale(scale)
@@ -51,12 +52,14 @@ class LineFit:
         return inverse(self.intercept + self.slope * np.asarray(transform(acc_id, self.scale)), self.scale)
     def to_dict(self) -> dict: return dataclasses.asdict(self)
 
+# %% ../../nbs/15_metrics.effective.ipynb #c009x3
 def _ols(x: np.ndarray, y: np.ndarray):
     "Row-wise least-squares (slope, intercept) of y on x, both (..., m)."
     xm, ym = x.mean(-1, keepdims=True), y.mean(-1, keepdims=True)
     slope = ((x - xm) * (y - ym)).sum(-1) / ((x - xm) ** 2).sum(-1)
     return slope, ym[..., 0] - slope * xm[..., 0]
 
+# %% ../../nbs/15_metrics.effective.ipynb #c009x6
 def fit_line(acc_id, acc_shift, scale: str = "logit") -> LineFit:
     "Least-squares line of T(acc_shift) on T(acc_id) over real-data models (T = logit or probit)."
     x, y = np.atleast_1d(transform(acc_id, scale)), np.atleast_1d(transform(acc_shift, scale))
@@ -83,12 +86,9 @@ def _stack(models: dict, which: int, what: str) -> np.ndarray:
                          f"{ {m: len(c) for m, c in zip(models, cols)} }")
     return np.stack(cols, 1)
 
-def effective_robustness_table(real: dict, clones: dict, fixed: dict | None = None, *, scale: str = "logit",
-                               n_boot: int = N_BOOT, alpha: float = 0.05, seed: int = 0, paired: bool = False) -> tuple[pd.DataFrame, LineFit]:
-    """(table, fit): per model (`real` and `clones`: name -> (correct_id, correct_shift) per image; `fixed`: name ->
-    (acc_id, acc_shift)) its accuracies, the baseline, its effective robustness and a bootstrap interval; `paired`: the shifted
-    images are the ID images transformed, in the same order, so one draw of image indices resamples both sides."""
-    _check_scale(scale); _check_boot_args(max(n_boot, 1), alpha, seed)
+# %% ../../nbs/15_metrics.effective.ipynb #c013x3
+def _check_models(real: dict, clones: dict, fixed: dict | None) -> tuple[dict, dict]:
+    "(fixed, models): the model dicts checked; `models` holds the real models, then the clones."
     for nm, d in (("real", real), ("clones", clones), ("fixed", fixed or {})):
         if not isinstance(d, dict): raise ValueError(f"{nm} must be a dict name -> (correct_id, correct_shift)")
         for m, v in d.items():
@@ -98,15 +98,42 @@ def effective_robustness_table(real: dict, clones: dict, fixed: dict | None = No
     if not models: raise ValueError("pass at least one model with per-image correctness (real or clones)")
     dup = (set(real) | set(clones)) & set(fixed) | set(real) & set(clones)
     if dup: raise ValueError(f"model names must be unique across real, clones and fixed; repeated: {sorted(dup)}")
-    C_id, C_sh = _stack(models, 0, "ID"), _stack(models, 1, "shifted")
-    n_id, n_sh, R = len(C_id), len(C_sh), len(real)
-    fx = np.array([[transform(a, scale), transform(b, scale)] for a, b in fixed.values()]).reshape(-1, 2)
-    def offsets(acc_id, acc_sh):                 # (b, M) accuracies -> (b, M) effective robustness
+    return fixed, models
+
+# %% ../../nbs/15_metrics.effective.ipynb #c013x6
+def _offsets_fn(fx: np.ndarray, R: int, scale: str):
+    "(b, M) accuracies -> (b, M) effective robustness, the line refitted per row over the first `R` models and the fixed points `fx`."
+    def offsets(acc_id, acc_sh):
         x, y = transform(acc_id, scale), transform(acc_sh, scale)
         xr = np.concatenate([x[:, :R], np.broadcast_to(fx[:, 0], (len(x), len(fx)))], 1)
         yr = np.concatenate([y[:, :R], np.broadcast_to(fx[:, 1], (len(y), len(fx)))], 1)
         s, i = _ols(xr, yr)
         return acc_sh - inverse(i[:, None] + s[:, None] * x, scale)
+    return offsets
+
+# %% ../../nbs/15_metrics.effective.ipynb #c013x9
+def _table_rows(models, fixed, R, acc_id, acc_sh, fit, er, lo, hi, n_id, n_sh) -> list:
+    "One row per model with per-image data (real, then clones), then one per fixed point."
+    rows = [dict(model=m, role="real" if j < R else "clone", acc_id=acc_id[j], acc_shift=acc_sh[j],
+                 baseline=float(fit.predict(acc_id[j])), effective_robustness=er[j], ci_low=lo[j], ci_high=hi[j],
+                 n_id=n_id, n_shift=n_sh) for j, m in enumerate(models)]
+    rows += [dict(model=m, role="fixed", acc_id=a, acc_shift=b, baseline=float(fit.predict(a)),
+                  effective_robustness=float(effective_robustness(a, b, fit)), ci_low=None, ci_high=None, n_id=None, n_shift=None)
+             for m, (a, b) in fixed.items()]
+    return rows
+
+# %% ../../nbs/15_metrics.effective.ipynb #c013x12
+def effective_robustness_table(real: dict, clones: dict, fixed: dict | None = None, *, scale: str = "logit",
+                               n_boot: int = N_BOOT, alpha: float = 0.05, seed: int = 0, paired: bool = False) -> tuple[pd.DataFrame, LineFit]:
+    """(table, fit): per model (`real` and `clones`: name -> (correct_id, correct_shift) per image; `fixed`: name ->
+    (acc_id, acc_shift)) its accuracies, the baseline, its effective robustness and a bootstrap interval; `paired`: the shifted
+    images are the ID images transformed, in the same order, so one draw of image indices resamples both sides."""
+    _check_scale(scale); _check_boot_args(max(n_boot, 1), alpha, seed)
+    fixed, models = _check_models(real, clones, fixed)
+    C_id, C_sh = _stack(models, 0, "ID"), _stack(models, 1, "shifted")
+    n_id, n_sh, R = len(C_id), len(C_sh), len(real)
+    fx = np.array([[transform(a, scale), transform(b, scale)] for a, b in fixed.values()]).reshape(-1, 2)
+    offsets = _offsets_fn(fx, R, scale)
     if paired and n_id != n_sh: raise ValueError(f"paired=True needs the same images on both sides, got {n_id} ID and {n_sh} shifted")
     sh = "id" if paired else "shift"                 # paired: the shifted side reuses the ID side's indices
     st = _Stat({"id": n_id} if paired else {"id": n_id, "shift": n_sh},
@@ -119,29 +146,18 @@ def effective_robustness_table(real: dict, clones: dict, fixed: dict | None = No
         with np.errstate(invalid="ignore", divide="ignore"):
             vals = np.concatenate([st.fn(d) for d in st.draws(n_boot, seed)], 0)
         lo, hi = zip(*[_interval(vals[:, j], alpha) for j in range(vals.shape[1])])
-    rows = [dict(model=m, role="real" if j < R else "clone", acc_id=acc_id[j], acc_shift=acc_sh[j],
-                 baseline=float(fit.predict(acc_id[j])), effective_robustness=er[j], ci_low=lo[j], ci_high=hi[j],
-                 n_id=n_id, n_shift=n_sh) for j, m in enumerate(models)]
-    rows += [dict(model=m, role="fixed", acc_id=a, acc_shift=b, baseline=float(fit.predict(a)),
-                  effective_robustness=float(effective_robustness(a, b, fit)), ci_low=None, ci_high=None, n_id=None, n_shift=None)
-             for m, (a, b) in fixed.items()]
-    return pd.DataFrame(rows), fit
-
+    return pd.DataFrame(_table_rows(models, fixed, R, acc_id, acc_sh, fit, er, lo, hi, n_id, n_sh)), fit
 
 # %% ../../nbs/15_metrics.effective.ipynb #c023
-def plot_effective_robustness(table: pd.DataFrame, fit: LineFit, ax=None, title: str = "", shift: str = "shifted"):
-    "Shifted vs ID accuracy on `fit.scale` axes: the real-data line, y = x, real models, fixed points and clones with intervals; returns (fig, ax)."
-    import matplotlib.pyplot as plt
-    fig, ax = (plt.subplots(figsize=(4.5, 4.5)) if ax is None else (ax.figure, ax))
-    if fit.scale == "logit": ax.set_xscale("logit"); ax.set_yscale("logit")
+def _set_axes_scale(ax, scale: str):
+    "Logit axes, or probit axes as a function scale (accuracies clipped to [EPS, 1 - EPS])."
+    if scale == "logit": ax.set_xscale("logit"); ax.set_yscale("logit")
     else:
         fns = (lambda p: _special.ndtri(np.clip(p, EPS, 1 - EPS)), _special.ndtr)
         ax.set_xscale("function", functions=fns); ax.set_yscale("function", functions=fns)
-    accs = pd.concat([table.acc_id, table.acc_shift]).astype(float)
-    lo, hi = max(EPS, accs.min() * 0.8), min(1 - EPS, 1 - (1 - accs.max()) * 0.8)
-    g = inverse(np.linspace(transform(lo, fit.scale), transform(hi, fit.scale), 100), fit.scale)
-    ax.plot(g, fit.predict(g), "k-", lw=1.2, label=f"real-data fit ({fit.n_models} models)")
-    ax.plot(g, g, ":", color="0.6", lw=1, label="y = x")
+
+def _plot_points(ax, table: pd.DataFrame):
+    "Real models, fixed points and clones (with their intervals as error bars), each labelled with its name."
     style = {"real": dict(marker="o", color="C0", ls=""), "fixed": dict(marker="s", mfc="none", color="0.4", ls=""),
              "clone": dict(marker="*", ms=11, color="C3", ls="")}
     for role, grp in table.groupby("role", sort=False):
@@ -150,6 +166,19 @@ def plot_effective_robustness(table: pd.DataFrame, fit: LineFit, ax=None, title:
             ax.errorbar(grp.acc_id, grp.acc_shift, yerr=[grp.effective_robustness - grp.ci_low, grp.ci_high - grp.effective_robustness],
                         fmt="none", ecolor="C3", capsize=3)
         for _, r in grp.iterrows(): ax.annotate(str(r.model), (r.acc_id, r.acc_shift), fontsize=7, xytext=(3, 3), textcoords="offset points")
+
+# %% ../../nbs/15_metrics.effective.ipynb #c023x3
+def plot_effective_robustness(table: pd.DataFrame, fit: LineFit, ax=None, title: str = "", shift: str = "shifted"):
+    "Shifted vs ID accuracy on `fit.scale` axes: the real-data line, y = x, real models, fixed points and clones with intervals; returns (fig, ax)."
+    import matplotlib.pyplot as plt
+    fig, ax = (plt.subplots(figsize=(4.5, 4.5)) if ax is None else (ax.figure, ax))
+    _set_axes_scale(ax, fit.scale)
+    accs = pd.concat([table.acc_id, table.acc_shift]).astype(float)
+    lo, hi = max(EPS, accs.min() * 0.8), min(1 - EPS, 1 - (1 - accs.max()) * 0.8)
+    g = inverse(np.linspace(transform(lo, fit.scale), transform(hi, fit.scale), 100), fit.scale)
+    ax.plot(g, fit.predict(g), "k-", lw=1.2, label=f"real-data fit ({fit.n_models} models)")
+    ax.plot(g, g, ":", color="0.6", lw=1, label="y = x")
+    _plot_points(ax, table)
     ax.set(xlim=(lo, hi), ylim=(lo, hi), xlabel="ID accuracy", ylabel=f"{shift} accuracy",
            title=title or f"effective robustness ({fit.scale} axes)")
     ax.legend(fontsize=7, loc="upper left")

@@ -20,11 +20,13 @@ def msp(logits) -> np.ndarray:
     "Maximum softmax probability of each row of `logits` (N, K)."
     return np.exp(_log_softmax(check_logits(logits)).max(1))
 
+# %% ../../nbs/11_metrics.ood.ipynb #c005x3
 def entropy(logits) -> np.ndarray:
     "Negative softmax entropy, sum_k p_k log p_k (nats), of each row; higher = more confident."
     lp = _log_softmax(check_logits(logits))
     return (np.exp(lp) * lp).sum(1)
 
+# %% ../../nbs/11_metrics.ood.ipynb #c005x6
 def max_logit(logits) -> np.ndarray:
     "Largest logit of each row."
     return check_logits(logits).max(1)
@@ -37,6 +39,7 @@ def energy(logits, temperature: float = 1.0) -> np.ndarray:
     m = z.max(1)
     return temperature * (m + np.log(np.exp(z - m[:, None]).sum(1)))
 
+# %% ../../nbs/11_metrics.ood.ipynb #c005x9
 SCORES = {"msp": msp, "entropy": entropy, "max_logit": max_logit, "energy": energy}
 
 def ood_scores(logits, score: str = "msp", **kwargs) -> np.ndarray:
@@ -58,6 +61,7 @@ def _check_scores(x, name: str, batched: bool = False) -> np.ndarray:
         raise ValueError(f"{name} contains NaN or inf ({int((~np.isfinite(s)).sum())} entries); expected finite scores")
     return s
 
+# %% ../../nbs/11_metrics.ood.ipynb #c009x3
 def auroc(id_scores, ood_scores):
     "Area under the ROC curve, ID = positive, ties count 1/2 (Mann-Whitney U / (n_id n_ood))."
     a = _check_scores(id_scores, "id_scores", batched=True)
@@ -86,6 +90,16 @@ def _first_count(n: int, tpr: float) -> int:
     "Smallest k in 1..n with k/n >= tpr (the same float comparison as on a ROC curve)."
     return int(np.argmax(np.arange(1, n + 1) / n >= tpr)) + 1
 
+# %% ../../nbs/11_metrics.ood.ipynb #c015x3
+def _fpr_paper_code(a: np.ndarray, b: np.ndarray, tpr: float) -> float:
+    "The paper code's FPR: nearest TPR to `tpr` over the points up to the first with TPR 1, walked from low to high threshold."
+    fp, tp, _ = roc_curve(a, b)
+    tp, fp = tp[1:], fp[1:]                                   # drop the (0, 0) start; the code has no such point
+    last = int(np.argmax(tp >= 1.0))
+    walk_tp, walk_fp = tp[last::-1], fp[last::-1]
+    return float(walk_fp[np.argmin(np.abs(walk_tp - tpr))])
+
+# %% ../../nbs/11_metrics.ood.ipynb #c015x6
 def fpr_at_95tpr(id_scores, ood_scores, tpr: float = 0.95, convention: str = "paper") -> float:
     "FPR at `tpr` true-positive rate; 'paper': ID positive, fraction of OOD accepted; 'openood': OOD positive, fraction of ID flagged."
     if convention not in CONVENTIONS:
@@ -100,9 +114,4 @@ def fpr_at_95tpr(id_scores, ood_scores, tpr: float = 0.95, convention: str = "pa
     if convention == "openood":
         u = b[_first_count(b.size, tpr) - 1]                  # k-th smallest OOD score
         return float((a <= u).sum() / a.size)
-    # paper_code: nearest TPR to `tpr` over the points up to the first with TPR 1, walked from low to high threshold
-    fp, tp, _ = roc_curve(a, b)
-    tp, fp = tp[1:], fp[1:]                                   # drop the (0, 0) start; the code has no such point
-    last = int(np.argmax(tp >= 1.0))
-    walk_tp, walk_fp = tp[last::-1], fp[last::-1]
-    return float(walk_fp[np.argmin(np.abs(walk_tp - tpr))])
+    return _fpr_paper_code(a, b, tpr)                          # paper_code

@@ -12,18 +12,39 @@ from .calibration import check_labels, to_numpy
 __all__ = ['accuracy', 'r_adv', 'flatten_accs', 'r_cc', 'paper_code_running_accs', 'r_cc_paper_code']
 
 # %% ../../nbs/12_metrics.robustness.ipynb #c005
+def _accuracy_in_space(pred, labels, label_space) -> float:
+    "Accuracy of logits `pred` scored by `label_space`: its `.correct(logits, labels)`, else its `.predict(logits)` against the labels."
+    if labels is None: raise ValueError("labels are required with label_space")
+    k = getattr(label_space, "n_classes", None)
+    n = len(pred)
+    y = check_labels(labels, n=n, n_classes=k)
+    if hasattr(label_space, "correct"):
+        return _mean_bool(to_numpy(label_space.correct(pred, y), "label_space.correct(...)"), n)
+    if hasattr(label_space, "predict"):
+        return accuracy(to_numpy(label_space.predict(pred), "label_space.predict(...)"), y)
+    raise ValueError(f"label_space {label_space!r} has neither .correct(logits, labels) nor .predict(logits)")
+
+def _mean_bool(c, n):
+    if c.shape != (n,) or c.dtype != bool:
+        raise ValueError(f"label_space.correct must return {n} booleans, got {c.dtype} {c.shape}")
+    return float(c.mean())
+
+# %% ../../nbs/12_metrics.robustness.ipynb #c005x3
+def _accuracy_of_predictions(p: np.ndarray, labels) -> float:
+    "Accuracy of 1-D integer class predictions `p` (-1 = no class, always wrong)."
+    if p.ndim != 1: raise ValueError(f"pred must be 1-D predictions or 2-D logits, got shape {p.shape}")
+    if p.dtype == bool or not np.issubdtype(p.dtype, np.integer):
+        if p.dtype == bool or not np.issubdtype(p.dtype, np.floating) or (p != np.round(p)).any():
+            raise ValueError(f"pred must be integer class predictions (-1 = no class), got dtype {p.dtype}")
+    p = p.astype(np.int64)
+    if (p < -1).any(): raise ValueError(f"pred must be >= -1 (-1 = no class), got min {p.min()}")
+    y = check_labels(labels, n=p.shape[0])
+    return float((p == y).mean())
+
+# %% ../../nbs/12_metrics.robustness.ipynb #c005x6
 def accuracy(pred, labels=None, label_space=None) -> float:
     "Top-1 accuracy from predictions (-1 = wrong), logits/probabilities (argmax), booleans, or logits in a `label_space`."
-    if label_space is not None:
-        if labels is None: raise ValueError("labels are required with label_space")
-        k = getattr(label_space, "n_classes", None)
-        n = len(pred)
-        y = check_labels(labels, n=n, n_classes=k)
-        if hasattr(label_space, "correct"):
-            return _mean_bool(to_numpy(label_space.correct(pred, y), "label_space.correct(...)"), n)
-        if hasattr(label_space, "predict"):
-            return accuracy(to_numpy(label_space.predict(pred), "label_space.predict(...)"), y)
-        raise ValueError(f"label_space {label_space!r} has neither .correct(logits, labels) nor .predict(logits)")
+    if label_space is not None: return _accuracy_in_space(pred, labels, label_space)
     p = to_numpy(pred, "pred")
     if p.size == 0: raise ValueError("pred is empty; expected at least one sample")
     if labels is None:
@@ -35,19 +56,7 @@ def accuracy(pred, labels=None, label_space=None) -> float:
             raise ValueError("pred (logits or probabilities) must be finite numbers")
         y = check_labels(labels, n=p.shape[0], n_classes=p.shape[1])
         return float((p.argmax(1) == y).mean())
-    if p.ndim != 1: raise ValueError(f"pred must be 1-D predictions or 2-D logits, got shape {p.shape}")
-    if p.dtype == bool or not np.issubdtype(p.dtype, np.integer):
-        if p.dtype == bool or not np.issubdtype(p.dtype, np.floating) or (p != np.round(p)).any():
-            raise ValueError(f"pred must be integer class predictions (-1 = no class), got dtype {p.dtype}")
-    p = p.astype(np.int64)
-    if (p < -1).any(): raise ValueError(f"pred must be >= -1 (-1 = no class), got min {p.min()}")
-    y = check_labels(labels, n=p.shape[0])
-    return float((p == y).mean())
-
-def _mean_bool(c, n):
-    if c.shape != (n,) or c.dtype != bool:
-        raise ValueError(f"label_space.correct must return {n} booleans, got {c.dtype} {c.shape}")
-    return float(c.mean())
+    return _accuracy_of_predictions(p, labels)
 
 # %% ../../nbs/12_metrics.robustness.ipynb #c008
 def _check_acc(x, name: str, positive: bool = False) -> np.ndarray:
@@ -63,11 +72,26 @@ def _check_acc(x, name: str, positive: bool = False) -> np.ndarray:
     if positive and (a <= 0).any(): raise ValueError(f"{name} must be > 0 (a ratio to it is undefined), got {a.min()}")
     return a
 
+# %% ../../nbs/12_metrics.robustness.ipynb #c008x3
 def r_adv(acc_adv, acc_clean):
     "Adversarial robustness Acc_adv / Acc_clean (fractions; arrays broadcast)."
     r = _check_acc(acc_adv, "acc_adv") / _check_acc(acc_clean, "acc_clean", positive=True)
     return float(r) if r.ndim == 0 else r
 
+# %% ../../nbs/12_metrics.robustness.ipynb #c008x6
+def _flatten_mapping(x: Mapping, name: str) -> tuple[list, list]:
+    "(keys, values) of {corruption: {severity: acc} | [acc per severity] | acc} or {(corruption, severity): acc}."
+    keys, vals = [], []
+    for k, v in x.items():
+        if isinstance(v, Mapping):
+            for s, a in v.items(): keys.append((k, s)); vals.append(a)
+        elif np.ndim(to_numpy(v, f"{name}[{k!r}]")) == 1:
+            for s, a in enumerate(to_numpy(v, f"{name}[{k!r}]"), 1): keys.append((k, s)); vals.append(a)
+        else:
+            keys.append(k); vals.append(v)
+    return keys, vals
+
+# %% ../../nbs/12_metrics.robustness.ipynb #c008x9
 def flatten_accs(corrupted_accs, name: str = "corrupted_accs") -> tuple[list, np.ndarray]:
     "(keys, values) of the per-(corruption, severity) accuracies in `corrupted_accs`, in their given order."
     x = corrupted_accs
@@ -77,18 +101,12 @@ def flatten_accs(corrupted_accs, name: str = "corrupted_accs") -> tuple[list, np
         keys = [tuple(r) for r in x[[c for c in ("corruption", "severity") if c in x.columns]].itertuples(index=False)]
         vals = x[col].to_numpy()
     elif isinstance(x, Mapping):
-        keys, vals = [], []
-        for k, v in x.items():
-            if isinstance(v, Mapping):
-                for s, a in v.items(): keys.append((k, s)); vals.append(a)
-            elif np.ndim(to_numpy(v, f"{name}[{k!r}]")) == 1:
-                for s, a in enumerate(to_numpy(v, f"{name}[{k!r}]"), 1): keys.append((k, s)); vals.append(a)
-            else:
-                keys.append(k); vals.append(v)
+        keys, vals = _flatten_mapping(x, name)
     else:
         vals = to_numpy(x, name).ravel(); keys = list(range(vals.size))
     return keys, _check_acc(np.asarray(vals, dtype=np.float64), name)
 
+# %% ../../nbs/12_metrics.robustness.ipynb #c008x12
 def r_cc(corrupted_accs, acc_clean) -> float:
     "Corruption robustness: mean accuracy over all (corruption, severity) sets / clean accuracy."
     _, v = flatten_accs(corrupted_accs)
@@ -103,6 +121,7 @@ def paper_code_running_accs(accs, counts=None) -> np.ndarray:
     if (n <= 0).any(): raise ValueError("counts must be positive sample counts")
     return np.cumsum(a * n) / np.cumsum(n)
 
+# %% ../../nbs/12_metrics.robustness.ipynb #c013x3
 def r_cc_paper_code(corrupted_accs, acc_clean, counts=None) -> float:
     "R_cc as the paper's code computed it: mean of the running-average accuracies (one running mean per group/script) / clean."
     groups = corrupted_accs if isinstance(corrupted_accs, (list, tuple)) and corrupted_accs and \

@@ -25,6 +25,7 @@ def _check_boot_args(n_boot, alpha, seed):
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
 
+# %% ../../nbs/14_metrics.stats.ipynb #c005x3
 def _prepare(arrays, groups, name="arrays"):
     if len(arrays) == 0: raise ValueError(f"{name}: pass at least one per-sample array")
     arrs = [to_numpy(a, f"{name}[{i}]") for i, a in enumerate(arrays)]
@@ -41,6 +42,7 @@ def _prepare(arrays, groups, name="arrays"):
                              f"{sizes[g]}; arrays resampled together must have equal lengths")
     return arrs, groups, sizes
 
+# %% ../../nbs/14_metrics.stats.ipynb #c005x6
 def _index_chunks(sizes, n_boot, seed, chunk_size=None):
     "Yield dicts {group: (b, n_g) resample indices}; the draws depend only on sizes, n_boot, seed, chunk_size."
     rng = np.random.default_rng(seed)
@@ -52,6 +54,7 @@ def _index_chunks(sizes, n_boot, seed, chunk_size=None):
         yield {g: rng.integers(0, n, size=(b, n)) for g, n in sizes.items()}
         done += b
 
+# %% ../../nbs/14_metrics.stats.ipynb #c005x9
 def bootstrap_distribution(metric_fn, *arrays, n_boot: int = N_BOOT, seed: int = 0, groups=None,
                            vectorized: bool = False, chunk_size: int | None = None) -> np.ndarray:
     "The `n_boot` bootstrap values of `metric_fn(*arrays)` (arrays resampled along axis 0, shared indices within a group)."
@@ -75,11 +78,13 @@ def bootstrap_distribution(metric_fn, *arrays, n_boot: int = N_BOOT, seed: int =
                          "it must be defined on every resample (e.g. both classes present)")
     return vals
 
+# %% ../../nbs/14_metrics.stats.ipynb #c005x12
 def percentile_interval(values, alpha: float = 0.05) -> tuple[float, float]:
     "(alpha/2, 1 - alpha/2) quantiles of bootstrap values (linear interpolation)."
     lo, hi = np.quantile(np.asarray(values, dtype=np.float64), [alpha / 2, 1 - alpha / 2])
     return float(lo), float(hi)
 
+# %% ../../nbs/14_metrics.stats.ipynb #c005x15
 def bootstrap_ci(metric_fn, *arrays, n_boot: int = N_BOOT, alpha: float = 0.05, seed: int = 0, groups=None,
                  vectorized: bool = False, chunk_size: int | None = None) -> tuple[float, float, float]:
     "(value, lo, hi): `metric_fn(*arrays)` and its percentile-bootstrap (1 - alpha) interval."
@@ -131,6 +136,7 @@ class Estimate(NamedTuple):
     ci_high: float | None
     n: int
 
+# %% ../../nbs/14_metrics.stats.ipynb #c021x3
 class _Draw:
     "One chunk of resamples: indices per group, and (lazily, cached) per-image counts."
     def __init__(self, idx: dict, identity: bool = False):
@@ -143,6 +149,7 @@ class _Draw:
                           np.bincount((ix + n * np.arange(b)[:, None]).ravel(), minlength=b * n).reshape(b, n).astype(np.float64))
         return self._w[g]
 
+# %% ../../nbs/14_metrics.stats.ipynb #c021x6
 class _Stat:
     "A statistic of resampled data: `fn(draw) -> (b,)` on groups of images with sizes `sizes`; `n` images in all."
     def __init__(self, sizes: dict, fn, n: int, cols: dict | None = None, f=None):
@@ -163,6 +170,7 @@ class _Stat:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.concatenate([self.fn(d) for d in self.draws(n_boot, seed, chunk_size)])
 
+# %% ../../nbs/14_metrics.stats.ipynb #c021x9
 def _interval(vals: np.ndarray, alpha: float) -> tuple[float, float]:
     "Percentile interval of the finite bootstrap values; NaN when more than alpha/2 of them are undefined."
     ok = np.isfinite(vals)
@@ -187,6 +195,7 @@ def _col(x, name: str, n: int | None = None, unit: bool = False) -> np.ndarray:
                          "arrays scored on the same images must have equal lengths (pass paired=False otherwise)")
     return a
 
+# %% ../../nbs/14_metrics.stats.ipynb #c023x3
 def _is_multi(x) -> bool:
     "A list/tuple of arrays (one per image set), as opposed to one array or a nested list of numbers."
     return isinstance(x, (list, tuple)) and len(x) > 0 and all(hasattr(e, "shape") for e in x)
@@ -208,6 +217,7 @@ def _k_accuracy(correct): return _mean_stat(_col(correct, "correct", unit=True))
 def _k_error(correct): return _mean_stat(_col(correct, "correct", unit=True), lambda a: 1 - a)
 def _k_mean(values): return _mean_stat(_col(values, "values"))
 
+# %% ../../nbs/14_metrics.stats.ipynb #c025x3
 def per_sample_nll(x, labels, from_logits: bool = True, eps: float = 1e-12) -> np.ndarray:
     "Negative log-likelihood of the true class of each image, from logits (default) or probabilities; its mean is `calibration.nll`."
     if from_logits:
@@ -242,6 +252,7 @@ def _cum(w: np.ndarray) -> np.ndarray:
     "Cumulative counts with a leading 0 column: (b, n + 1)."
     return np.concatenate([np.zeros((len(w), 1)), np.cumsum(w, 1)], 1)
 
+# %% ../../nbs/14_metrics.stats.ipynb #c030x3
 class _View:
     "A draw seen by a sub-statistic under other group names (e.g. its 'ood' is the draw's 'ood2')."
     def __init__(self, d, names: dict): self.d, self.names, self.b = d, names, d.b
@@ -249,21 +260,7 @@ class _View:
     def idx(self): return {g: self.d.idx[h] for g, h in self.names.items()}
     def w(self, g): return self.d.w(self.names[g])
 
-def _over_sets(build, id_scores, ood_scores, **kw):
-    "The statistic for one OOD set, or its mean over a list of OOD sets (ID resampled once, each OOD set on its own)."
-    if not _is_multi(ood_scores): return build(id_scores, ood_scores, **kw)
-    subs = [build(id_scores, o, **kw) for o in ood_scores]
-    names = [{"id": "id", "ood": f"ood{i}"} for i in range(len(subs))]
-    sizes = {"id": subs[0].sizes["id"], **{f"ood{i}": s.sizes["ood"] for i, s in enumerate(subs)}}
-    fn = lambda d: np.mean([s.fn(_View(d, nm)) for s, nm in zip(subs, names)], 0)
-    return _Stat(sizes, fn, sum(sizes.values()))
-
-def _k_auroc(id_scores, ood_scores):
-    return _over_sets(_auroc_one, id_scores, ood_scores)
-
-def _k_fpr95(id_scores, ood_scores, tpr: float = 0.95, convention: str = "paper"):
-    return _over_sets(_fpr95_one, id_scores, ood_scores, tpr=tpr, convention=convention)
-
+# %% ../../nbs/14_metrics.stats.ipynb #c030x6
 def _auroc_one(id_scores, ood_scores):
     a = _ood._check_scores(id_scores, "id_scores"); t = _ood._check_scores(ood_scores, "ood_scores")
     oa, ot = np.argsort(a, kind="stable"), np.argsort(t, kind="stable"); ts = t[ot]
@@ -273,6 +270,7 @@ def _auroc_one(id_scores, ood_scores):
         return (d.w("id") * (C[:, lo] + 0.5 * (C[:, hi] - C[:, lo]))).sum(1) / (len(a) * len(t))
     return _Stat({"id": len(a), "ood": len(t)}, fn, len(a) + len(t))
 
+# %% ../../nbs/14_metrics.stats.ipynb #c030x9
 def _fpr95_one(id_scores, ood_scores, tpr: float = 0.95, convention: str = "paper"):
     a = _ood._check_scores(id_scores, "id_scores"); t = _ood._check_scores(ood_scores, "ood_scores")
     _ood.fpr_at_95tpr(a[:2], t[:2], tpr=tpr, convention=convention)   # validates tpr and convention
@@ -296,6 +294,22 @@ def _fpr95_one(id_scores, ood_scores, tpr: float = 0.95, convention: str = "pape
             return np.take_along_axis(C, np.searchsorted(as_, thr, "right")[:, None], 1)[:, 0] / n1
     return _Stat(sizes, fn, n1 + n0)
 
+# %% ../../nbs/14_metrics.stats.ipynb #c030x12
+def _over_sets(build, id_scores, ood_scores, **kw):
+    "The statistic for one OOD set, or its mean over a list of OOD sets (ID resampled once, each OOD set on its own)."
+    if not _is_multi(ood_scores): return build(id_scores, ood_scores, **kw)
+    subs = [build(id_scores, o, **kw) for o in ood_scores]
+    names = [{"id": "id", "ood": f"ood{i}"} for i in range(len(subs))]
+    sizes = {"id": subs[0].sizes["id"], **{f"ood{i}": s.sizes["ood"] for i, s in enumerate(subs)}}
+    fn = lambda d: np.mean([s.fn(_View(d, nm)) for s, nm in zip(subs, names)], 0)
+    return _Stat(sizes, fn, sum(sizes.values()))
+
+def _k_auroc(id_scores, ood_scores):
+    return _over_sets(_auroc_one, id_scores, ood_scores)
+
+def _k_fpr95(id_scores, ood_scores, tpr: float = 0.95, convention: str = "paper"):
+    return _over_sets(_fpr95_one, id_scores, ood_scores, tpr=tpr, convention=convention)
+
 # %% ../../nbs/14_metrics.stats.ipynb #c032
 def _two_sides(num, den, paired: bool, names=("numerator", "denominator"), unit: bool = True):
     "(cols, num_of, den_of, n): the two per-image columns as sum-statistic columns, in one group when paired."
@@ -305,6 +319,7 @@ def _two_sides(num, den, paired: bool, names=("numerator", "denominator"), unit:
         return {"x": np.stack([a, b], 1)}, (lambda S: S["x"][:, 0] / len(a)), (lambda S: S["x"][:, 1] / len(a)), len(a)
     return {"a": a[:, None], "b": b[:, None]}, (lambda S: S["a"][:, 0] / len(a)), (lambda S: S["b"][:, 0] / len(b)), len(a) + len(b)
 
+# %% ../../nbs/14_metrics.stats.ipynb #c032x3
 def _k_ratio(numerator, denominator, paired: bool = True, names=("numerator", "denominator")):
     cols, fa, fb, n = _two_sides(numerator, denominator, paired, names)
     return _Stat.of_sums(cols, lambda S: fa(S) / fb(S), n)
@@ -316,6 +331,7 @@ def _k_bg_gap(correct_same, correct_rand, paired: bool = True):
     cols, fa, fb, n = _two_sides(correct_same, correct_rand, paired, ("correct_same", "correct_rand"))
     return _Stat.of_sums(cols, lambda S: fa(S) - fb(S), n)
 
+# %% ../../nbs/14_metrics.stats.ipynb #c032x6
 def cell_weights(corruptions) -> np.ndarray:
     "Weights of the columns of an (images, cells) matrix labelled by corruption: each corruption 1/C, split equally over its cells."
     lab = np.asarray(corruptions, dtype=object)
@@ -323,6 +339,7 @@ def cell_weights(corruptions) -> np.ndarray:
     u, inv, cnt = np.unique(lab.astype(str), return_inverse=True, return_counts=True)
     return 1.0 / (len(u) * cnt[inv])
 
+# %% ../../nbs/14_metrics.stats.ipynb #c032x9
 def _cell_sets(correct_cells, weights=None, corruptions=None) -> list:
     "Per-image weighted correctness of each image set: [X_s @ w_s]; the cell average is the sum of their means."
     multi = _is_multi(correct_cells)
@@ -341,6 +358,7 @@ def _k_avg_acc(correct_cells, weights=None, corruptions=None):
     return _Stat.of_sums({f"c{i}": v[:, None] for i, v in enumerate(vs)},
                          lambda S: sum(S[f"c{i}"][:, 0] / len(v) for i, v in enumerate(vs)))
 
+# %% ../../nbs/14_metrics.stats.ipynb #c032x12
 def _k_r_cc(correct_cells, correct_clean, weights=None, corruptions=None, paired=True):
     vs = _cell_sets(correct_cells, weights, corruptions); c0 = _col(correct_clean, "correct_clean", unit=True)
     pr = [paired] * len(vs) if isinstance(paired, (bool, np.bool_)) else list(paired)
@@ -363,6 +381,7 @@ def _k_cb(correct, k, level: int):
     return _Stat.of_sums({"x": np.stack([c * pk, pk, c * p0, p0], 1)},
                          lambda S: (S["x"][:, 0] / S["x"][:, 1]) / (S["x"][:, 2] / S["x"][:, 3]))
 
+# %% ../../nbs/14_metrics.stats.ipynb #c034x3
 def _labels_eq(a, b) -> np.ndarray:
     return np.array([x == y for x, y in zip(a, b)], dtype=bool)
 
@@ -387,6 +406,7 @@ def observed_consistency(correct_a, correct_b) -> float:
     a = _binary(correct_a, "correct_a"); b = _binary(correct_b, "correct_b", n=len(a))
     return float((a == b).mean())
 
+# %% ../../nbs/14_metrics.stats.ipynb #c036x3
 def expected_consistency(acc_a, acc_b):
     "Consistency expected by chance from the two accuracies: p_a p_b + (1 - p_a)(1 - p_b) (arrays broadcast)."
     pa, pb = np.asarray(acc_a, dtype=np.float64), np.asarray(acc_b, dtype=np.float64)
@@ -401,6 +421,7 @@ def kappa_from_rates(c_obs, acc_a, acc_b):
         k = np.where(co >= 1.0, 1.0, (co - ce) / (1.0 - ce))
     return float(k) if k.ndim == 0 else k
 
+# %% ../../nbs/14_metrics.stats.ipynb #c036x6
 def _k_error_consistency(correct_a, correct_b):
     a = _binary(correct_a, "correct_a"); b = _binary(correct_b, "correct_b", n=len(a)); n = len(a)
     return _Stat.of_sums({"x": np.stack([a, b, a * b], 1)},
@@ -424,6 +445,7 @@ def _build(kind: str, arrays: dict) -> _Stat:
         raise ValueError(f"kind {kind!r} takes ({', '.join(sig.parameters)}); got ({', '.join(arrays)}): {e}") from None
     return KINDS[kind](**arrays)
 
+# %% ../../nbs/14_metrics.stats.ipynb #c038x3
 def _check_n_boot0(n_boot, alpha, seed):
     _check_boot_args(1 if isinstance(n_boot, (int, np.integer)) and not isinstance(n_boot, bool) and n_boot == 0 else n_boot, alpha, seed)
 
@@ -432,6 +454,7 @@ def bootstrap_values(kind: str, *, n_boot: int = N_BOOT, seed: int = 0, chunk_si
     _check_boot_args(n_boot, 0.05, seed)
     return _build(kind, arrays).distribution(n_boot, seed, chunk_size)
 
+# %% ../../nbs/14_metrics.stats.ipynb #c038x6
 def estimate(kind: str, *, n_boot: int = N_BOOT, alpha: float = 0.05, seed: int = 0,
              chunk_size: int | None = None, **arrays) -> Estimate:
     "`Estimate(value, ci_low, ci_high, n)` of metric `kind` (one of `KINDS`) from per-image `arrays`: seeded percentile bootstrap over images."
@@ -455,6 +478,7 @@ def _paired_values(sa: _Stat, sb: _Stat, n_boot: int, seed: int, chunk_size=None
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.concatenate([sa.fn(d) - sb.fn(d) for d in sa.draws(n_boot, seed, chunk_size)])
 
+# %% ../../nbs/14_metrics.stats.ipynb #c051x3
 def paired_estimate(kind: str, a: dict, b: dict, *, n_boot: int = N_BOOT, alpha: float = 0.05, seed: int = 0,
                     chunk_size: int | None = None, **common) -> Estimate:
     "`Estimate` of metric(a) - metric(b) for two models' arrays `a`, `b` on the same images (`common`: arrays they share, e.g. labels)."
@@ -477,6 +501,7 @@ def _binary_col(x, name, n=None) -> np.ndarray:
     if not np.isin(v, (0.0, 1.0)).all(): raise ValueError(f"{name} must be per-image correctness as booleans (or 0/1)")
     return v.astype(bool)
 
+# %% ../../nbs/14_metrics.stats.ipynb #c055x3
 def mcnemar_exact(correct_a, correct_b) -> McNemar:
     "Exact (binomial) McNemar test of equal accuracy for two models' per-image correctness on the same images."
     a = _binary_col(correct_a, "correct_a"); b = _binary_col(correct_b, "correct_b", n=len(a))
@@ -503,12 +528,14 @@ class Comparison:
     n: int
     def to_dict(self) -> dict: return dataclasses.asdict(self)
 
+# %% ../../nbs/14_metrics.stats.ipynb #c059x3
 def bootstrap_p_value(values) -> float:
     "Two-sided percentile-bootstrap p-value of 'difference = 0' from the bootstrap differences (non-finite ones dropped)."
     v = np.asarray(values, dtype=np.float64); v = v[np.isfinite(v)]
     if v.size == 0: return float("nan")
     return float(min(1.0, 2 * min((1 + (v <= 0).sum()) / (v.size + 1), (1 + (v >= 0).sum()) / (v.size + 1))))
 
+# %% ../../nbs/14_metrics.stats.ipynb #c059x6
 def _permutation_values(sa: _Stat, sb: _Stat, n_perm: int, seed: int) -> np.ndarray:
     if sa.cols is None:
         raise ValueError("test='permutation' needs a metric that is a function of per-image sums; "
@@ -524,6 +551,7 @@ def _permutation_values(sa: _Stat, sb: _Stat, n_perm: int, seed: int) -> np.ndar
             out.append(sa.f({g: base_a[g] + S[g] for g in D}) - sb.f({g: base_b[g] - S[g] for g in D}))
     return np.concatenate(out)
 
+# %% ../../nbs/14_metrics.stats.ipynb #c059x9
 def compare(kind: str, a: dict, b: dict, *, test: str = "auto", n_boot: int = N_BOOT, alpha: float = 0.05,
             seed: int = 0, **common) -> Comparison:
     """Paired comparison of metric `kind` for models a and b on the same images: values, a - b with its paired-bootstrap
