@@ -34,6 +34,7 @@ def _jsonable_samples(df: pd.DataFrame | None) -> dict | None:
 class CorruptCacheError(ValueError):
     "A cached file failed its hash or length check."
 
+# %% ../nbs/50_predict.ipynb #c005x3x1
 @dataclass
 class PredictionSet:
     "Logits (N x K float32), labels (N), sample ids, per-sample metadata columns and a metadata dict."
@@ -282,6 +283,7 @@ def predict(classifier, dataset, variant=None, cache_dir=None, batch_size: int =
     return predict_many(classifier, dataset, [variant], cache_dir, batch_size, device, amp, progress, shard_size,
                         num_workers, lock_timeout, force, channels_last, cudnn_benchmark)[0]
 
+# %% ../nbs/50_predict.ipynb #c021x3x1
 def predict_many(classifier, dataset, variants, cache_dir=None, batch_size: int = 64, device=None,
                  amp: bool = False, progress: bool = True, shard_size: int = 256, num_workers: int | None = None,
                  lock_timeout: float = 3600, force: bool = False, channels_last: bool = False,
@@ -319,6 +321,7 @@ def predict_many(classifier, dataset, variants, cache_dir=None, batch_size: int 
                                          shard_size, num_workers, force, channels_last, cudnn_benchmark)))
     return [res[k] for k in keys]
 
+# %% ../nbs/50_predict.ipynb #c021x3x2
 def _cached(stem) -> PredictionSet:
     ps = PredictionSet.load(stem); ps.metadata["cached"] = True; ps.metadata["forward_calls_this_call"] = 0
     return ps
@@ -362,6 +365,35 @@ class _Job:
         self.counted, self.state, self.seconds = _Counted(model), {"bs": batch_size, "oom_halvings": 0}, 0.0
 
 # %% ../nbs/50_predict.ipynb #c022b
+def _speed_flags(undo: contextlib.ExitStack, model, cl: bool, cudnn_benchmark: bool):
+    "Turn channels_last (`cl`) and cudnn.benchmark on for one pass; `undo` restores both when the pass ends."
+    if cl:
+        model.to(memory_format=torch.channels_last)
+        undo.callback(lambda: model.to(memory_format=torch.contiguous_format))
+    if cudnn_benchmark:
+        old = torch.backends.cudnn.benchmark; torch.backends.cudnn.benchmark = True
+        undo.callback(lambda: setattr(torch.backends.cudnn, "benchmark", old))
+
+# %% ../nbs/50_predict.ipynb #c022bz3
+def _shard_loader(dataset, shards, bounds, batch_size, shard_size, dev, num_workers):
+    "A loader over the `shards` still needed, in batches that never straddle a shard (on CUDA: workers, pinned uint8 batches)."
+    lb = min(batch_size, shard_size)
+    batches = [list(range(a, b))[o:o + lb] for s in shards for (a, b) in [bounds[s]] for o in range(0, b - a, lb)]
+    cuda = dev.type == "cuda"
+    nw = (max(1, job_cores() - 1) if cuda else 0) if num_workers is None else num_workers
+    return torch.utils.data.DataLoader(dataset, batch_sampler=batches, num_workers=nw, pin_memory=cuda,
+                                       collate_fn=_collate_u8 if cuda else None, persistent_workers=False)
+
+def _read_shard(it, a, b, dev, cl):
+    "The loader's next batches up to the end of shard [a, b): images and labels on `dev`, and each batch's offset in the shard."
+    xs, ys, starts = [], [], []
+    while sum(len(y) for y in ys) < b - a:
+        x, y, idx = next(it)
+        xs.append(_to_device(x, dev, cl)); ys.append(torch.as_tensor(y).to(dev, non_blocking=True))
+        starts.append(int(idx[0]) - a)
+    return xs, ys, starts
+
+# %% ../nbs/50_predict.ipynb #c022bz7
 def _run(classifier, dataset, jobs, batch_size, device, amp, progress, shard_size, num_workers, force,
          channels_last=False, cudnn_benchmark=False) -> list:
     from tqdm import tqdm   # plain bars: tqdm.auto warns in kernels without ipywidgets
@@ -377,30 +409,16 @@ def _run(classifier, dataset, jobs, batch_size, device, amp, progress, shard_siz
     shards = sorted(set().union(*(j.todo for j in js)))       # every shard some variant still needs, read once
     cl = channels_last and isinstance(model, torch.nn.Module)
     with contextlib.ExitStack() as undo:
-        if cl:
-            model.to(memory_format=torch.channels_last)
-            undo.callback(lambda: model.to(memory_format=torch.contiguous_format))
-        if cudnn_benchmark:
-            old = torch.backends.cudnn.benchmark; torch.backends.cudnn.benchmark = True
-            undo.callback(lambda: setattr(torch.backends.cudnn, "benchmark", old))
+        _speed_flags(undo, model, cl, cudnn_benchmark)
         if shards:
-            lb = min(batch_size, shard_size)
-            batches = [list(range(a, b))[o:o + lb] for s in shards for (a, b) in [bounds[s]] for o in range(0, b - a, lb)]
-            cuda = dev.type == "cuda"
-            nw = (max(1, job_cores() - 1) if cuda else 0) if num_workers is None else num_workers
-            loader = torch.utils.data.DataLoader(dataset, batch_sampler=batches, num_workers=nw, pin_memory=cuda,
-                                                 collate_fn=_collate_u8 if cuda else None, persistent_workers=False)
+            loader = _shard_loader(dataset, shards, bounds, batch_size, shard_size, dev, num_workers)
             total = sum((bounds[s][1] - bounds[s][0]) * sum(s in j.todo for j in js) for s in shards)
             what = js[0].v.label if len(js) == 1 else f"{len(js)} variants"
             bar = tqdm(total=total, unit="img", disable=not progress, dynamic_ncols=True, mininterval=1.0,
                        desc=f"{js[0].info['model']} | {js[0].info['dataset']} | {what}")
             it = iter(loader)
             for s in shards:
-                a, b = bounds[s]; xs, ys, starts = [], [], []
-                while sum(len(y) for y in ys) < b - a:
-                    x, y, idx = next(it)
-                    xs.append(_to_device(x, dev, cl)); ys.append(torch.as_tensor(y).to(dev, non_blocking=True))
-                    starts.append(int(idx[0]) - a)
+                a, b = bounds[s]; xs, ys, starts = _read_shard(it, a, b, dev, cl)
                 for j in js:
                     if s not in j.todo: continue
                     t = time.perf_counter()
