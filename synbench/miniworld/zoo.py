@@ -538,6 +538,34 @@ def load_generator(weights: str | Path | None = None) -> MiniWorldGenerator:
     return MiniWorldGenerator.from_state_dict(load_file(str(f)))
 
 # %% ../../nbs/63_miniworld.zoo.ipynb #c033x12
+def _build_generator(out: Path, cfg: BuildConfig, names: list, only, log) -> MiniWorldGenerator:
+    "The build's generator: read back when its manifest entry is up to date, else trained and written (an `only=` list must name it)."
+    gcfg = {"n_web": cfg.n_web, "epochs": cfg.gen_epochs, "seed": cfg.seed, "model": "ObjectCVAE + caption context prior"}
+    if _entry_ok(out, "generator", gcfg):
+        gen = load_generator(out); log("generator: up to date")
+    else:
+        if only is not None and "generator" not in names:
+            raise ValueError(f"the generator in {out} is missing or stale; build it first (only=['generator'])")
+        t0 = time.time(); log("generator: training")
+        gen = train_generator(cfg.n_web, cfg.gen_epochs, cfg.seed, log=log)
+        _save(gen.state_dict(), out / GENERATOR_FILE)
+        _update_manifest(out, "generator", {"file": GENERATOR_FILE, "sha256": file_sha256(out / GENERATOR_FILE), "config": gcfg,
+                                            "params": sum(p.numel() for p in gen.cvae.parameters()),
+                                            "seconds": round(time.time() - t0, 1)})
+    return gen
+
+def _build_model(out: Path, name: str, recipe: dict, cfg: BuildConfig, gen: MiniWorldGenerator, log):
+    "Train zoo entry `name` by its `recipe` and write its file and manifest entry, unless that entry is up to date."
+    config = json.loads(json.dumps(recipe))     # the recipe: every setting its training reads
+    if _entry_ok(out, name, config): log(f"{name}: up to date"); return
+    t0 = time.time(); log(f"{name}: training {recipe}")
+    sd, meta = train_model(name, cfg, gen, log=lambda s, n=name: log(f"  {n} {s}"))
+    f = out / _fname(name); _save(sd, f)
+    _update_manifest(out, name, {"file": f.name, "sha256": file_sha256(f), "config": config, **meta,
+                                 "params": int(sum(v.numel() for k, v in sd.items() if k != "vocab")),
+                                 "seconds": round(time.time() - t0, 1)})
+
+# %% ../../nbs/63_miniworld.zoo.ipynb #c033x12z3
 def build(out_dir: str | Path | None = None, cfg: BuildConfig = FULL, only=None, threads: int = 1, log=print) -> dict:
     "Train the generator and the zoo into `out_dir` (default: the package's weights folder); resumable, deterministic."
     if not isinstance(threads, int) or threads < 1: raise ValueError(f"threads must be a positive int, got {threads!r}")
@@ -552,28 +580,10 @@ def build(out_dir: str | Path | None = None, cfg: BuildConfig = FULL, only=None,
     _update_manifest(out, "", top={"build_config": asdict(cfg), "threads": threads,
                                    "note": "MiniWorld numbers demonstrate the benchmark; they are not evidence about the paper's models",
                                    "provenance": {k: v for k, v in provenance("cpu").items() if k != "synbench_git_commit"}})
-    gcfg = {"n_web": cfg.n_web, "epochs": cfg.gen_epochs, "seed": cfg.seed, "model": "ObjectCVAE + caption context prior"}
-    if _entry_ok(out, "generator", gcfg):
-        gen = load_generator(out); log("generator: up to date")
-    else:
-        if only is not None and "generator" not in names:
-            raise ValueError(f"the generator in {out} is missing or stale; build it first (only=['generator'])")
-        t0 = time.time(); log("generator: training")
-        gen = train_generator(cfg.n_web, cfg.gen_epochs, cfg.seed, log=log)
-        _save(gen.state_dict(), out / GENERATOR_FILE)
-        _update_manifest(out, "generator", {"file": GENERATOR_FILE, "sha256": file_sha256(out / GENERATOR_FILE), "config": gcfg,
-                                            "params": sum(p.numel() for p in gen.cvae.parameters()),
-                                            "seconds": round(time.time() - t0, 1)})
+    gen = _build_generator(out, cfg, names, only, log)
     for name in names:
         if name == "generator": continue
-        config = json.loads(json.dumps(table[name]))     # the recipe: every setting its training reads
-        if _entry_ok(out, name, config): log(f"{name}: up to date"); continue
-        t0 = time.time(); log(f"{name}: training {table[name]}")
-        sd, meta = train_model(name, cfg, gen, log=lambda s, n=name: log(f"  {n} {s}"))
-        f = out / _fname(name); _save(sd, f)
-        _update_manifest(out, name, {"file": f.name, "sha256": file_sha256(f), "config": config, **meta,
-                                     "params": int(sum(v.numel() for k, v in sd.items() if k != "vocab")),
-                                     "seconds": round(time.time() - t0, 1)})
+        _build_model(out, name, table[name], cfg, gen, log)
     man = json.loads((out / "manifest.json").read_text())
     secs = (man.get("generator", {}).get("seconds", 0) or 0) + sum(e.get("seconds", 0) for e in man["models"].values())
     return _update_manifest(out, "", top={"train_seconds_sum": round(secs, 1)})
