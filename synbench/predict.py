@@ -30,9 +30,11 @@ def _jsonable_samples(df: pd.DataFrame | None) -> dict | None:
                   (a.tolist() if isinstance(a, np.ndarray) else a.item() if hasattr(a, "item") else a) for a in v]
     return out
 
+# %% ../nbs/50_predict.ipynb #c005x3
 class CorruptCacheError(ValueError):
     "A cached file failed its hash or length check."
 
+# %% ../nbs/50_predict.ipynb #c005x3x1
 @dataclass
 class PredictionSet:
     "Logits (N x K float32), labels (N), sample ids, per-sample metadata columns and a metadata dict."
@@ -141,6 +143,7 @@ class Variant:
         e = self.eps * 255; es = f"{round(e)}/255" if abs(e - round(e)) < 1e-6 else f"{self.eps:g}"
         return f"fgsm eps={es}" if self.name == "fgsm" else f"pgd-{self.steps} eps={es}"
 
+# %% ../nbs/50_predict.ipynb #c009x3
 def as_variant(v) -> Variant:
     "Accept a Variant, None / 'clean', or a dict as written by `Variant.to_dict`."
     if v is None or v == "clean" or v == "none": return Variant.none()
@@ -165,6 +168,7 @@ def model_id(classifier) -> dict:
             h.update(k.encode()); h.update(t.detach().cpu().contiguous().numpy().tobytes())
     return {"model": str(name), "model_hash": h.hexdigest()[:16]}
 
+# %% ../nbs/50_predict.ipynb #c013x3
 def dataset_id(dataset) -> dict:
     "Name, length, a hash of the sample ids of `dataset`, and its load transform's tag when it is not the model's default."
     name = getattr(dataset, "name", None) or getattr(getattr(dataset, "spec", None), "name", None) or type(dataset).__name__
@@ -177,6 +181,7 @@ def dataset_id(dataset) -> dict:
     return {"dataset": str(name), "n": len(ids), "ids_hash": _sha("\n".join(ids).encode())[:16],
             "limit": getattr(dataset, "limit", None), **({"transform": tf} if tf else {})}
 
+# %% ../nbs/50_predict.ipynb #c013x6
 def _slug(s: str) -> str: return re.sub(r"[^A-Za-z0-9._=-]+", "_", s).strip("_")[:60]
 
 def cache_key(classifier, dataset, variant=None, amp=False, shard_size=256, batch_size=64, channels_last=False,
@@ -228,6 +233,7 @@ def _dataset_labelspace(dataset, classifier):
     from synbench.data.labelspaces import get_labelspace
     return get_labelspace(ls)
 
+# %% ../nbs/50_predict.ipynb #c020x3
 def _depths(dataset, idx, like: torch.Tensor) -> torch.Tensor:
     if not callable(getattr(dataset, "depth", None)):
         raise ValueError(f"3D corruptions need depth maps, but dataset {getattr(dataset, 'name', '?')!r} has no "
@@ -246,6 +252,7 @@ def _apply_corruption(x, v: Variant, seed: int, dataset, idx):
     from synbench.corruptions.common2d import corrupt
     return corrupt(x, v.name, v.severity, seed=seed)
 
+# %% ../nbs/50_predict.ipynb #c020x6
 def _attack(model, x, y, v: Variant, seed: int, ls, native_ls):
     from synbench import attacks
     kw = {}
@@ -267,6 +274,7 @@ def _check_args(classifier, dataset, batch_size, shard_size):
     if not callable(classifier): raise ValueError(f"classifier must be a callable model, got {type(classifier).__name__}")
     if len(dataset) == 0: raise ValueError(f"dataset {getattr(dataset, 'name', '?')!r} is empty")
 
+# %% ../nbs/50_predict.ipynb #c021x3
 def predict(classifier, dataset, variant=None, cache_dir=None, batch_size: int = 64, device=None,
             amp: bool = False, progress: bool = True, shard_size: int = 256, num_workers: int | None = None,
             lock_timeout: float = 3600, force: bool = False, channels_last: bool = False,
@@ -275,6 +283,7 @@ def predict(classifier, dataset, variant=None, cache_dir=None, batch_size: int =
     return predict_many(classifier, dataset, [variant], cache_dir, batch_size, device, amp, progress, shard_size,
                         num_workers, lock_timeout, force, channels_last, cudnn_benchmark)[0]
 
+# %% ../nbs/50_predict.ipynb #c021x3x1
 def predict_many(classifier, dataset, variants, cache_dir=None, batch_size: int = 64, device=None,
                  amp: bool = False, progress: bool = True, shard_size: int = 256, num_workers: int | None = None,
                  lock_timeout: float = 3600, force: bool = False, channels_last: bool = False,
@@ -312,6 +321,7 @@ def predict_many(classifier, dataset, variants, cache_dir=None, batch_size: int 
                                          shard_size, num_workers, force, channels_last, cudnn_benchmark)))
     return [res[k] for k in keys]
 
+# %% ../nbs/50_predict.ipynb #c021x3x2
 def _cached(stem) -> PredictionSet:
     ps = PredictionSet.load(stem); ps.metadata["cached"] = True; ps.metadata["forward_calls_this_call"] = 0
     return ps
@@ -326,6 +336,7 @@ def _valid_shard(stem, start, ids) -> PredictionSet | None:
         warnings.warn(f"shard {stem.name} does not match the dataset's ids; recomputed"); return None
     return ps
 
+# %% ../nbs/50_predict.ipynb #c022x3
 def _collate_u8(batch):
     "Default collation in the loader's worker, then images that are exact 8-bit levels (k/255) sent as uint8: a quarter of the bytes to pin and copy."
     x, y, idx = torch.utils.data.default_collate(batch)
@@ -340,6 +351,7 @@ def _to_device(x, dev, channels_last):
     if x.dtype == torch.uint8: x = x.float().div_(255)
     return x.contiguous(memory_format=torch.channels_last) if channels_last and x.dim() == 4 else x
 
+# %% ../nbs/50_predict.ipynb #c022x6
 class _Job:
     "One variant's share of a pass: its folder, its shards still to do, its forward counter and batch size."
     def __init__(self, v, info, folder, bounds, all_ids, force, model, batch_size):
@@ -353,6 +365,35 @@ class _Job:
         self.counted, self.state, self.seconds = _Counted(model), {"bs": batch_size, "oom_halvings": 0}, 0.0
 
 # %% ../nbs/50_predict.ipynb #c022b
+def _speed_flags(undo: contextlib.ExitStack, model, cl: bool, cudnn_benchmark: bool):
+    "Turn channels_last (`cl`) and cudnn.benchmark on for one pass; `undo` restores both when the pass ends."
+    if cl:
+        model.to(memory_format=torch.channels_last)
+        undo.callback(lambda: model.to(memory_format=torch.contiguous_format))
+    if cudnn_benchmark:
+        old = torch.backends.cudnn.benchmark; torch.backends.cudnn.benchmark = True
+        undo.callback(lambda: setattr(torch.backends.cudnn, "benchmark", old))
+
+# %% ../nbs/50_predict.ipynb #c022bz3
+def _shard_loader(dataset, shards, bounds, batch_size, shard_size, dev, num_workers):
+    "A loader over the `shards` still needed, in batches that never straddle a shard (on CUDA: workers, pinned uint8 batches)."
+    lb = min(batch_size, shard_size)
+    batches = [list(range(a, b))[o:o + lb] for s in shards for (a, b) in [bounds[s]] for o in range(0, b - a, lb)]
+    cuda = dev.type == "cuda"
+    nw = (max(1, job_cores() - 1) if cuda else 0) if num_workers is None else num_workers
+    return torch.utils.data.DataLoader(dataset, batch_sampler=batches, num_workers=nw, pin_memory=cuda,
+                                       collate_fn=_collate_u8 if cuda else None, persistent_workers=False)
+
+def _read_shard(it, a, b, dev, cl):
+    "The loader's next batches up to the end of shard [a, b): images and labels on `dev`, and each batch's offset in the shard."
+    xs, ys, starts = [], [], []
+    while sum(len(y) for y in ys) < b - a:
+        x, y, idx = next(it)
+        xs.append(_to_device(x, dev, cl)); ys.append(torch.as_tensor(y).to(dev, non_blocking=True))
+        starts.append(int(idx[0]) - a)
+    return xs, ys, starts
+
+# %% ../nbs/50_predict.ipynb #c022bz7
 def _run(classifier, dataset, jobs, batch_size, device, amp, progress, shard_size, num_workers, force,
          channels_last=False, cudnn_benchmark=False) -> list:
     from tqdm import tqdm   # plain bars: tqdm.auto warns in kernels without ipywidgets
@@ -368,30 +409,16 @@ def _run(classifier, dataset, jobs, batch_size, device, amp, progress, shard_siz
     shards = sorted(set().union(*(j.todo for j in js)))       # every shard some variant still needs, read once
     cl = channels_last and isinstance(model, torch.nn.Module)
     with contextlib.ExitStack() as undo:
-        if cl:
-            model.to(memory_format=torch.channels_last)
-            undo.callback(lambda: model.to(memory_format=torch.contiguous_format))
-        if cudnn_benchmark:
-            old = torch.backends.cudnn.benchmark; torch.backends.cudnn.benchmark = True
-            undo.callback(lambda: setattr(torch.backends.cudnn, "benchmark", old))
+        _speed_flags(undo, model, cl, cudnn_benchmark)
         if shards:
-            lb = min(batch_size, shard_size)
-            batches = [list(range(a, b))[o:o + lb] for s in shards for (a, b) in [bounds[s]] for o in range(0, b - a, lb)]
-            cuda = dev.type == "cuda"
-            nw = (max(1, job_cores() - 1) if cuda else 0) if num_workers is None else num_workers
-            loader = torch.utils.data.DataLoader(dataset, batch_sampler=batches, num_workers=nw, pin_memory=cuda,
-                                                 collate_fn=_collate_u8 if cuda else None, persistent_workers=False)
+            loader = _shard_loader(dataset, shards, bounds, batch_size, shard_size, dev, num_workers)
             total = sum((bounds[s][1] - bounds[s][0]) * sum(s in j.todo for j in js) for s in shards)
             what = js[0].v.label if len(js) == 1 else f"{len(js)} variants"
             bar = tqdm(total=total, unit="img", disable=not progress, dynamic_ncols=True, mininterval=1.0,
                        desc=f"{js[0].info['model']} | {js[0].info['dataset']} | {what}")
             it = iter(loader)
             for s in shards:
-                a, b = bounds[s]; xs, ys, starts = [], [], []
-                while sum(len(y) for y in ys) < b - a:
-                    x, y, idx = next(it)
-                    xs.append(_to_device(x, dev, cl)); ys.append(torch.as_tensor(y).to(dev, non_blocking=True))
-                    starts.append(int(idx[0]) - a)
+                a, b = bounds[s]; xs, ys, starts = _read_shard(it, a, b, dev, cl)
                 for j in js:
                     if s not in j.todo: continue
                     t = time.perf_counter()
@@ -404,6 +431,7 @@ def _run(classifier, dataset, jobs, batch_size, device, amp, progress, shard_siz
             bar.close()
     return [_finish(j, dev, ls, native_ls, amp, n_shards) for j in js]
 
+# %% ../nbs/50_predict.ipynb #c022bx1
 def _apply(j, xs, ys, starts, s, a, b, dataset, ls, native_ls, amp, dev, cl) -> list:
     "The logits of variant `j.v` on one shard's batches (clean per batch, a corruption on the whole shard, an attack per batch)."
     v = j.v; amp_on = bool(amp) and v.kind in ("none", "corruption")
@@ -416,6 +444,7 @@ def _apply(j, xs, ys, starts, s, a, b, dataset, ls, native_ls, amp, dev, cl) -> 
     if cl: x = x.contiguous(memory_format=torch.channels_last)
     return [_forward(j.counted, x, j.state, amp_on, dev)]
 
+# %% ../nbs/50_predict.ipynb #c022bx2
 def _finish(j, dev, ls, native_ls, amp, n_shards) -> PredictionSet:
     "Join a variant's shards into its `predictions` files and remove the shards."
     v = j.v
@@ -441,6 +470,7 @@ def _halve(state, e):
     if torch.cuda.is_available(): torch.cuda.empty_cache()
     warnings.warn(f"out of memory: forward batch halved to {state['bs']}")
 
+# %% ../nbs/50_predict.ipynb #c023x3
 def _forward(model, x, state, amp_on, dev):
     out, i = [], 0
     ctx = (torch.autocast(dev.type, dtype=torch.float16 if dev.type == "cuda" else torch.bfloat16)
@@ -455,6 +485,7 @@ def _forward(model, x, state, amp_on, dev):
             _halve(state, e)
     return torch.cat(out)
 
+# %% ../nbs/50_predict.ipynb #c023x6
 def _forward_attack(model, x, y, v, seed, ls, native_ls, state):
     out, i = [], 0
     while i < len(x):

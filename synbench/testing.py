@@ -114,6 +114,80 @@ def _save(im: Image.Image, path: Path):
     im.save(path, quality=85) if path.suffix.lower() in (".jpg", ".jpeg") else im.save(path)
 
 # %% ../nbs/49_testing.ipynb #t027
+def _tree_imagenet(root: Path, n: str, n_per_class: int, seed: int, nxt) -> Path:
+    "ImageNet val, R or A: one folder per WNID (val: ILSVRC2012 file names; R, A: the archives' names; A: a README)."
+    folder = root / {"imagenet-val": "imagenet/val", "imagenet-r": "imagenet-r", "imagenet-a": "imagenet-a"}[n]
+    wnids = {"imagenet-val": VAL_WNIDS, "imagenet-r": R_WNIDS, "imagenet-a": A_WNIDS}[n]
+    for ci, w in enumerate(wnids):
+        for j in range(n_per_class):
+            name = (f"ILSVRC2012_val_{ci * 100 + j + 1:08d}.JPEG" if n == "imagenet-val"
+                    else f"{'art' if n == 'imagenet-r' else '0.0001'}_{j}.jpg")
+            _save(photo(ci if n == "imagenet-val" else nxt(), seed), folder / w / name)
+    if n == "imagenet-a":
+        (folder / "README.txt").write_text("ImageNet-A fixture (the real archive has a README too)\n")
+    return folder
+
+# %% ../nbs/49_testing.ipynb #t027x3
+def _tree_corruptions(root: Path, n: str, n_per_class: int, seed: int) -> Path:
+    "ImageNet-C or 3DCC: corruption / severity / WNID folders of noisier copies of the val photographs."
+    folder = root / n
+    cells = C_CELLS if n == "imagenet-c" else CC3D_CELLS
+    for c in cells["corruption"]:
+        for s in cells["severity"]:
+            for ci, w in enumerate(VAL_WNIDS):
+                for j in range(n_per_class):
+                    base = photo(ci * 7 + j, seed)
+                    _save(_noisy(base, s, seed + s), folder / c / str(s) / w / f"ILSVRC2012_val_{ci * 100 + j + 1:08d}.JPEG")
+    return folder
+
+# %% ../nbs/49_testing.ipynb #t027x6
+def _tree_ood(root: Path, n: str, n_per_class: int, seed: int, nxt) -> Path:
+    "An OOD set: `2 * n_per_class` photographs in one `images` folder."
+    folder = root / "ood" / OOD[n]
+    for j in range(2 * n_per_class):
+        _save(photo(nxt(), seed), folder / "images" / f"{OOD[n].lower()}_{j:04x}.jpg")
+    return folder
+
+# %% ../nbs/49_testing.ipynb #t027x9
+def _tree_focus(root: Path, seed: int, nxt) -> Path:
+    "FOCUS: the images of `FOCUS_ROWS` and their rows in an `annotations.db` with FOCUS's own schema."
+    folder = root / "focus"
+    folder.mkdir(parents=True, exist_ok=True)
+    db = folder / "annotations.db"
+    if db.exists(): db.unlink()
+    con = sqlite3.connect(db)
+    con.execute(FOCUS_SCHEMA)
+    for fn, cat, t, w, locs, hum in FOCUS_ROWS:
+        con.execute("REPLACE INTO annotations VALUES (?, ?, ?, ?, ?, ?)", (fn, cat, t, w, ", ".join(sorted(locs)), hum))
+        _save(photo(nxt(), seed), folder / fn.lstrip("/"))
+    con.commit()
+    con.close()
+    return folder
+
+# %% ../nbs/49_testing.ipynb #t027x12
+def _tree_cue_conflict(root: Path, n_per_class: int, seed: int, nxt) -> Path:
+    "Cue-conflict: `<shape><i>-<texture><j>.png` stimuli in one folder per shape category."
+    folder = root / "cue-conflict"
+    for ci, shape in enumerate(CUE_CATS):
+        for j in range(n_per_class):
+            texture = CUE_CATS[(ci + j + 1) % len(CUE_CATS)]
+            _save(photo(nxt(), seed, size=(56, 56)), folder / shape / f"{shape}{j + 1}-{texture}{j + 2}.png")
+    return folder
+
+# %% ../nbs/49_testing.ipynb #t027x15
+def _tree_in9(root: Path, n_per_class: int, seed: int) -> Path:
+    "IN-9: variant / val / class folders (the non-original variants are noisier copies)."
+    folder = root / "bg_challenge"
+    for v in IN9_CELLS["variant"]:
+        for ci, c in enumerate(IN9_CLASSES):
+            for j in range(n_per_class):
+                im = photo(ci * 5 + j, seed)
+                if v != "original":
+                    im = _noisy(im, 1 + (v == "mixed_rand"), seed)
+                _save(im, folder / v / "val" / c / f"n0208{ci:04d}_{j + 10}.JPEG")
+    return folder
+
+# %% ../nbs/49_testing.ipynb #t027x18
 def make_fixture_tree(root, names=None, n_per_class: int = 2, seed: int = 0) -> dict:
     """Build tiny datasets under the data root `root`, each in its real layout; returns {name: dataset folder}.
 
@@ -131,56 +205,12 @@ def make_fixture_tree(root, names=None, n_per_class: int = 2, seed: int = 0) -> 
         return k
 
     for n in names:
-        if n in ("imagenet-val", "imagenet-r", "imagenet-a"):
-            folder = root / {"imagenet-val": "imagenet/val", "imagenet-r": "imagenet-r", "imagenet-a": "imagenet-a"}[n]
-            wnids = {"imagenet-val": VAL_WNIDS, "imagenet-r": R_WNIDS, "imagenet-a": A_WNIDS}[n]
-            for ci, w in enumerate(wnids):
-                for j in range(n_per_class):
-                    name = (f"ILSVRC2012_val_{ci * 100 + j + 1:08d}.JPEG" if n == "imagenet-val"
-                            else f"{'art' if n == 'imagenet-r' else '0.0001'}_{j}.jpg")
-                    _save(photo(ci if n == "imagenet-val" else nxt(), seed), folder / w / name)
-            if n == "imagenet-a":
-                (folder / "README.txt").write_text("ImageNet-A fixture (the real archive has a README too)\n")
-        elif n in ("imagenet-c", "imagenet-3dcc"):
-            folder = root / n
-            cells = C_CELLS if n == "imagenet-c" else CC3D_CELLS
-            for c in cells["corruption"]:
-                for s in cells["severity"]:
-                    for ci, w in enumerate(VAL_WNIDS):
-                        for j in range(n_per_class):
-                            base = photo(ci * 7 + j, seed)
-                            _save(_noisy(base, s, seed + s), folder / c / str(s) / w / f"ILSVRC2012_val_{ci * 100 + j + 1:08d}.JPEG")
-        elif n in OOD:
-            folder = root / "ood" / OOD[n]
-            for j in range(2 * n_per_class):
-                _save(photo(nxt(), seed), folder / "images" / f"{OOD[n].lower()}_{j:04x}.jpg")
-        elif n == "focus":
-            folder = root / "focus"
-            folder.mkdir(parents=True, exist_ok=True)
-            db = folder / "annotations.db"
-            if db.exists(): db.unlink()
-            con = sqlite3.connect(db)
-            con.execute(FOCUS_SCHEMA)
-            for fn, cat, t, w, locs, hum in FOCUS_ROWS:
-                con.execute("REPLACE INTO annotations VALUES (?, ?, ?, ?, ?, ?)", (fn, cat, t, w, ", ".join(sorted(locs)), hum))
-                _save(photo(nxt(), seed), folder / fn.lstrip("/"))
-            con.commit()
-            con.close()
-        elif n == "cue-conflict":
-            folder = root / "cue-conflict"
-            for ci, shape in enumerate(CUE_CATS):
-                for j in range(n_per_class):
-                    texture = CUE_CATS[(ci + j + 1) % len(CUE_CATS)]
-                    _save(photo(nxt(), seed, size=(56, 56)), folder / shape / f"{shape}{j + 1}-{texture}{j + 2}.png")
-        elif n == "in9":
-            folder = root / "bg_challenge"
-            for v in IN9_CELLS["variant"]:
-                for ci, c in enumerate(IN9_CLASSES):
-                    for j in range(n_per_class):
-                        im = photo(ci * 5 + j, seed)
-                        if v != "original":
-                            im = _noisy(im, 1 + (v == "mixed_rand"), seed)
-                        _save(im, folder / v / "val" / c / f"n0208{ci:04d}_{j + 10}.JPEG")
+        if n in ("imagenet-val", "imagenet-r", "imagenet-a"): folder = _tree_imagenet(root, n, n_per_class, seed, nxt)
+        elif n in ("imagenet-c", "imagenet-3dcc"): folder = _tree_corruptions(root, n, n_per_class, seed)
+        elif n in OOD: folder = _tree_ood(root, n, n_per_class, seed, nxt)
+        elif n == "focus": folder = _tree_focus(root, seed, nxt)
+        elif n == "cue-conflict": folder = _tree_cue_conflict(root, n_per_class, seed, nxt)
+        elif n == "in9": folder = _tree_in9(root, n_per_class, seed)
         out[n] = folder
     return out
 

@@ -101,6 +101,7 @@ class World:
     dataset_options: dict           # what a dataset name's '?' may set (key -> type); the ImageNet world: each set's variants
     model_spec: Callable            # (name) -> the `ModelSpec` of a model it knows by name (ValueError otherwise)
 
+# %% ../nbs/48_worlds.ipynb #c009x3
 def _no_cells(name, subset):
     if subset: raise ValueError(f"dataset {name!r} has no variant cells to pick; got {sorted(subset)}")
 
@@ -117,6 +118,7 @@ def _open_imagenet(name, data_root, transform, limit, seed, suite, skip_corrupt,
     if both: raise ValueError(f"dataset {name!r} picks {', '.join(both)} in its name and again as requested cells; pick them in one place")
     return _open_registry(base, data_root, transform, limit=limit, seed=seed, skip_corrupt=skip_corrupt, **extra, **subset)
 
+# %% ../nbs/48_worlds.ipynb #c009x6
 from .paper import IMAGENET_SUITE   # the paper's datasets by role (one home); re-exported here
 
 WORLDS: dict[str, World] = {
@@ -144,6 +146,7 @@ def resolve_model(model, device=None, checkpoint_dir=None, allow_code: bool = Fa
     name, kw = _query(model, w.model_options)
     return w.load_model(name, device=device, checkpoint_dir=checkpoint_dir, **kw)
 
+# %% ../nbs/48_worlds.ipynb #c013x3
 def model_name(model) -> str:
     "The display name of a model (its spec name)."
     if isinstance(model, str): return model
@@ -171,6 +174,7 @@ def expand_models(models) -> list[str]:
             out += group if group else [x]
     return list(dict.fromkeys(out))
 
+# %% ../nbs/48_worlds.ipynb #c016x3
 def _world_of_entry(n: str) -> str:
     "The world of a model, model group or grid name."
     for w in WORLDS.values():

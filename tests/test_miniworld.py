@@ -1,6 +1,8 @@
-"""MiniWorld: tiny build through the CLI, every evaluation set at tiny size through the dataset interface,
-independent cross-checks of the data readers, and (when the package ships them) the shipped weights."""
-import gzip, json, os, struct
+"""MiniWorld: tiny build through the CLI, every evaluation set at tiny size through the dataset interface, the
+missing-data message, and (when the package ships them) the shipped weights. Unit tests of one function (the IDX
+reader against the raw bytes, the A set with a reference model) live beside the code
+in nbs/60_miniworld.world.ipynb and nbs/62_miniworld.sets.ipynb."""
+import json, os
 from pathlib import Path
 
 import numpy as np
@@ -8,25 +10,13 @@ import pytest
 import torch
 
 from synbench.miniworld import cli_build, open_dataset, suite, load_model, MODELS, ABLATION_GRIDS
-from synbench.miniworld.world import fashion_mnist_dir, load_fashion_mnist, FASHION_MNIST_FILES, CLASSES
-from synbench.miniworld.sets import SET_NAMES, build_set
-from synbench.miniworld.zoo import weights_dir, zoo_table, FULL, _fname, train_model, TINY, make_resnet
+from synbench.miniworld.world import fashion_mnist_dir
+from synbench.miniworld.sets import SET_NAMES
+from synbench.miniworld.zoo import weights_dir, zoo_table, FULL, _fname, train_model, TINY
 from synbench.core import file_sha256
 
 torch.set_num_threads(1)
 SHIPPED = (weights_dir() / "manifest.json").is_file() and (weights_dir() / "resnet-real.safetensors").is_file()
-
-
-def test_idx_reader_matches_raw_bytes():
-    # independent reference: parse the IDX header with struct and slice the raw bytes of image 12345
-    d = fashion_mnist_dir()
-    raw = gzip.open(d / FASHION_MNIST_FILES[0], "rb").read()
-    magic, n, h, w = struct.unpack(">IIII", raw[:16])
-    assert (magic, n, h, w) == (2051, 60000, 28, 28)
-    X, y = load_fashion_mnist()
-    assert bytes(X[12345].tobytes()) == raw[16 + 12345 * 784: 16 + 12346 * 784]
-    lab = gzip.open(d / FASHION_MNIST_FILES[3], "rb").read()
-    assert y[60000 + 7] == lab[8 + 7]
 
 
 def test_missing_data_message(tmp_path, monkeypatch):
@@ -67,12 +57,6 @@ def test_every_set_tiny(name, tmp_path):
     xb, yb, ib = next(iter(torch.utils.data.DataLoader(ds, batch_size=4)))
     assert xb.shape == (4, 3, 32, 32) and ib.tolist() == [0, 1, 2, 3]
     assert list(tmp_path.glob("*.npz")), "built set was not cached"
-
-
-def test_a_set_with_a_reference_model():
-    net = make_resnet().eval()
-    im, d, df = build_set("a", 10, seed=0, reference=lambda x: net((x - 0.5) / 0.25))
-    assert (df.label != df.reference_pred).all() and len(df) <= 10
 
 
 def test_suite_matches_sections_layout():

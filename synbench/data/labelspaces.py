@@ -31,6 +31,7 @@ def _timm_info(name: str) -> list[str]:
     "Lines of `timm/data/_info/<name>`."
     return _package_file("timm", "data", "_info", name).read_text().split()
 
+# %% ../../nbs/01_data.labelspaces.ipynb #c006x3
 @functools.lru_cache(maxsize=None)
 def imagenet_wnids() -> tuple[str, ...]:
     "The 1000 ImageNet-1k WordNet ids in class-index order (timm's `imagenet_synsets.txt`)."
@@ -38,6 +39,7 @@ def imagenet_wnids() -> tuple[str, ...]:
     if len(w) != 1000: raise RuntimeError(f"timm's imagenet_synsets.txt has {len(w)} lines, expected 1000")
     return w
 
+# %% ../../nbs/01_data.labelspaces.ipynb #c006x4
 @functools.lru_cache(maxsize=None)
 def imagenet_class_names() -> tuple[str, ...]:
     "The 1000 ImageNet-1k class names of open_clip's `IMAGENET_CLASSNAMES` (the names CLIP zero-shot heads use)."
@@ -52,6 +54,7 @@ def imagenet_class_names() -> tuple[str, ...]:
     if len(IMAGENET_CLASSNAMES) != 1000: raise RuntimeError("open_clip's IMAGENET_CLASSNAMES does not hold 1000 names")
     return tuple(IMAGENET_CLASSNAMES)
 
+# %% ../../nbs/01_data.labelspaces.ipynb #c006x5
 @functools.lru_cache(maxsize=None)
 def _reference_json(name: str):
     return json.loads(resource_path(name).read_text())
@@ -64,6 +67,7 @@ def cue_conflict_categories() -> tuple[str, ...]:
 
 _CUE_NAME = re.compile(r"([A-Za-z]+)(\d+)-([A-Za-z]+)(\d+)")
 
+# %% ../../nbs/01_data.labelspaces.ipynb #c006ccx3
 def parse_cue_conflict_name(name, categories: Iterable[str] | None | str = "cue-conflict") -> tuple[str, str]:
     "(shape, texture) categories of a cue-conflict stimulus file name such as 'airplane1-bicycle2.png'."
     base = Path(str(name)).name
@@ -94,6 +98,41 @@ def _back(t: torch.Tensor, like):
     "Return `t` as the same kind (tensor or numpy) as the input `like`."
     return t if _is_torch(like) else t.cpu().numpy()
 
+# %% ../../nbs/01_data.labelspaces.ipynb #c010x3
+def _check_input(self, x, kind: str = "logits") -> torch.Tensor:
+    if kind not in ("logits", "probs"):
+        raise ValueError(f"kind must be 'logits' or 'probs', got {kind!r}")
+    t = _as_tensor(x, kind)
+    if t.ndim != 2 or t.shape[1] != self.source_classes:
+        raise ValueError(f"{kind} for label space {self.name!r} must have shape (N, {self.source_classes}) "
+                         f"(expected source_classes={self.source_classes} outputs per row), got {tuple(t.shape)}")
+    if not t.is_floating_point():
+        raise ValueError(f"{kind} must be floating point, got dtype {t.dtype}")
+    if t.numel() and not torch.isfinite(t).all():
+        raise ValueError(f"{kind} contain NaN or infinite values")
+    if kind == "probs" and t.numel():
+        if (t < 0).any(): raise ValueError("probs contain negative values; expected probabilities in [0, 1]")
+        s = t.double().sum(1)
+        if not torch.allclose(s, torch.ones_like(s), atol=1e-3):
+            raise ValueError(f"probs rows must sum to 1 (got sums from {s.min().item():.4g} to {s.max().item():.4g}); "
+                             "pass logits with kind='logits'")
+    return t
+
+# %% ../../nbs/01_data.labelspaces.ipynb #c010x6
+def _check_label_array(self, labels, n: int) -> torch.Tensor:
+    l = _as_tensor(labels, "labels")
+    if l.ndim != 1 or l.shape[0] != n:
+        raise ValueError(f"labels must be a 1-D array of length {n} (one per row), got shape {tuple(l.shape)}")
+    if l.is_floating_point() or l.dtype == torch.bool:
+        if l.dtype == torch.bool or not torch.equal(l, l.round()):
+            raise ValueError(f"labels must be integer class indices, got dtype {l.dtype}")
+    l = l.long()
+    if n and (l.min() < 0 or l.max() >= self.n_classes):
+        raise ValueError(f"labels must be in [0, {self.n_classes}) for label space {self.name!r}, "
+                         f"got values from {l.min().item()} to {l.max().item()}")
+    return l
+
+# %% ../../nbs/01_data.labelspaces.ipynb #c010x9
 class LabelSpace:
     """A label space datasets are scored in, fed by logits over `source_classes` model outputs.
 
@@ -116,42 +155,14 @@ class LabelSpace:
     def __repr__(self):
         return f"LabelSpace({self.name!r}, n_classes={self.n_classes}, source_classes={self.source_classes})"
 
-    # --- input checks -------------------------------------------------------------------------------
-    def _check(self, x, kind: str = "logits") -> torch.Tensor:
-        if kind not in ("logits", "probs"):
-            raise ValueError(f"kind must be 'logits' or 'probs', got {kind!r}")
-        t = _as_tensor(x, kind)
-        if t.ndim != 2 or t.shape[1] != self.source_classes:
-            raise ValueError(f"{kind} for label space {self.name!r} must have shape (N, {self.source_classes}) "
-                             f"(expected source_classes={self.source_classes} outputs per row), got {tuple(t.shape)}")
-        if not t.is_floating_point():
-            raise ValueError(f"{kind} must be floating point, got dtype {t.dtype}")
-        if t.numel() and not torch.isfinite(t).all():
-            raise ValueError(f"{kind} contain NaN or infinite values")
-        if kind == "probs" and t.numel():
-            if (t < 0).any(): raise ValueError("probs contain negative values; expected probabilities in [0, 1]")
-            s = t.double().sum(1)
-            if not torch.allclose(s, torch.ones_like(s), atol=1e-3):
-                raise ValueError(f"probs rows must sum to 1 (got sums from {s.min().item():.4g} to {s.max().item():.4g}); "
-                                 "pass logits with kind='logits'")
-        return t
+    # --- input checks (`_check_input`, `_check_label_array`: defined above) ---------------------------
+    _check = _check_input
 
     def _src_probs(self, t: torch.Tensor, kind: str) -> torch.Tensor:
         "Source-space probabilities (softmax of logits, or the given probabilities)."
         return torch.softmax(t, dim=1) if kind == "logits" else t
 
-    def _check_labels(self, labels, n: int) -> torch.Tensor:
-        l = _as_tensor(labels, "labels")
-        if l.ndim != 1 or l.shape[0] != n:
-            raise ValueError(f"labels must be a 1-D array of length {n} (one per row), got shape {tuple(l.shape)}")
-        if l.is_floating_point() or l.dtype == torch.bool:
-            if l.dtype == torch.bool or not torch.equal(l, l.round()):
-                raise ValueError(f"labels must be integer class indices, got dtype {l.dtype}")
-        l = l.long()
-        if n and (l.min() < 0 or l.max() >= self.n_classes):
-            raise ValueError(f"labels must be in [0, {self.n_classes}) for label space {self.name!r}, "
-                             f"got values from {l.min().item()} to {l.max().item()}")
-        return l
+    _check_labels = _check_label_array
 
     # --- the four operations (overridden per space) ---------------------------------------------------
     def logits(self, x, kind: str = "logits"):
@@ -208,6 +219,7 @@ class IdentitySpace(LabelSpace):
         t = self._check(x, kind)
         return _back(self._src_probs(t, kind), x)
 
+# %% ../../nbs/01_data.labelspaces.ipynb #c012x3
 def identity(n: int, class_names: Sequence[str] | None = None, name: str | None = None,
              wnids: Sequence[str] | None = None) -> LabelSpace:
     "An n-way identity label space (e.g. MiniWorld's 10 classes); names default to '0'..'n-1'."
@@ -253,6 +265,7 @@ class SubsetSpace(LabelSpace):
         return _back(p / p.sum(1, keepdim=True).clamp_min(torch.finfo(p.dtype).tiny), x)
     def _scores(self, t, kind): return self._slice(t)
 
+# %% ../../nbs/01_data.labelspaces.ipynb #c016x3
 def _subset_from_timm(name: str, stem: str) -> SubsetSpace:
     return SubsetSpace(name, [int(i) for i in _timm_info(f"{stem}_indices.txt")], _timm_info(f"{stem}_synsets.txt"))
 
@@ -328,6 +341,7 @@ def _build(name: str) -> LabelSpace:
     if name == "focus": return FocusSpace()
     raise AssertionError(name)
 
+# %% ../../nbs/01_data.labelspaces.ipynb #c024x3
 def get_labelspace(name) -> LabelSpace:
     "The named label space (one of `LABEL_SPACES`); a `LabelSpace` passes through."
     if isinstance(name, LabelSpace): return name

@@ -94,6 +94,7 @@ class ObjectCVAE(nn.Module):
         z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
         return self.decode_logits(z, y), mu, logvar
 
+# %% ../../nbs/61_miniworld.generator.ipynb #c015x3
 def cvae_loss(logits, x, mu, logvar):
     "Negative ELBO per image: Bernoulli reconstruction (BCE summed over pixels) + KL(q(z|x,y) || N(0, I))."
     rec = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / len(x)
@@ -140,6 +141,7 @@ class MiniWorldGenerator:
             meta.append(dict(ctx, prompt=prompts[i], n_uncommon=n_uncommon_of(int(c), ctx)))
         return {"images": imgs, "labels": labels, "masks": masks, "depths": depths, "meta": meta}
 
+# %% ../../nbs/61_miniworld.generator.ipynb #c018x3
 def train_generator(n_web: int | None = None, epochs: int = 15, seed: int = 0, batch_size: int = 128,
                     lr: float = 2e-3, log=None) -> MiniWorldGenerator:
     "Fit the CVAE on web objects and the context prior on web captions."

@@ -19,9 +19,16 @@ __all__ = ['ID_BARS', 'GRID_BAR', 'OOD_BAR', 'WEIGHTS_MB', 'BUILD_HOURS', 'plot_
            'quality_report', 'ood_auroc', 'model_bars', 'shipped_quality', 'quality_tables']
 
 # %% ../../nbs/65_miniworld.quality.ipynb #c006
-def plot_sets(n_per: int = 6, path=None, weights=None):
-    "A grid: one row per evaluation set (and one per generator prompt kind), `n_per` samples each."
-    import matplotlib.pyplot as plt
+def _set_titles(s: str, df) -> list:
+    "Panel titles of set `s`'s samples: class names, shape/texture for cue-conflict, class and style for renditions."
+    titles = [CLASSES[l] if l >= 0 else "(ood)" for l in df.label]
+    if s == "cue-conflict": titles = [f"{a}/{b}" for a, b in zip(df["shape"], df["texture"])]
+    if s == "r": titles = [f"{CLASSES[l]}\n{r}" for l, r in zip(df.label, df.rendition)]
+    return titles
+
+# %% ../../nbs/65_miniworld.quality.ipynb #c006x3
+def _set_rows(n_per: int) -> list:
+    "(name, uint8 images, titles) of `n_per` samples of every set (the A set only when it can be opened)."
     rows = []
     for s in SET_NAMES:
         if s == "a":
@@ -31,10 +38,13 @@ def plot_sets(n_per: int = 6, path=None, weights=None):
         else:
             im, _, df = build_set(s, n_per * 5 if s == "cue-conflict" else n_per, seed=3)
             if s == "cue-conflict": im, df = im[::5][:n_per], df.iloc[::5].iloc[:n_per]
-        titles = [CLASSES[l] if l >= 0 else "(ood)" for l in df.label]
-        if s == "cue-conflict": titles = [f"{a}/{b}" for a, b in zip(df["shape"], df["texture"])]
-        if s == "r": titles = [f"{CLASSES[l]}\n{r}" for l, r in zip(df.label, df.rendition)]
-        rows.append((f"miniworld/{s}", im, titles))
+        rows.append((f"miniworld/{s}", im, _set_titles(s, df)))
+    return rows
+
+# %% ../../nbs/65_miniworld.quality.ipynb #c006x4
+def _generated_rows(n_per: int, weights=None) -> list:
+    "(name, uint8 images, prompts) of `n_per` generated images per prompt kind; none when there is no generator."
+    rows = []
     try:
         gen = load_generator(weights)
         for k in PROMPT_KINDS:
@@ -42,6 +52,13 @@ def plot_sets(n_per: int = 6, path=None, weights=None):
             rows.append((f"generated: {k} prompts", (np.clip(g["images"], 0, 1) * 255).astype(np.uint8),
                          [p[:22] for p in g["prompts"]]))
     except FileNotFoundError: pass
+    return rows
+
+# %% ../../nbs/65_miniworld.quality.ipynb #c006x7
+def plot_sets(n_per: int = 6, path=None, weights=None):
+    "A grid: one row per evaluation set (and one per generator prompt kind), `n_per` samples each."
+    import matplotlib.pyplot as plt
+    rows = _set_rows(n_per) + _generated_rows(n_per, weights)
     fig, axes = plt.subplots(len(rows), n_per, figsize=(1.25 * n_per + 1.6, 1.35 * len(rows)), squeeze=False)
     for r, (name, im, titles) in enumerate(rows):
         for c in range(n_per):
@@ -69,6 +86,7 @@ def _cpu() -> str:
                 platform.processor()) if Path("/proc/cpuinfo").is_file() else platform.processor()
     return f"{name}, {torch.backends.cpu.get_cpu_capability()}"
 
+# %% ../../nbs/65_miniworld.quality.ipynb #c009x3
 def _rebuild_sha(name: str, wd: Path, man: dict, cfg: BuildConfig) -> str:
     "Retrain `name` into a temporary folder (with the build's generator) and return the weight file's sha256."
     from synbench.core import file_sha256, write_json
@@ -78,6 +96,7 @@ def _rebuild_sha(name: str, wd: Path, man: dict, cfg: BuildConfig) -> str:
         build(d, cfg, only=[name], threads=int(man.get("threads", 1)), log=None)
         return file_sha256(Path(d) / _fname(name))
 
+# %% ../../nbs/65_miniworld.quality.ipynb #c009x4
 def recheck_determinism(name: str, weights=None, cfg: BuildConfig = FULL) -> dict:
     "Retrain `name` twice on this machine: are the two files identical, and identical to the shipped one?"
     wd = Path(weights or weights_dir()); man = json.loads((wd / "manifest.json").read_text())
@@ -86,6 +105,7 @@ def recheck_determinism(name: str, weights=None, cfg: BuildConfig = FULL) -> dic
     return {"model": name, "cpu": _cpu(), "shipped_sha256": old, "rebuilt_sha256": [a, b], "identical": a == b,
             "identical_to_shipped": a == old, "seconds": round(time.time() - t0, 1)}
 
+# %% ../../nbs/65_miniworld.quality.ipynb #c009x7
 def quality_report(weights=None, cfg: BuildConfig = FULL, n_gen: int = 1000, recheck: str | None = "miniworld/synvit-class-3750",
                    write: bool = True) -> dict:
     "Measure the quality bars on a build; writes `quality.json` beside the weights when `write`."
@@ -141,6 +161,7 @@ def ood_auroc(model, x_id: torch.Tensor, oods: dict, bs: int = 500) -> dict:
     s = msp(x_id); out = {k: round(float(auroc(s, msp(v))), 4) for k, v in oods.items()}
     return {**out, "avg": round(float(np.mean(list(out.values()))), 4)}
 
+# %% ../../nbs/65_miniworld.quality.ipynb #cbar1x3
 def model_bars(acc: dict, ood: dict, grids: dict) -> dict:
     "The ID-accuracy bars of the main models, the grids' floor and the OOD bar, each with its measured values."
     main = {n: acc[n]["id_acc"] for n in ID_BARS if n in acc}
@@ -150,7 +171,6 @@ def model_bars(acc: dict, ood: dict, grids: dict) -> dict:
                                  "bar": GRID_BAR, "pass": bool(grid) and min(grid.values()) >= GRID_BAR},
             "main_ood_auroc": {"value": {n: o["avg"] for n, o in ood.items()}, "bar": OOD_BAR,
                                "pass": all(o["avg"] >= OOD_BAR for o in ood.values())}}
-
 
 # %% ../../nbs/65_miniworld.quality.ipynb #c012
 def shipped_quality() -> dict:

@@ -32,6 +32,7 @@ DEFAULT_N = {"id": 2000, "r": 1000, "a": 1000, "ood-scenes": 1000, "ood-mnist": 
              "in9-mixed_rand": 1000, "focus": 2000}
 CACHE_VERSION = 1
 
+# %% ../../nbs/62_miniworld.sets.ipynb #c006x3
 class MiniWorldDataset(torch.utils.data.Dataset):
     "A built MiniWorld evaluation set: `ds[i] -> (image, label, i)`; `.samples`, `.label_space`, `.depth(i)`."
     def __init__(self, name: str, images: np.ndarray, depths: np.ndarray, samples: pd.DataFrame, transform=None):
@@ -67,6 +68,7 @@ def _test_objects(n, seed, name):
     sel = idx[_rng(seed, name).permutation(len(idx))[:n]]
     return sel, X[sel], y[sel]
 
+# %% ../../nbs/62_miniworld.sets.ipynb #c008x3
 def _u8(img): return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 def _rows(name, labels, **cols):
@@ -91,6 +93,7 @@ def build_focus(n, seed):
     sc = make_scenes(None, seed=seed * 7919 + 2, objects=X, labels=y, n_uncommon=k)
     return _u8(sc["images"]), sc["depths"], _rows("focus", y, object_index=idx, **_scene_cols(sc["meta"]))
 
+# %% ../../nbs/62_miniworld.sets.ipynb #c010x3
 def build_ood_scenes(n, seed):
     imgs, depths, meta = [], [], []
     for i in range(n):
@@ -119,6 +122,7 @@ def build_ood_mnist(n, seed):
     return _u8(np.stack(imgs)), np.stack(depths), _rows("ood-mnist", [-1] * len(sel), digit=y[sel],
                                                      location=[m["location"] for m in meta])
 
+# %% ../../nbs/62_miniworld.sets.ipynb #c012x3
 def build_ood_faces(n, seed):
     import skimage.data
     F = skimage.data.lfw_subset().astype(np.float32)                # 200 x 25 x 25 in [0, 1]
@@ -163,6 +167,7 @@ def render_rendition(obj: np.ndarray, style: str, rng: np.random.Generator) -> n
         img = np.where(ndimage.binary_dilation(outline)[None], 0.0, img)
     return np.clip(img, 0, 1).astype(np.float32)
 
+# %% ../../nbs/62_miniworld.sets.ipynb #c014x3
 def build_r(n, seed):
     idx, X, y = _test_objects(n, seed, "r")
     styles = [R_STYLES[i % len(R_STYLES)] for i in range(n)]
@@ -181,6 +186,7 @@ def cue_conflict_image(shape_obj: np.ndarray, texture_obj: np.ndarray, rng: np.r
     a = (alpha > 0.25).astype(np.float32)
     return (a[None] * fill + (1 - a[None]) * ground).astype(np.float32)
 
+# %% ../../nbs/62_miniworld.sets.ipynb #c016x3
 def build_cue_conflict(n, seed):
     X, y = load_fashion_mnist(); test = object_splits()["test"]
     by = {c: test[y[test] == c] for c in range(len(CLASSES))}
@@ -240,6 +246,7 @@ def cache_dir(path: str | os.PathLike | None = None) -> Path:
     base = os.environ.get("SYNBENCH_CACHE")
     return (Path(base) if base else Path.home() / ".cache" / "synbench") / "miniworld"
 
+# %% ../../nbs/62_miniworld.sets.ipynb #c022x3
 def build_set(name: str, n: int | None = None, seed: int = 0, reference=None):
     "Arrays (images uint8, depths, samples) of set `name` ('id', 'r', ..., with or without 'miniworld/')."
     name = name.split("/", 1)[1] if name.startswith("miniworld/") else name
@@ -256,6 +263,7 @@ def build_set(name: str, n: int | None = None, seed: int = 0, reference=None):
     if name == "cue-conflict": return build_cue_conflict(n, seed)
     return build_in9(name[4:], n, seed)
 
+# %% ../../nbs/62_miniworld.sets.ipynb #c022x6
 @functools.lru_cache(maxsize=1)
 def _code_tag() -> str:
     "A fingerprint of the code that renders the sets (world and sets modules): edits invalidate the cache."
@@ -267,6 +275,7 @@ def _ref_tag():
     if not f.is_file(): raise FileNotFoundError(f"miniworld/a needs the reference model's weights {f}; run `synbench miniworld build`")
     return file_sha256(f)[:12]
 
+# %% ../../nbs/62_miniworld.sets.ipynb #c022x9
 def open_dataset(name: str, data_root=None, transform=None, limit: int | None = None, seed: int = 0,
                  n: int | None = None, cache: str | os.PathLike | None = None, use_cache: bool = True) -> MiniWorldDataset:
     "Open MiniWorld set `name` (e.g. 'miniworld/id'); `data_root` is unused (MiniWorld needs none)."
@@ -289,6 +298,7 @@ def open_dataset(name: str, data_root=None, transform=None, limit: int | None = 
     ds = MiniWorldDataset(short, images, depths, samples, transform)
     return ds.subset(limit) if limit is not None and limit < len(ds) else ds
 
+# %% ../../nbs/62_miniworld.sets.ipynb #c022x10
 def suite() -> dict:
     "MiniWorld's suite: role -> dataset name, in the layout `synbench.sections` reads."
     m = lambda s: f"miniworld/{s}"

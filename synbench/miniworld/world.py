@@ -34,6 +34,7 @@ def fashion_mnist_dir(path: str | os.PathLike | None = None) -> Path:
                      "install it with `sudo apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or point "
                      "$SYNBENCH_FASHION_MNIST (or path=) at a folder holding the four files")
 
+# %% ../../nbs/60_miniworld.world.ipynb #c006x3
 def _read_idx(path: Path) -> np.ndarray:
     "Read a gzipped IDX file (the MNIST format: big-endian header, then uint8 data)."
     with gzip.open(path, "rb") as f: b = f.read()
@@ -43,6 +44,7 @@ def _read_idx(path: Path) -> np.ndarray:
     shape = tuple(int.from_bytes(b[4 + 4 * i: 8 + 4 * i], "big") for i in range(nd))
     return np.frombuffer(b, np.uint8, offset=4 + 4 * nd).reshape(shape)
 
+# %% ../../nbs/60_miniworld.world.ipynb #c006x6
 @functools.lru_cache(maxsize=2)
 def _load_fm(d: str):
     d = Path(d)
@@ -85,6 +87,7 @@ COMMON = {
     "ankle boot": {"location": ("rocks", "sand"),     "time": ("day",), "weather": ("snow", "clear")},
 }
 
+# %% ../../nbs/60_miniworld.world.ipynb #c013x3
 def context_bias_table() -> dict:
     "MiniWorld's context table in the layout of `focus_context_bias.json` (uncommon values per class)."
     unc = {c: {"time": [t for t in TIMES if t not in v["time"]],
@@ -140,6 +143,7 @@ def context_textures() -> dict:
         out[loc] = maps
     return out
 
+# %% ../../nbs/60_miniworld.world.ipynb #c020x3
 def background(location: str, rng: np.random.Generator, size: int = 32) -> np.ndarray:
     "A (size, size, 3) float32 crop of a `location` texture."
     if location not in _TEX: raise ValueError(f"location must be one of {LOCATIONS}, got {location!r}")
@@ -160,6 +164,7 @@ def _hsv_tint(rng):
     import colorsys
     return np.asarray(colorsys.hsv_to_rgb(rng.random(), 0.15 + 0.55 * rng.random(), 0.75 + 0.25 * rng.random()), np.float32)
 
+# %% ../../nbs/60_miniworld.world.ipynb #c023x3
 def place_object(obj: np.ndarray, rng: np.random.Generator, size: int = IMG, scale=None):
     "Resize a 28x28 intensity image (float in [0,1]) to a random size and position; returns (alpha, intensity, bottom_row)."
     s = int(scale if scale is not None else rng.integers(22, 31))
@@ -170,6 +175,7 @@ def place_object(obj: np.ndarray, rng: np.random.Generator, size: int = IMG, sca
     rows = np.nonzero(alpha.max(1) > 0.25)[0]
     return alpha, inten, (int(rows.max()) if len(rows) else size - 1)
 
+# %% ../../nbs/60_miniworld.world.ipynb #c023x6
 def apply_time_weather(img, depth, time, weather, rng):
     "Night and weather effects on an (H, W, 3) image; depth drives the fog."
     if time == "night":
@@ -194,6 +200,7 @@ def apply_time_weather(img, depth, time, weather, rng):
     elif weather != "clear": raise ValueError(f"weather must be one of {WEATHERS}, got {weather!r}")
     return np.clip(img, 0, 1)
 
+# %% ../../nbs/60_miniworld.world.ipynb #c023x9
 def render_scene(obj: np.ndarray | None, ctx: dict, rng: np.random.Generator, bg: np.ndarray | None = None,
                  tint=None, scale=None):
     "Composite a 28x28 object (uint8 or float in [0,1]; None = context only) onto `ctx`; returns (image CHW, mask, depth)."

@@ -41,6 +41,7 @@ def make_resnet(num_classes: int = N_CLASSES, stem_pool: bool = False) -> nn.Mod
     if not stem_pool: m.maxpool = nn.Identity()
     return m
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c006x3
 def _conv_stem(width: int = 32, out: int = 64) -> nn.Module:
     "Two 3x3 stride-2 conv-BN-ReLU layers: (N, 3, 32, 32) -> (N, out, 8, 8)."
     return nn.Sequential(nn.Conv2d(3, width, 3, 2, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(inplace=True),
@@ -69,6 +70,7 @@ def clip_corpus() -> list:
               for l in LOCATIONS for t in TIMES for w in WEATHERS]
     return texts
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c009x3
 @functools.lru_cache(maxsize=1)
 def clip_vocab() -> torch.Tensor:
     "Compact vocabulary: original BPE ids in compact order (0 = pad, 1 = unknown, ..., sot, eot last)."
@@ -77,6 +79,7 @@ def clip_vocab() -> torch.Tensor:
     body = sorted(i for i in ids if i not in (0, sot, eot))
     return torch.tensor([0, -1] + body + [sot, eot], dtype=torch.long)
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c009x6
 def tokenize(texts, vocab: torch.Tensor | None = None) -> torch.Tensor:
     "open_clip's SimpleTokenizer, then ids mapped onto the compact vocabulary (unknown tokens -> 1)."
     vocab = clip_vocab() if vocab is None else vocab
@@ -89,6 +92,7 @@ def tokenize(texts, vocab: torch.Tensor | None = None) -> torch.Tensor:
     known = torch.isin(raw, vocab[vocab >= 0])
     return torch.where(known | (raw == 0), out, torch.ones_like(out))
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c009x9
 def make_clip(vocab_size: int | None = None):
     "open_clip CLIP with MiniWorld's small config; its image tower is the supervised models' hybrid ViT (`make_vit`, 64-d output)."
     from open_clip.model import CLIP, CLIPVisionCfg, CLIPTextCfg
@@ -121,6 +125,7 @@ def augment(x: torch.Tensor, g: torch.Generator, scale=(0.85, 1.0), shift: float
         x = torch.where(to_gray, x.mean(1, keepdim=True).expand_as(x), x)
     return x.clamp(0, 1)
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c013x3
 def _norm(x): return (x - 0.5) / 0.25
 
 
@@ -143,12 +148,14 @@ def _fit(model: nn.Module, n: int, loss_fn, epochs: int, seed: int, batch_size: 
         if log: log(f"epoch {ep + 1}/{epochs}: {what} {tot / spe:.3f}")
     return model.eval()
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c013x6
 def train_supervised(net: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int, batch_size: int = 128,
                      lr: float = 2e-3, log=None) -> nn.Module:
     "Cross-entropy training (AdamW, one-cycle, label smoothing 0.1) on [0,1] images `x`."
     loss = lambda idx, g: F.cross_entropy(net(_norm(augment(x[idx], g))), y[idx], label_smoothing=0.1)
     return _fit(net, len(x), loss, epochs, seed, batch_size, lr, 0.15, log=log)
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c013x9
 def multi_positive_loss(z: torch.Tensor, groups: torch.Tensor, tau: float = 0.2) -> torch.Tensor:
     "Contrastive loss with every other member of an item's group as a positive (SimCLR's NT-Xent for pairs; SynCLR's multi-positive loss)."
     z = F.normalize(z, dim=1)
@@ -171,6 +178,7 @@ def make_ssl_backbone() -> nn.Module:
     "The self-supervised models' backbone: the supervised `make_resnet` (no stem max-pool) without its classifier (pooled 192-d features)."
     return make_resnet(num_classes=0)
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c016x3
 def train_contrastive(backbone: nn.Module, x: torch.Tensor, groups: torch.Tensor | None, epochs: int, seed: int,
                       batch_size: int = 128, lr: float = 2e-3, tau: float = 0.2, log=None) -> nn.Module:
     """SimCLR (groups None: two augmented views per image, `batch_size` images) or SynCLR-style multi-positive
@@ -204,6 +212,7 @@ def train_contrastive(backbone: nn.Module, x: torch.Tensor, groups: torch.Tensor
         if log: log(f"epoch {ep + 1}/{epochs}: contrastive loss {tot / spe:.3f}")
     return backbone.eval()
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c016x6
 @torch.no_grad()
 def _features(backbone, x, bs=512):
     return torch.cat([backbone(_norm(x[i:i + bs])) for i in range(0, len(x), bs)])
@@ -236,6 +245,7 @@ def text_groups(texts) -> torch.Tensor:
     "The class each text names (`generator.parse_prompt`): texts naming one class are positives of each other."
     return torch.tensor([parse_prompt(t)[0] for t in texts])
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c018x1
 def train_clip(model, x: torch.Tensor, texts, epochs: int, seed: int, batch_size: int = 128, lr: float = 2e-3, log=None):
     "Train an open_clip CLIP on (image, caption) pairs; captions naming the same class are not negatives."
     tok, grp = tokenize(texts), text_groups(texts)
@@ -246,6 +256,7 @@ def train_clip(model, x: torch.Tensor, texts, epochs: int, seed: int, batch_size
         with torch.no_grad(): model.logit_scale.clamp_(0, 4.6052)   # CLIP's cap on the temperature: 100
     return _fit(model, len(x), loss, epochs, seed, batch_size, lr, 0.1, "clip loss", clamp, log)
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c018x4
 __getattr__ = renamed(__name__, {"ZERO_SHOT_TEMPLATES": ("synbench.miniworld.generator.TEMPLATES", TEMPLATES)})
 
 class ZeroShotCLIP(nn.Module):
@@ -286,6 +297,7 @@ FULL = BuildConfig()
 TINY = BuildConfig(n_main=64, sizes=(32, 64), n_sup=64, sup_sizes=(32, 64), epochs_sup=1, epochs_vit=1, epochs_ssl=1, epochs_clip=1, gen_epochs=1, n_web=256,
                    synclr_per_prompt=4, probe_n=64, batch_size=32)
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c022x3
 def zoo_table(cfg: BuildConfig = FULL) -> dict:
     "name -> recipe for every model of the zoo (main models, then ablation cells not already in the main set)."
     if cfg.sizes[-1] != cfg.n_main: raise ValueError(f"sizes[-1] must equal n_main ({cfg.n_main}), got {cfg.sizes}")
@@ -310,13 +322,13 @@ def zoo_table(cfg: BuildConfig = FULL) -> dict:
             t[f"miniworld/clip-{tag}-{s}"] = dict(family="multi-modal", data=d, arch="clip", n=s, prompt=None if d == "real" else "caption")
     return {k: _recipe(v, cfg) for k, v in t.items()}
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c022x4
 def ablation_grids(cfg: BuildConfig = FULL) -> dict:
     "The two ablation grids: SynViT x {class, template, caption} x sizes; CLIP x {real, syn, mixed} x sizes."
     syn = [f"miniworld/synvit-{k}-{s}" if not (k == "caption" and s == cfg.n_sup) else "miniworld/vit-syn"
            for k in PROMPT_KINDS for s in cfg.sup_sizes]
     clip = [f"miniworld/clip-{d}-{s}" if s != cfg.n_main else f"miniworld/clip-{d}" for d in ("real", "syn", "mixed") for s in cfg.sizes]
     return {"miniworld-synvit": syn, "miniworld-clip": clip}
-
 
 # %% ../../nbs/63_miniworld.zoo.ipynb #c022b
 def _recipe(v: dict, cfg: BuildConfig) -> dict:
@@ -347,12 +359,14 @@ def real_train(n: int) -> dict:
     sc["texts"] = [m["caption"] for m in sc["meta"]]
     return sc
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c025x3
 def syn_train(gen: MiniWorldGenerator, n: int, kind: str = "caption") -> dict:
     "n generated training images from prompts of `kind` (texts = the prompts)."
     out = synthetic_set(gen, n, kind, seed=SYN_SEED)
     out["texts"] = out["prompts"]
     return out
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c025x4
 def probe_train(n: int) -> dict:
     "Real labelled photographs for the linear probes (objects after the supervised models' ones)."
     idx = object_splits()["real"][-n:]
@@ -370,6 +384,7 @@ def _train_data(r: dict, gen: MiniWorldGenerator) -> dict:
     return {"images": np.concatenate([a["images"], b["images"]]), "labels": np.concatenate([a["labels"], b["labels"]]),
             "texts": a["texts"] + b["texts"]}
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c027x3
 def train_model(name: str, cfg: BuildConfig, gen: MiniWorldGenerator, log=None) -> tuple:
     "Train zoo entry `name` by its recipe (`zoo_table`); returns (state_dict, metadata)."
     r = zoo_table(cfg).get(name)
@@ -396,7 +411,6 @@ def train_model(name: str, cfg: BuildConfig, gen: MiniWorldGenerator, log=None) 
     else: raise ValueError(f"unknown arch {arch!r}")
     return {k: v.detach().clone().contiguous() for k, v in sd.items()}, meta
 
-
 # %% ../../nbs/63_miniworld.zoo.ipynb #c029
 CITATION = "synbench MiniWorld (this repository); demonstrates the benchmark, not evidence about the paper's models"
 
@@ -410,6 +424,7 @@ _STANDS_IN = {"miniworld/resnet-real": "ResNet50", "miniworld/resnet-syn": "SynR
               "miniworld/simclr-real": "MOCOv3 (and MAE, DINOv2)", "miniworld/synclr-syn": "SynCLR",
               "miniworld/clip-real": "CLIP", "miniworld/clip-syn": "SynCLIP", "miniworld/clip-mixed": "ScalingCLIP-synthetic+real-371M"}
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c029x1
 def _counterpart(name: str, r: dict) -> str | None:
     "The real-data twin a clone is compared with: same architecture, same size (the SynViT grid: the real ViT)."
     if r["data"] == "real": return None
@@ -422,6 +437,7 @@ def _stands_in_for(name: str, r: dict) -> str:
     if r["arch"] == "vit": return f"SynViT-B-<{r['prompt']} prompts>-<size> (Table 6)"
     return f"ScalingCLIP-{ {'real': 'real', 'synthetic': 'synthetic', 'mixed': 'synthetic+real'}[r['data']] }-<size> (Table 7)"
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c029x4
 def model_spec(name: str, cfg: BuildConfig = FULL) -> ModelSpec:
     "The ModelSpec of a zoo entry: its own architecture, its ablation axis and grid, its real counterpart and the paper model it stands in for."
     r = zoo_table(cfg).get(name)
@@ -434,12 +450,14 @@ def model_spec(name: str, cfg: BuildConfig = FULL) -> ModelSpec:
                      group="miniworld", notes=notes, grid=grid, counterpart=_counterpart(name, r), stands_in_for=_stands_in_for(name, r),
                      ablation=f"prompt={r['prompt']}" if r["arch"] == "vit" and r["data"] == "synthetic" else f"data={r['data']}")
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c029x5
 def _fname(name: str) -> str: return name.split("/", 1)[1] + ".safetensors"
 
 def miniworld_labelspace():
     "The 10-way identity label space of MiniWorld's classes."
     return identity(N_CLASSES, list(CLASSES), name="miniworld")
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c029x8
 def build_net(name: str, sd: dict, cfg: BuildConfig = FULL) -> nn.Module:
     "The network of zoo entry `name` with weights `sd`."
     arch = zoo_table(cfg)[name]["arch"]
@@ -455,11 +473,13 @@ def build_net(name: str, sd: dict, cfg: BuildConfig = FULL) -> nn.Module:
         if not torch.equal(vocab, clip_vocab()): raise ValueError(f"{name}: its CLIP vocabulary differs from this version's")
     return ZeroShotCLIP(m).eval()
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c029x11
 def as_classifier(name: str, net: nn.Module, cfg: BuildConfig = FULL, provenance: dict | None = None):
     "Wrap a network as a synbench Classifier."
     return Classifier(net, model_spec(name, cfg), dict(DATA_CONFIG), label_space=miniworld_labelspace(),
                       provenance=provenance or {})
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c029x12
 def load_model(name: str, device=None, weights: str | Path | None = None, **_):
     "Load a shipped MiniWorld model as a Classifier (`weights`: another folder holding a build's files)."
     from safetensors.torch import load_file
@@ -487,6 +507,7 @@ def _lock_path(out: Path) -> Path:
     "A lock file outside the weights folder (so the folder holds only shipped files)."
     return Path(tempfile.gettempdir()) / f"synbench-miniworld-{hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]}.lock"
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c033x3
 def _update_manifest(out: Path, key: str, entry: dict | None = None, top: dict | None = None):
     import fcntl
     with open(_lock_path(out), "w") as lock:
@@ -501,12 +522,14 @@ def _update_manifest(out: Path, key: str, entry: dict | None = None, top: dict |
         write_json(p, man); os.chmod(p, 0o644)
     return man
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c033x6
 def _entry_ok(out: Path, key: str, config: dict) -> bool:
     p = out / "manifest.json"
     if not p.is_file(): return False
     man = json.loads(p.read_text()); e = man.get("generator") if key == "generator" else man.get("models", {}).get(key)
     return bool(e) and e.get("config") == config and (out / e["file"]).is_file() and file_sha256(out / e["file"]) == e["sha256"]
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c033x9
 def load_generator(weights: str | Path | None = None) -> MiniWorldGenerator:
     "The shipped (or a build's) generator."
     from safetensors.torch import load_file
@@ -514,6 +537,35 @@ def load_generator(weights: str | Path | None = None) -> MiniWorldGenerator:
     if not f.is_file(): raise FileNotFoundError(f"{f} is missing; run `synbench miniworld build`")
     return MiniWorldGenerator.from_state_dict(load_file(str(f)))
 
+# %% ../../nbs/63_miniworld.zoo.ipynb #c033x12
+def _build_generator(out: Path, cfg: BuildConfig, names: list, only, log) -> MiniWorldGenerator:
+    "The build's generator: read back when its manifest entry is up to date, else trained and written (an `only=` list must name it)."
+    gcfg = {"n_web": cfg.n_web, "epochs": cfg.gen_epochs, "seed": cfg.seed, "model": "ObjectCVAE + caption context prior"}
+    if _entry_ok(out, "generator", gcfg):
+        gen = load_generator(out); log("generator: up to date")
+    else:
+        if only is not None and "generator" not in names:
+            raise ValueError(f"the generator in {out} is missing or stale; build it first (only=['generator'])")
+        t0 = time.time(); log("generator: training")
+        gen = train_generator(cfg.n_web, cfg.gen_epochs, cfg.seed, log=log)
+        _save(gen.state_dict(), out / GENERATOR_FILE)
+        _update_manifest(out, "generator", {"file": GENERATOR_FILE, "sha256": file_sha256(out / GENERATOR_FILE), "config": gcfg,
+                                            "params": sum(p.numel() for p in gen.cvae.parameters()),
+                                            "seconds": round(time.time() - t0, 1)})
+    return gen
+
+def _build_model(out: Path, name: str, recipe: dict, cfg: BuildConfig, gen: MiniWorldGenerator, log):
+    "Train zoo entry `name` by its `recipe` and write its file and manifest entry, unless that entry is up to date."
+    config = json.loads(json.dumps(recipe))     # the recipe: every setting its training reads
+    if _entry_ok(out, name, config): log(f"{name}: up to date"); return
+    t0 = time.time(); log(f"{name}: training {recipe}")
+    sd, meta = train_model(name, cfg, gen, log=lambda s, n=name: log(f"  {n} {s}"))
+    f = out / _fname(name); _save(sd, f)
+    _update_manifest(out, name, {"file": f.name, "sha256": file_sha256(f), "config": config, **meta,
+                                 "params": int(sum(v.numel() for k, v in sd.items() if k != "vocab")),
+                                 "seconds": round(time.time() - t0, 1)})
+
+# %% ../../nbs/63_miniworld.zoo.ipynb #c033x12z3
 def build(out_dir: str | Path | None = None, cfg: BuildConfig = FULL, only=None, threads: int = 1, log=print) -> dict:
     "Train the generator and the zoo into `out_dir` (default: the package's weights folder); resumable, deterministic."
     if not isinstance(threads, int) or threads < 1: raise ValueError(f"threads must be a positive int, got {threads!r}")
@@ -528,28 +580,10 @@ def build(out_dir: str | Path | None = None, cfg: BuildConfig = FULL, only=None,
     _update_manifest(out, "", top={"build_config": asdict(cfg), "threads": threads,
                                    "note": "MiniWorld numbers demonstrate the benchmark; they are not evidence about the paper's models",
                                    "provenance": {k: v for k, v in provenance("cpu").items() if k != "synbench_git_commit"}})
-    gcfg = {"n_web": cfg.n_web, "epochs": cfg.gen_epochs, "seed": cfg.seed, "model": "ObjectCVAE + caption context prior"}
-    if _entry_ok(out, "generator", gcfg):
-        gen = load_generator(out); log("generator: up to date")
-    else:
-        if only is not None and "generator" not in names:
-            raise ValueError(f"the generator in {out} is missing or stale; build it first (only=['generator'])")
-        t0 = time.time(); log("generator: training")
-        gen = train_generator(cfg.n_web, cfg.gen_epochs, cfg.seed, log=log)
-        _save(gen.state_dict(), out / GENERATOR_FILE)
-        _update_manifest(out, "generator", {"file": GENERATOR_FILE, "sha256": file_sha256(out / GENERATOR_FILE), "config": gcfg,
-                                            "params": sum(p.numel() for p in gen.cvae.parameters()),
-                                            "seconds": round(time.time() - t0, 1)})
+    gen = _build_generator(out, cfg, names, only, log)
     for name in names:
         if name == "generator": continue
-        config = json.loads(json.dumps(table[name]))     # the recipe: every setting its training reads
-        if _entry_ok(out, name, config): log(f"{name}: up to date"); continue
-        t0 = time.time(); log(f"{name}: training {table[name]}")
-        sd, meta = train_model(name, cfg, gen, log=lambda s, n=name: log(f"  {n} {s}"))
-        f = out / _fname(name); _save(sd, f)
-        _update_manifest(out, name, {"file": f.name, "sha256": file_sha256(f), "config": config, **meta,
-                                     "params": int(sum(v.numel() for k, v in sd.items() if k != "vocab")),
-                                     "seconds": round(time.time() - t0, 1)})
+        _build_model(out, name, table[name], cfg, gen, log)
     man = json.loads((out / "manifest.json").read_text())
     secs = (man.get("generator", {}).get("seconds", 0) or 0) + sum(e.get("seconds", 0) for e in man["models"].values())
     return _update_manifest(out, "", top={"train_seconds_sum": round(secs, 1)})
