@@ -33,6 +33,17 @@ def with_fields(df: pd.DataFrame) -> pd.DataFrame:
     df[list(VARIANT_FIELDS)] = df[list(VARIANT_FIELDS)].astype(object).where(df[list(VARIANT_FIELDS)].notna(), None)
     return df
 
+# %% ../nbs/53_report.ipynb #c005x2
+def _record_problem(r) -> str | None:
+    "What makes `r` not a result record (a missing field, a value that is not a number, a flag that is not text), or None."
+    miss = [k for k in RECORD_COLUMNS if k not in OPTIONAL_FIELDS and (not isinstance(r, dict) or k not in r)]
+    v, fl = (r.get("value"), r.get("flag")) if isinstance(r, dict) else (None, None)
+    if miss: return 'missing ' + ', '.join(miss)
+    if not (v is None or isinstance(v, (int, float)) and not isinstance(v, bool)): return f'value {v!r} is not a number'
+    if not (fl is None or isinstance(fl, str)): return f'flag {fl!r} is not text'
+    return None
+
+# %% ../nbs/53_report.ipynb #c005x4
 def read_records(path) -> dict:
     """A sidecar read defensively: JSON object with a list `records` whose items are records (a dict holding every
     `ResultRecord` field but `flag`, which sidecars written before it existed lack; a numeric-or-null value, a text-or-null
@@ -44,15 +55,21 @@ def read_records(path) -> dict:
         raise ValueError(f"sidecar {path} must be a JSON object with a list 'records', got {type(doc).__name__}"
                          f"{'' if not isinstance(doc, dict) else ' without one'}; delete it and rerun its job")
     for i, r in enumerate(doc["records"]):
-        miss = [k for k in RECORD_COLUMNS if k not in OPTIONAL_FIELDS and (not isinstance(r, dict) or k not in r)]
-        v, fl = (r.get("value"), r.get("flag")) if isinstance(r, dict) else (None, None)
-        if miss: bad = 'missing ' + ', '.join(miss)
-        elif not (v is None or isinstance(v, (int, float)) and not isinstance(v, bool)): bad = f'value {v!r} is not a number'
-        elif not (fl is None or isinstance(fl, str)): bad = f'flag {fl!r} is not text'
-        else: bad = None
+        bad = _record_problem(r)
         if bad: raise ValueError(f"sidecar {path}: record {i} is not a result record ({bad}): {str(r)[:120]}")
     return doc
 
+# %% ../nbs/53_report.ipynb #c005x6
+def _model_row(doc) -> dict | None:
+    "A sidecar's row of the models table (from its provenance's model spec), or None when it names no model."
+    mp = (doc.get("provenance") or {}).get("model_provenance") or {}
+    spec = mp.get("spec") or {}
+    if not spec.get("name"): return None
+    return {"model": spec["name"], "family": spec.get("family"), "data": spec.get("data"),
+            "n_train_images": spec.get("n_train_images"),
+            "weights_sha256": mp.get("weights_sha256") or mp.get("checkpoint_sha256")}
+
+# %% ../nbs/53_report.ipynb #c005x8
 def collect(run_dir) -> tuple[pd.DataFrame, pd.DataFrame]:
     "(records, models) of a run folder; every sidecar is read with `read_records`."
     run_dir = Path(run_dir)
@@ -62,12 +79,8 @@ def collect(run_dir) -> tuple[pd.DataFrame, pd.DataFrame]:
     for f in files:
         doc = read_records(f)
         recs += doc["records"]
-        mp = (doc.get("provenance") or {}).get("model_provenance") or {}
-        spec = mp.get("spec") or {}
-        if spec.get("name"):
-            models[spec["name"]] = {"model": spec["name"], "family": spec.get("family"), "data": spec.get("data"),
-                                    "n_train_images": spec.get("n_train_images"),
-                                    "weights_sha256": mp.get("weights_sha256") or mp.get("checkpoint_sha256")}
+        row = _model_row(doc)
+        if row is not None: models[row["model"]] = row
     df = with_fields(pd.DataFrame(recs, columns=RECORD_COLUMNS)).astype({"severity": "Int64", "steps": "Int64"})
     df = df.sort_values(["section", "model", "dataset", "variant", "metric"], kind="mergesort").reset_index(drop=True)
     mdf = pd.DataFrame(sorted(models.values(), key=lambda r: r["model"]),
@@ -79,6 +92,18 @@ from .sections import _ood_name, _CC
 
 ABLATION_SCALE = {m.name: m.scale for m in SECTIONS["ablations"].metrics if m.scale != 1}   # Tables 6-7 print BG-Gap x10
 
+def _refuse_ambiguous(pv: pd.DataFrame) -> pd.DataFrame:
+    "`pv`, unless two records (two settings: PGD steps, FPR conventions, OOD scores...) map to one cell, which would be averaged."
+    key = ["model", "table", "dataset", "metric", "variant", "n_train_images"]
+    dup = pv[pv.astype({"table": str}).duplicated(key, keep=False)]
+    if len(dup):
+        g = dup.iloc[0]; same = dup[(dup[key].astype(str) == g[key].astype(str)).all(axis=1)]
+        raise ValueError(f"{g.model}: Table {g.table} {g.dataset} {g.metric} {g.variant or ''} has {len(same)} results from different "
+                         f"settings ({', '.join(repr(s) for s in same.setting)}) that would be averaged; report each setting "
+                         "from its own run directory (synbench run --run NAME)")
+    return pv
+
+# %% ../nbs/53_report.ipynb #c007x2
 def paper_view(df: pd.DataFrame) -> pd.DataFrame:
     """Records as (model, table, dataset, metric, variant, value, n_train_images, setting) in the paper's keys and units,
     as each record's `Section` declares them (its `Metric`'s table, key and scale, its `paper_cell`). A record of a
@@ -95,17 +120,8 @@ def paper_view(df: pd.DataFrame) -> pd.DataFrame:
         out.append((r.model, cell.get("table", m.table), cell["dataset"], cell.get("metric", m.key or m.name), cell["variant"],
                     m.scale * v if m.scale != 1 else v, cell.get("n_train_images", ""), r.variant or ""))
     return _refuse_ambiguous(pd.DataFrame(out, columns=["model", "table", "dataset", "metric", "variant", "value", "n_train_images", "setting"]))
-def _refuse_ambiguous(pv: pd.DataFrame) -> pd.DataFrame:
-    "`pv`, unless two records (two settings: PGD steps, FPR conventions, OOD scores...) map to one cell, which would be averaged."
-    key = ["model", "table", "dataset", "metric", "variant", "n_train_images"]
-    dup = pv[pv.astype({"table": str}).duplicated(key, keep=False)]
-    if len(dup):
-        g = dup.iloc[0]; same = dup[(dup[key].astype(str) == g[key].astype(str)).all(axis=1)]
-        raise ValueError(f"{g.model}: Table {g.table} {g.dataset} {g.metric} {g.variant or ''} has {len(same)} results from different "
-                         f"settings ({', '.join(repr(s) for s in same.setting)}) that would be averaged; report each setting "
-                         "from its own run directory (synbench run --run NAME)")
-    return pv
 
+# %% ../nbs/53_report.ipynb #c007x4
 PAPER_CODE_METRICS = ("Acc", "Avg_Acc_cc", "Avg_R_cc")   # Table 3 metrics published as running averages
 
 def paper_reference() -> pd.DataFrame:
@@ -128,6 +144,7 @@ TABLES = {1: "Out-of-distribution detection (AUROC, FPR@95)", 2: "Adversarial ro
           7: "Ablation: CLIP on real / synthetic / both x data size (fractions; BG_Gap x10 as printed by the paper)",
           "fig3": "Calibration (Fig. 3 data)", "fig4": "Shape bias (Fig. 4 data)"}
 
+# %% ../nbs/53_report.ipynb #c010x2
 def _col(r):
     return " ".join(x for x in (str(r.dataset), str(r.metric), str(r.variant)) if x and x != "nan")
 
@@ -142,6 +159,7 @@ _VAR_ORDER = ["", f"FGSM eps={eps_label(EPS)}", f"PGD-{PGD_STEPS} eps={eps_label
 def _rank(order, v):
     return (order.index(v), "") if v in order else (len(order), str(v))
 
+# %% ../nbs/53_report.ipynb #c010x4
 _ABL_ORDER = ["Acc", "R_adv_FGSM", "R_cc_2DCC", "CB_2", "Shape_bias", "BG_Gap", "FPR@95", "ECE"]
 def _abl_cols(cols): return sorted(cols, key=lambda m: _rank(_ABL_ORDER, m.split("_")[0] if m.startswith("FPR@95") else m))
 
@@ -152,6 +170,18 @@ def _order_key(ds, met, var):
     if met in ("Acc_adv", "R_adv"): return (d, _rank(_VAR_ORDER, var), _rank(_MET_ORDER, met))  # Table 2: per attack
     return (d, _rank(_MET_ORDER, met), _rank(_VAR_ORDER, var))
 
+# %% ../nbs/53_report.ipynb #c010x6
+def _by_family(w: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
+    "Wide table `w` with its models' family and data first, rows grouped by family (supervised, self-supervised, multi-modal), real first."
+    info = models.set_index("model")
+    fam = [info.family.get(m) if m in info.index else None for m in w.index]
+    dat = [info.data.get(m) if m in info.index else None for m in w.index]
+    w.insert(0, "data", dat); w.insert(0, "family", fam)
+    order = {"supervised": 0, "self-supervised": 1, "multi-modal": 2}
+    w = w.assign(_o=[order.get(f, 9) for f in fam], _d=[0 if d == "real" else 1 for d in dat])
+    return w.sort_values(["_o", "_d"], kind="mergesort").drop(columns=["_o", "_d"])
+
+# %% ../nbs/53_report.ipynb #c010x8
 def paper_table(pv: pd.DataFrame, table, models: pd.DataFrame | None = None) -> pd.DataFrame:
     "Table `table` (1-7, 'fig3', 'fig4'; 6 and 7 the ablations, one row per model, variant and size) of a paper view, as a wide DataFrame."
     t = pv[pv.table.astype(str) == str(table)]
@@ -163,16 +193,10 @@ def paper_table(pv: pd.DataFrame, table, models: pd.DataFrame | None = None) -> 
     keyed = {r.column: _order_key(r.dataset, r.metric, r.variant) for r in t.itertuples()}
     cols = sorted(keyed, key=keyed.get)
     w = t.pivot_table(index="model", columns="column", values="value", sort=False)[cols]
-    if models is not None and len(models):
-        info = models.set_index("model")
-        fam = [info.family.get(m) if m in info.index else None for m in w.index]
-        dat = [info.data.get(m) if m in info.index else None for m in w.index]
-        w.insert(0, "data", dat); w.insert(0, "family", fam)
-        order = {"supervised": 0, "self-supervised": 1, "multi-modal": 2}
-        w = w.assign(_o=[order.get(f, 9) for f in fam], _d=[0 if d == "real" else 1 for d in dat])
-        w = w.sort_values(["_o", "_d"], kind="mergesort").drop(columns=["_o", "_d"])
+    if models is not None and len(models): w = _by_family(w, models)
     return w.round(4)
 
+# %% ../nbs/53_report.ipynb #c010x10
 def to_markdown(df: pd.DataFrame, title: str = "") -> str:
     "A GitHub-markdown table (index included) without extra dependencies."
     d = df.reset_index()
@@ -182,6 +206,7 @@ def to_markdown(df: pd.DataFrame, title: str = "") -> str:
     lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in d.itertuples(index=False)]
     return "\n".join(lines) + "\n"
 
+# %% ../nbs/53_report.ipynb #c010x12
 def to_latex(df: pd.DataFrame, caption: str = "") -> str:
     "A booktabs LaTeX table (index included)."
     d = df.reset_index(); esc = lambda s: re.sub(r"([&%$#_{}])", r"\\\1", str(s))
@@ -191,6 +216,7 @@ def to_latex(df: pd.DataFrame, caption: str = "") -> str:
     return "\n".join([r"\begin{table}[t]", r"\centering", r"\small", rf"\begin{{tabular}}{{{'l' * len(d.columns)}}}",
                       r"\toprule", *body, r"\bottomrule", r"\end{tabular}", rf"\caption{{{esc(caption)}}}", r"\end{table}", ""])
 
+# %% ../nbs/53_report.ipynb #c010x14
 def write_table(df: pd.DataFrame, stem, title: str = "") -> list[Path]:
     "Write `stem.md` and `stem.tex`."
     stem = Path(stem); out = []
@@ -239,6 +265,7 @@ def radar_values(df: pd.DataFrame) -> pd.DataFrame:
         rows[m] = r
     return pd.DataFrame.from_dict(rows, orient="index")
 
+# %% ../nbs/53_report.ipynb #c013x3
 def _save(fig, stem) -> list[Path]:
     stem = Path(stem); stem.parent.mkdir(parents=True, exist_ok=True); out = []
     for ext in ("png", "pdf"):
@@ -247,6 +274,7 @@ def _save(fig, stem) -> list[Path]:
         out.append(p)
     import matplotlib.pyplot as plt; plt.close(fig); return out
 
+# %% ../nbs/53_report.ipynb #c013x6
 def fig1_radar(df, models, stem) -> list[Path]:
     "Fig. 1: radar per family, real (solid) vs synthetic (dashed)."
     import matplotlib; import matplotlib.pyplot as plt
@@ -267,6 +295,7 @@ def fig1_radar(df, models, stem) -> list[Path]:
         ax.set_title(fam, fontsize=10); ax.legend(fontsize=6, loc="lower left", bbox_to_anchor=(-0.1, -0.35))
     return _save(fig, stem)
 
+# %% ../nbs/53_report.ipynb #c013x9
 def fig3_error_vs_ece(df, models, stem) -> list[Path]:
     "Fig. 3: test error vs ECE per dataset; filled = real, empty = synthetic."
     import matplotlib.pyplot as plt
@@ -284,6 +313,7 @@ def fig3_error_vs_ece(df, models, stem) -> list[Path]:
     axs[0][-1].legend(fontsize=6, loc="best"); fig.suptitle("filled: real-trained, empty: synthetic-trained", fontsize=8)
     return _save(fig, stem)
 
+# %% ../nbs/53_report.ipynb #c013x12
 def fig4_shape_bias(df, models, stem) -> list[Path]:
     "Fig. 4: shape bias per model (bars) and per class (markers)."
     import matplotlib.pyplot as plt
@@ -311,6 +341,7 @@ PAPER_SETTINGS = {   # what stands behind each table's published numbers (the au
     6: "paper: fractions, BG_Gap x10", 7: "paper: fractions, BG_Gap x10",
     "fig3": "paper: the authors' calibration JSONs", "fig4": "paper: per-class shape bias by predicted category (keys predicted=<class>)"}
 
+# %% ../nbs/53_report.ipynb #c015x3
 def _run_settings(run_dir) -> str:
     "The presets and section options a run's sidecars record, one line."
     seen = {}
@@ -320,6 +351,25 @@ def _run_settings(run_dir) -> str:
         seen.setdefault(p.get("preset", "paper-text"), set()).add(f.parent.name)
     return "; ".join(f"preset {k} ({', '.join(sorted(v))})" for k, v in sorted(seen.items())) or "no sidecars"
 
+# %% ../nbs/53_report.ipynb #c015x6
+def _beside_ablation(p: pd.DataFrame, r: pd.DataFrame) -> pd.DataFrame:
+    "An ablation table (6, 7) in the paper's layout: rows (source, family, model, variant, size), one column per metric the run has."
+    both = pd.concat([p[p.metric.isin(set(r.metric))], r], ignore_index=True).fillna({"n_train_images": ""})
+    w = both.pivot_table(index=["source", "family", "model", "variant", "n_train_images"], columns="metric",
+                         values="value", sort=False, dropna=False)
+    return w[_abl_cols(w.columns)].dropna(how="all").round(4)
+
+def _beside_table(p: pd.DataFrame, r: pd.DataFrame) -> pd.DataFrame:
+    "Tables 1-5 and the figures' data: the paper's rows `p` in the columns the run's rows `r` have, then the run's, in the paper's order."
+    keys = set(map(tuple, r[["dataset", "metric", "variant"]].values))
+    p = p[[k in keys for k in map(tuple, p[["dataset", "metric", "variant"]].values)]]
+    both = pd.concat([p, r], ignore_index=True).assign(column=lambda d: [_col(x) for x in d.itertuples()])
+    keyed = {x.column: _order_key(x.dataset, x.metric, x.variant) for x in both.itertuples()}
+    cols = sorted(keyed, key=keyed.get)
+    w = both.pivot_table(index=["source", "family", "model"], columns="column", values="value", sort=False, dropna=False)
+    return w.reindex(columns=cols).dropna(how="all").round(4)
+
+# %% ../nbs/53_report.ipynb #c015x8
 def beside_paper(pv: pd.DataFrame, models: pd.DataFrame) -> dict:
     "{table: wide DataFrame with the paper's models then the run's}; tables keyed like `TABLES`, the ablations (6, 7) included."
     ref = paper_reference()
@@ -331,18 +381,7 @@ def beside_paper(pv: pd.DataFrame, models: pd.DataFrame) -> dict:
         r = run[run.table.astype(str) == str(t)]
         if r.empty: continue
         p = paper[paper.table.astype(str) == str(t)]
-        if t in (6, 7):   # the ablations in the paper's layout: rows (model, variant, size), one column per metric
-            both = pd.concat([p[p.metric.isin(set(r.metric))], r], ignore_index=True).fillna({"n_train_images": ""})
-            w = both.pivot_table(index=["source", "family", "model", "variant", "n_train_images"], columns="metric",
-                                 values="value", sort=False, dropna=False)
-            out[t] = w[_abl_cols(w.columns)].dropna(how="all").round(4); continue
-        keys = set(map(tuple, r[["dataset", "metric", "variant"]].values))
-        p = p[[k in keys for k in map(tuple, p[["dataset", "metric", "variant"]].values)]]
-        both = pd.concat([p, r], ignore_index=True).assign(column=lambda d: [_col(x) for x in d.itertuples()])
-        keyed = {x.column: _order_key(x.dataset, x.metric, x.variant) for x in both.itertuples()}
-        cols = sorted(keyed, key=keyed.get)
-        w = both.pivot_table(index=["source", "family", "model"], columns="column", values="value", sort=False, dropna=False)
-        out[t] = w.reindex(columns=cols).dropna(how="all").round(4)
+        out[t] = _beside_ablation(p, r) if t in (6, 7) else _beside_table(p, r)
     return out
 
 # %% ../nbs/53_report.ipynb #cstat1
@@ -358,6 +397,7 @@ def run_samples(run_dir) -> tuple[pd.DataFrame, list]:
         recs += read_records(f)["records"]; smp += read_samples(f)
     return with_fields(pd.DataFrame(recs, columns=RECORD_COLUMNS)), smp
 
+# %% ../nbs/53_report.ipynb #cstat1x3
 def write_statistics(run_dir, models: pd.DataFrame, out, figs) -> dict:
     """Effective robustness per shift (csv, a figure per shift; the paper's real baselines on an ImageNet run), error consistency and
     per-class tables of a run, from its records and per-sample arrays (`synbench.effective_report`, `synbench.agreement_report`)."""
@@ -370,6 +410,41 @@ def write_statistics(run_dir, models: pd.DataFrame, out, figs) -> dict:
 # %% ../nbs/53_report.ipynb #c017
 from .compare import write_comparisons
 
+def _write_tables(pv, df, models, out) -> list[Path]:
+    "Tables 1-7 and the figures' data tables of a run that it has rows for (markdown and LaTeX), each with its flag column."
+    names = {1: "table1_ood", 2: "table2_adversarial", 3: "table3_corruptions", 4: "table4_context_bias",
+             5: "table5_background_bias", 6: "table6_ablation_prompts", 7: "table7_ablation_clip_data", "fig3": "fig3_calibration", "fig4": "fig4_shape_bias"}
+    paths = []
+    for t, stem in names.items():
+        w = flag_rows(paper_table(pv, t, models), df, t)
+        if not w.empty: paths += write_table(w, out / "tables" / stem, TABLES[t])
+    return paths
+
+# %% ../nbs/53_report.ipynb #c017x3
+def _write_figures(df, models, figs) -> list[Path]:
+    "Figs. 3, 4 and 1 of a run, those its sections feed."
+    paths = []
+    if (df.section == "calibration").any(): paths += fig3_error_vs_ece(df, models, figs / "fig3_error_vs_ece")
+    if ((df.section == "biases") & (df.metric == "shape_bias")).any(): paths += fig4_shape_bias(df, models, figs / "fig4_shape_bias")
+    if len(radar_values(df).columns): paths += fig1_radar(df, models, figs / "fig1_radar")
+    return paths
+
+# %% ../nbs/53_report.ipynb #c017x6
+def _write_beside(run_dir, pv, models, out) -> Path:
+    "beside_paper.md (each table under both sides' settings) and beside_paper.csv (the same numbers, long) of a run; returns the first."
+    bp = beside_paper(pv, models); parts = []
+    runs = _run_settings(run_dir)
+    for t, w in bp.items():
+        parts.append(f"Settings — this run: {runs}; {PAPER_SETTINGS.get(t, '')}. Where they differ, the rows are not like for like.\n\n"
+                     + to_markdown(w, f"Beside the paper — {TABLES[t]}"))
+    with atomic_write(out / "beside_paper.md") as f:
+        f.write("# This run beside the paper's published numbers\n\nPaper: Singh et al., CVPR-W 2024 (paper_tables.csv; "
+                "Figs. 3/4 from the authors' code results). Units as in the paper.\n\n" + "\n".join(parts))
+    long = pd.concat([w.stack().rename("value").reset_index().assign(table=str(t)) for t, w in bp.items()], ignore_index=True) if bp else pd.DataFrame()
+    with atomic_write(out / "beside_paper.csv") as f: long.to_csv(f, index=False, lineterminator="\n")
+    return out / "beside_paper.md"
+
+# %% ../nbs/53_report.ipynb #c017x9
 def make_report(run_dir, out_dir=None, figures_dir=None, card: str | None = None) -> dict:
     """Write every table and figure of a run, its paired comparisons and findings (`synbench.compare.write_comparisons`), its
     statistics (`write_statistics`) and, with `card`, that model's report card; returns {'results', 'tables', 'figures', 'beside', ...} paths."""
@@ -382,30 +457,15 @@ def make_report(run_dir, out_dir=None, figures_dir=None, card: str | None = None
     out.mkdir(parents=True, exist_ok=True)
     with atomic_write(res["results"]) as f: df.to_csv(f, index=False, lineterminator="\n")
     with atomic_write(out / "models.csv") as f: models.to_csv(f, index=False, lineterminator="\n")
-    names = {1: "table1_ood", 2: "table2_adversarial", 3: "table3_corruptions", 4: "table4_context_bias",
-             5: "table5_background_bias", 6: "table6_ablation_prompts", 7: "table7_ablation_clip_data", "fig3": "fig3_calibration", "fig4": "fig4_shape_bias"}
-    for t, stem in names.items():
-        w = flag_rows(paper_table(pv, t, models), df, t)
-        if not w.empty: res["tables"] += write_table(w, out / "tables" / stem, TABLES[t])
-    if (df.section == "calibration").any(): res["figures"] += fig3_error_vs_ece(df, models, figs / "fig3_error_vs_ece")
-    if ((df.section == "biases") & (df.metric == "shape_bias")).any(): res["figures"] += fig4_shape_bias(df, models, figs / "fig4_shape_bias")
-    if len(radar_values(df).columns): res["figures"] += fig1_radar(df, models, figs / "fig1_radar")
-    bp = beside_paper(pv, models); parts = []
-    runs = _run_settings(run_dir)
-    for t, w in bp.items():
-        parts.append(f"Settings — this run: {runs}; {PAPER_SETTINGS.get(t, '')}. Where they differ, the rows are not like for like.\n\n"
-                     + to_markdown(w, f"Beside the paper — {TABLES[t]}"))
-    with atomic_write(out / "beside_paper.md") as f:
-        f.write("# This run beside the paper's published numbers\n\nPaper: Singh et al., CVPR-W 2024 (paper_tables.csv; "
-                "Figs. 3/4 from the authors' code results). Units as in the paper.\n\n" + "\n".join(parts))
-    long = pd.concat([w.stack().rename("value").reset_index().assign(table=str(t)) for t, w in bp.items()], ignore_index=True) if bp else pd.DataFrame()
-    with atomic_write(out / "beside_paper.csv") as f: long.to_csv(f, index=False, lineterminator="\n")
-    res["beside"] = out / "beside_paper.md"
+    res["tables"] += _write_tables(pv, df, models, out)
+    res["figures"] += _write_figures(df, models, figs)
+    res["beside"] = _write_beside(run_dir, pv, models, out)
     res.update(write_comparisons(run_dir, out))
     res.update(write_statistics(run_dir, models, out, figs))
     if card is not None: res["card"] = make_card(run_dir, card, df.model.unique(), out)
     return res
 
+# %% ../nbs/53_report.ipynb #c017x11
 def cli_report(argv=None) -> int:
     "Entry point of `synbench report`."
     p = argparse.ArgumentParser(prog="synbench report", description="Aggregate a run into tables and figures.")

@@ -25,6 +25,7 @@ def _source_templates() -> Path | None:
     p = package_dir().parent / "nbs" / "sections"
     return p if p.is_dir() else None
 
+# %% ../nbs/52_runner.ipynb #c005x2
 def sync_templates(src=None, dest=None) -> list[Path]:
     "Copy `nbs/sections/*.ipynb` into the package's `templates/` folder (only files that changed); returns the copies."
     src = Path(src) if src else _source_templates()
@@ -38,6 +39,7 @@ def sync_templates(src=None, dest=None) -> list[Path]:
         out.append(t)
     return out
 
+# %% ../nbs/52_runner.ipynb #c005x4
 def template_path(section: str) -> Path:
     "The template notebook of `section` (packaged copy first, then the source checkout's)."
     if section not in SECTIONS: raise ValueError(f"unknown section {section!r}; expected one of {SECTIONS}")
@@ -46,6 +48,7 @@ def template_path(section: str) -> Path:
     raise FileNotFoundError(f"template {section}.ipynb not found in the package (synbench/templates) "
                             "nor in nbs/sections; reinstall synbench or run sync_templates()")
 
+# %% ../nbs/52_runner.ipynb #c005x6
 def template_parameters(section: str) -> dict:
     "Names and defaults of a template's `parameters` cell."
     import papermill as pm
@@ -56,6 +59,7 @@ def slug(name: str) -> str:
     "File-safe form of a model name."
     return re.sub(r"[^A-Za-z0-9._=+-]+", "_", str(name).replace("/", "__")).strip("_")
 
+# %% ../nbs/52_runner.ipynb #c008x2
 RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 def resolve_run_dir(runs_dir, run_name) -> Path:
@@ -69,6 +73,7 @@ def resolve_run_dir(runs_dir, run_name) -> Path:
         raise ValueError(f"--run {run_name!r} resolves to {d}, outside the runs directory {base} (a symlink?); pick another name")
     return d
 
+# %% ../nbs/52_runner.ipynb #c008x4
 @dataclass
 class Job:
     "One template execution."
@@ -84,6 +89,32 @@ class Job:
         return {"job": self.name, "section": self.section, "model": self.model, "report": self.report,
                 "sidecar": self.sidecar, **kw}
 
+# %% ../nbs/52_runner.ipynb #c008x6
+def _job(s, m, run_dir, declared, params, section_params, preset) -> Job:
+    "The job of section `s` on model (or grid) `m`: `preset`'s parameters, then `params`, then the section's, kept if `declared`."
+    from synbench.sections import preset_job
+    m, pre = preset_job(preset, s, m) if s != "ablations" else (m, {"preset": preset})
+    out = run_dir / "reports" / s
+    p = {**pre, **(params or {}), **((section_params or {}).get(s, {})), "model": m, "run_dir": str(run_dir),
+         "sidecar": str(out / f"{slug(m)}.json.partial")}
+    if s == "ablations" or not p.get("allow_code"): p.pop("allow_code", None)   # a grid's names never run code
+    unknown = sorted(set((section_params or {}).get(s, {})) - set(declared))
+    if unknown: raise ValueError(f"section {s!r} has no parameters {unknown}; it takes {sorted(declared)}")
+    p = {k: v for k, v in p.items() if k in declared}
+    return Job(s, m, str(out / f"{slug(m)}.ipynb"), str(out / f"{slug(m)}.json"), p)
+
+# %% ../nbs/52_runner.ipynb #c008x8
+def _refuse_collisions(jobs):
+    "Two jobs writing one report (names that slug alike, compared case-blind) are refused, naming both."
+    seen, bad = {}, []
+    for j in jobs:
+        k = j.report.lower()
+        if k in seen and seen[k].model != j.model:
+            bad.append(f"{seen[k].model!r} and {j.model!r} would both write {j.report}")
+        seen.setdefault(k, j)
+    if bad: raise ValueError("report names collide: " + "; ".join(bad) + "; run them in separate runs (--run) or rename one")
+
+# %% ../nbs/52_runner.ipynb #c008x10
 MODEL_GROUPS = {n: w.models() for n, w in WORLDS.items() if w.models()}   # a world's name expands to its models (synbench.worlds)
 
 def plan(models, sections, run_dir, grids=(), params: dict | None = None, section_params: dict | None = None,
@@ -100,29 +131,9 @@ def plan(models, sections, run_dir, grids=(), params: dict | None = None, sectio
         targets = list(grids) if s == "ablations" else models
         if s == "ablations" and not targets:
             raise ValueError("the ablations section needs --grids NAME (e.g. 'miniworld-synvit', or 'modelA+modelB+...')")
-        for m in targets:
-            from synbench.sections import preset_job
-            m, pre = preset_job(preset, s, m) if s != "ablations" else (m, {"preset": preset})
-            out = run_dir / "reports" / s
-            p = {**pre, **(params or {}), **((section_params or {}).get(s, {})), "model": m, "run_dir": str(run_dir),
-                 "sidecar": str(out / f"{slug(m)}.json.partial")}
-            if s == "ablations" or not p.get("allow_code"): p.pop("allow_code", None)   # a grid's names never run code
-            unknown = sorted(set((section_params or {}).get(s, {})) - set(declared))
-            if unknown: raise ValueError(f"section {s!r} has no parameters {unknown}; it takes {sorted(declared)}")
-            p = {k: v for k, v in p.items() if k in declared}
-            jobs.append(Job(s, m, str(out / f"{slug(m)}.ipynb"), str(out / f"{slug(m)}.json"), p))
+        jobs += [_job(s, m, run_dir, declared, params, section_params, preset) for m in targets]
     _refuse_collisions(jobs)
     return jobs
-
-def _refuse_collisions(jobs):
-    "Two jobs writing one report (names that slug alike, compared case-blind) are refused, naming both."
-    seen, bad = {}, []
-    for j in jobs:
-        k = j.report.lower()
-        if k in seen and seen[k].model != j.model:
-            bad.append(f"{seen[k].model!r} and {j.model!r} would both write {j.report}")
-        seen.setdefault(k, j)
-    if bad: raise ValueError("report names collide: " + "; ".join(bad) + "; run them in separate runs (--run) or rename one")
 
 # %% ../nbs/52_runner.ipynb #c011
 @functools.lru_cache(maxsize=1)
@@ -137,6 +148,7 @@ def _kernel_manager_class():
             super().__init__(**kw)
     return IPCKernelManager
 
+# %% ../nbs/52_runner.ipynb #c011x2
 def job_done(job: Job) -> bool:
     "True when the job's sidecar exists, parses and was made with the same parameters."
     p = Path(job.sidecar)
@@ -148,6 +160,7 @@ def job_done(job: Job) -> bool:
     got = {k: v for k, v in doc["parameters"].items() if k in want}
     return "records" in doc and json.loads(json.dumps(got)) == json.loads(json.dumps(want))
 
+# %% ../nbs/52_runner.ipynb #c011x4
 def failed_report(job: Job) -> Path:
     "Where a failed job's executed notebook goes: `<stem>.failed.ipynb`, beside (never over) the report."
     r = Path(job.report); return r.with_name(f"{r.stem}.failed.ipynb")
@@ -158,7 +171,6 @@ def set_aside(job: Job) -> Path | None:
     if not p.exists(): return None
     old = p.with_name(p.name + ".old"); os.replace(p, old); return old
 
-
 # %% ../nbs/52_runner.ipynb #c011a
 def check_notebook(path) -> str | None:
     "None when `path` holds a complete, valid notebook (read and schema-checked by nbformat), else what is wrong."
@@ -167,6 +179,7 @@ def check_notebook(path) -> str | None:
     except Exception as e: return f"{type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}"
     return None
 
+# %% ../nbs/52_runner.ipynb #c011ax2
 def _check_partial(partial: Path) -> None:
     if not partial.exists(): raise RuntimeError(f"the template finished without writing its sidecar {partial}")
     try: doc = json.loads(partial.read_text())
@@ -175,16 +188,38 @@ def _check_partial(partial: Path) -> None:
         raise RuntimeError(f"the sidecar {partial} holds no list of records")
 
 # %% ../nbs/52_runner.ipynb #c011b
+def _start(job: Job) -> tuple:
+    "A job's (report, sidecar, failed report, running notebook, partial sidecar), its folder made, an interrupted try's files removed."
+    report, sidecar, failed = Path(job.report), Path(job.sidecar), failed_report(job)
+    report.parent.mkdir(parents=True, exist_ok=True)
+    tmp_nb = report.with_name(f".{report.stem}.running.ipynb"); partial = Path(job.parameters.get("sidecar", str(sidecar) + ".partial"))
+    for f in (tmp_nb, partial):
+        with contextlib.suppress(FileNotFoundError): f.unlink()
+    return report, sidecar, failed, tmp_nb, partial
+
+# %% ../nbs/52_runner.ipynb #c011bx2
+def _finish(tmp_nb, partial, report, sidecar, failed) -> None:
+    "Check the executed notebook and the sidecar, then move both into place and drop an older failed report; raises if either is bad."
+    bad = check_notebook(tmp_nb)
+    if bad: raise RuntimeError(f"the executed notebook {tmp_nb} is incomplete or invalid ({bad})")
+    _check_partial(partial)
+    os.replace(tmp_nb, report); os.replace(partial, sidecar)
+    with contextlib.suppress(FileNotFoundError): failed.unlink()
+
+def _fail(e, tmp_nb, partial, failed) -> str:
+    "Keep a failed job's executed notebook as its failed report, drop its partial sidecar; returns the error message."
+    msg = f"{getattr(e, 'ename', type(e).__name__)}: {getattr(e, 'evalue', str(e))}".strip()
+    if tmp_nb.exists(): os.replace(tmp_nb, failed)
+    with contextlib.suppress(FileNotFoundError): partial.unlink()
+    return msg[:2000]
+
+# %% ../nbs/52_runner.ipynb #c011bx4
 def execute_job(job: Job, kernel_name: str = "python3", timeout: int | None = None, env: dict | None = None) -> dict:
     """Run one job's template into temporary files; both move into place only when the notebook is complete and valid.
     Returns {'job', 'status' ('done'|'failed'), 'seconds', 'report', 'sidecar', 'error'}; a failed job's 'report' is its
     `<stem>.failed.ipynb`, and a good report already in place is never replaced by a failed one."""
     import papermill as pm
-    t0 = time.perf_counter(); report, sidecar, failed = Path(job.report), Path(job.sidecar), failed_report(job)
-    report.parent.mkdir(parents=True, exist_ok=True)
-    tmp_nb = report.with_name(f".{report.stem}.running.ipynb"); partial = Path(job.parameters.get("sidecar", str(sidecar) + ".partial"))
-    for f in (tmp_nb, partial):
-        with contextlib.suppress(FileNotFoundError): f.unlink()
+    t0 = time.perf_counter(); report, sidecar, failed, tmp_nb, partial = _start(job)
     res = job.row()
     old = {k: os.environ.get(k) for k in (env or {})}
     try:
@@ -192,17 +227,10 @@ def execute_job(job: Job, kernel_name: str = "python3", timeout: int | None = No
         km = {"kernel_manager_class": _kernel_manager_class()} if _kernel_manager_class() else {}
         pm.execute_notebook(str(template_path(job.section)), str(tmp_nb), parameters=job.parameters, kernel_name=kernel_name,
                             progress_bar=False, cwd=str(report.parent), execution_timeout=timeout, **km)
-        bad = check_notebook(tmp_nb)
-        if bad: raise RuntimeError(f"the executed notebook {tmp_nb} is incomplete or invalid ({bad})")
-        _check_partial(partial)
-        os.replace(tmp_nb, report); os.replace(partial, sidecar)
-        with contextlib.suppress(FileNotFoundError): failed.unlink()
+        _finish(tmp_nb, partial, report, sidecar, failed)
         res.update(status="done", error=None)
     except Exception as e:
-        msg = f"{getattr(e, 'ename', type(e).__name__)}: {getattr(e, 'evalue', str(e))}".strip()
-        if tmp_nb.exists(): os.replace(tmp_nb, failed)
-        with contextlib.suppress(FileNotFoundError): partial.unlink()
-        res.update(status="failed", error=msg[:2000], report=str(failed))
+        res.update(status="failed", error=_fail(e, tmp_nb, partial, failed), report=str(failed))
     finally:
         for k, v in old.items():
             if v is None: os.environ.pop(k, None)
@@ -226,15 +254,18 @@ def _run_local(jobs, workers, on_done=None, **kw):
             out[futs[f]] = f.result(); on_done(out[futs[f]])
         return out
 
+# %% ../nbs/52_runner.ipynb #c014x2
+def _dask_client(workers, scheduler=None, gpus_per_job=0) -> tuple:
+    "(client, cluster): a client of `scheduler` (cluster None), or of a new LocalCluster of `workers` one-thread processes."
+    from dask.distributed import Client, LocalCluster
+    if scheduler: return Client(scheduler), None
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                           resources={"GPU": gpus_per_job} if gpus_per_job else None)
+    return Client(cluster), cluster
 
 def _run_dask(jobs, workers, scheduler=None, gpus_per_job=0, on_done=None, **kw):
-    from dask.distributed import Client, LocalCluster
-    cluster = None
-    if scheduler: client = Client(scheduler)
-    else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                               resources={"GPU": gpus_per_job} if gpus_per_job else None)
-        client = Client(cluster)
+    "Run `jobs` as Dask tasks (each asking for `gpus_per_job` GPUs); a task that dies becomes a failed result."
+    client, cluster = _dask_client(workers, scheduler, gpus_per_job)
     try:
         res = {"resources": {"GPU": gpus_per_job}} if gpus_per_job else {}
         futs = [client.submit(execute_job, j, pure=False, key=f"synbench-{j.section}-{slug(j.model)}-{time.time_ns()}", **kw, **res) for j in jobs]
@@ -251,6 +282,7 @@ def _run_dask(jobs, workers, scheduler=None, gpus_per_job=0, on_done=None, **kw)
         client.close()
         if cluster is not None: cluster.close()
 
+# %% ../nbs/52_runner.ipynb #c014x4
 def slurm_cluster(queue: str | None = None, account: str | None = None, cores: int = 8, memory: str = "64GB",
                   gpus_per_job: int = 1, walltime: str = "04:00:00", python: str | None = None, **kw):
     """A dask-jobqueue `SLURMCluster` whose every worker is one SLURM job holding `gpus_per_job` GPUs and
@@ -281,6 +313,7 @@ def _hint(name, names) -> str:
     close = [low[c] for c in difflib.get_close_matches(str(name).lower(), list(low), n=3, cutoff=0.7)]
     return f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
 
+# %% ../nbs/52_runner.ipynb #i17_1x2
 def _default(src: str):
     "A template default as a value: a Python literal, or a literal division such as `1 / 255`; else `...`."
     try: return ast.literal_eval(src)
@@ -290,6 +323,7 @@ def _default(src: str):
         with contextlib.suppress(ValueError, ZeroDivisionError): return ast.literal_eval(node.left) / ast.literal_eval(node.right)
     return ...
 
+# %% ../nbs/52_runner.ipynb #i17_1x4
 def declared_parameters(sections=SECTIONS) -> dict:
     "section -> {parameter: default value} as each template's `parameters` cell declares them."
     return {s: {k: _default(v) for k, v in template_parameters(s).items()} for s in sections}
@@ -302,6 +336,7 @@ def _ints(lo=None, hi=None, none=False):
         if (lo is not None and v < lo) or (hi is not None and v > hi): return f"must be in [{lo}, {hi if hi is not None else '∞'}], got {v}"
     return f
 
+# %% ../nbs/52_runner.ipynb #i17_3x3
 def _number(lo, hi, also=()):
     def f(v):
         if v in also and not isinstance(v, bool): return None
@@ -309,6 +344,7 @@ def _number(lo, hi, also=()):
         if not lo <= v <= hi: return f"must be in [{lo}, {hi}], got {v}"
     return f
 
+# %% ../nbs/52_runner.ipynb #i17_3x6
 def _names(known, many=True):
     def f(v):
         vals = v if many else [v]
@@ -347,6 +383,7 @@ def _type_problem(value, default) -> str | None:
     else: ok, want = isinstance(value, type(default)), f"a {type(default).__name__}"
     return None if ok else f"must be {want}, got {json.dumps(value)}"
 
+# %% ../nbs/52_runner.ipynb #i17_5x2
 def check_value(key: str, value, default=...) -> str | None:
     "What is wrong with `key=value` (type from the template's default, then range or known names), or None."
     p = _type_problem(value, default)
@@ -380,6 +417,7 @@ def known_models() -> list[str]:
     "Every model name synbench knows: each world's models (the registry, MiniWorld's zoo) and the group names."
     return [*(n for w in WORLDS.values() for n in w.model_names()), *MODEL_GROUPS]
 
+# %% ../nbs/52_runner.ipynb #i17_9x2
 def check_model(name: str, allow_code: bool = False, where: str = "--models") -> str | None:
     "What is wrong with model `name` (None when it names a known model, a source or a checkpoint), without loading weights."
     from synbench.worlds import is_code_ref, _query
@@ -406,6 +444,7 @@ def _suite_names(suite: dict):
         if role in ("name", "n"): continue
         for x in (v.values() if isinstance(v, dict) else v if isinstance(v, list) else [v]): yield role, x
 
+# %% ../nbs/52_runner.ipynb #i17_11x3
 def check_dataset(name) -> str | None:
     "What is wrong with dataset `name` of a suite (None when known): code references, unknown names (with suggestions), options."
     from synbench.worlds import is_code_ref, _query
@@ -441,6 +480,7 @@ def check_suite(suite, data_root=None) -> list[str]:
                        "`synbench datasets check --data-root DIR` shows what is where")
     return out
 
+# %% ../nbs/52_runner.ipynb #i17_12x2
 def check_device(device) -> str | None:
     "What is wrong with `device` (None: fine, or chosen automatically)."
     import torch
@@ -458,11 +498,34 @@ class PreflightError(ValueError):
         self.problems = list(problems); n = len(self.problems)
         super().__init__(f"{n} problem{'s' * (n > 1)} found before starting; nothing was run or written:\n" + "\n".join(f"  - {p}" for p in self.problems))
 
+# %% ../nbs/52_runner.ipynb #i17_14x3
+def _check_models(models, sel, allow, add):
+    "`add` the problems of `--models`: each name's, and none given where a selected section needs models."
+    try: names = expand_models(models)
+    except ValueError as e: add(f"--models: {e}"); names = None
+    for m in names or []: add(check_model(m, allow))
+    if names == [] and any(s != "ablations" for s in sel): add("no models given; pass --models NAME[,NAME...]")
+
+def _check_data(params, need_data, add) -> list:
+    "`add` the problems of the suite and its data root; returns the data-root ones instead when the run needs no data."
+    data_warns = []
+    for p in check_suite(params.get("suite", "miniworld"), params.get("data_root")):
+        (add if need_data or not p.startswith("--data-root") else data_warns.append)(p)
+    return data_warns
+
+def _check_options(workers, timeout, preset, add):
+    "`add` the problems of `--workers`, `--timeout` and `--preset`."
+    from synbench.sections import PRESETS
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1: add(f"--workers must be a positive integer, got {workers!r}")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0):
+        add(f"--timeout must be a whole number of seconds > 0, got {timeout!r}")
+    if preset not in PRESETS: add(f"--preset: unknown preset {preset!r}{_hint(preset, list(PRESETS))}; presets: {', '.join(PRESETS)}")
+
+# %% ../nbs/52_runner.ipynb #i17_14x6
 def preflight(models, sections=None, run_name="default", runs_dir="runs", grids=(), params=None, section_params=None,
               workers=1, timeout=None, preset="paper-text", need_data: bool = True) -> list[str]:
     """Check a run before any kernel starts, writing nothing: raises `PreflightError` listing every problem; returns the warnings.
     `need_data=False` (`--plan`, which reads no image) turns data-root problems into warnings."""
-    from synbench.sections import PRESETS
     params, sp = dict(params or {}), dict(section_params or {}); allow = params.get("allow_code") is True
     probs = []; add = lambda p: p and probs.append(p)
     try: run_dir = resolve_run_dir(runs_dir, run_name)
@@ -470,20 +533,12 @@ def preflight(models, sections=None, run_name="default", runs_dir="runs", grids=
     sections = list(sections or SECTIONS); sel = [s for s in sections if s in SECTIONS]
     for s in sections:
         if s not in SECTIONS: add(f"--sections: unknown section {s!r}{_hint(s, SECTIONS)}; sections: {', '.join(SECTIONS)}")
-    try: names = expand_models(models)
-    except ValueError as e: add(f"--models: {e}"); names = None
-    for m in names or []: add(check_model(m, allow))
-    if names == [] and any(s != "ablations" for s in sel): add("no models given; pass --models NAME[,NAME...]")
+    _check_models(models, sel, allow, add)
     _check_grids(grids, sel, add)
-    data_warns = []
-    for p in check_suite(params.get("suite", "miniworld"), params.get("data_root")):
-        (add if need_data or not p.startswith("--data-root") else data_warns.append)(p)
+    data_warns = _check_data(params, need_data, add)
     add(check_device(params.get("device")))
     errs, warns = check_params(sel, {k: v for k, v in params.items() if k not in ("run", "cache_dir", "allow_code")}, sp); probs += errs
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1: add(f"--workers must be a positive integer, got {workers!r}")
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0):
-        add(f"--timeout must be a whole number of seconds > 0, got {timeout!r}")
-    if preset not in PRESETS: add(f"--preset: unknown preset {preset!r}{_hint(preset, list(PRESETS))}; presets: {', '.join(PRESETS)}")
+    _check_options(workers, timeout, preset, add)
     if not probs:
         try: plan(models, sel, run_dir, grids, params, sp, preset)
         except ValueError as e: add(str(e))
@@ -501,6 +556,34 @@ def _check_grids(grids, sel, add):
         for m in ms: add(check_model(m, False, where=f"--grids {g!r}:"))
 
 # %% ../nbs/52_runner.ipynb #c021
+def _execute_all(todo, executor, workers, scheduler, gpus_per_job, desc, quiet, **kw) -> list:
+    "The results of executing `todo` on `executor`, under a progress bar with one line per finished job."
+    from tqdm import tqdm   # plain bars: tqdm.auto warns in kernels without ipywidgets
+    bar = tqdm(total=len(todo), unit="job", desc=desc, disable=quiet or not todo, dynamic_ncols=True)
+    def on_done(r):  # one line per finished job, above a bar with elapsed time and time left
+        bar.write(f"  {r['status']:>7}  {r['job']:<45} {r['seconds'] or 0:7.1f} s  {r['report']}"); bar.update(1)
+    kw["on_done"] = on_done
+    try:
+        return (_run_dask(todo, workers, scheduler, gpus_per_job, **kw) if executor == "dask" else _run_local(todo, workers, **kw)) if todo else []
+    finally: bar.close()
+
+# %% ../nbs/52_runner.ipynb #c021x3
+def _summary(run_name, run_dir, jobs, results) -> dict:
+    "A run's summary: every job's row (one not run this time is 'skipped'), the failures and the counts."
+    by = {r["job"]: r for r in results}
+    rows = [by.get(j.name) or j.row(status="skipped", error=None, seconds=0) for j in jobs]
+    return {"run": run_name, "run_dir": str(run_dir), "jobs": rows,
+            "failed": [r for r in rows if r["status"] == "failed"],
+            "counts": {s: sum(r["status"] == s for r in rows) for s in ("done", "skipped", "failed")}}
+
+def _say_summary(say, run_name, run_dir, summary):
+    "The closing lines of a run: its counts, where its reports are, and each failure with its report."
+    c = summary["counts"]
+    say(f"synbench run {run_name}: {c['done']} done, {c['skipped']} skipped, {c['failed']} failed; reports in "
+        f"{run_dir / 'reports'}, summary in {run_dir / 'summary.json'}")
+    for r in summary["failed"]: say(f"FAILED {r['job']}: {r['error']}\n  see {r['report']}")
+
+# %% ../nbs/52_runner.ipynb #c021x6
 def run(models, sections=None, run_name="default", runs_dir="runs", executor="local", workers=1, scheduler=None,
         grids=(), params=None, section_params=None, force=False, gpus_per_job=0, timeout=None, quiet=False,
         kernel_name: str = "python3", preset: str = "paper-text") -> dict:
@@ -520,24 +603,11 @@ def run(models, sections=None, run_name="default", runs_dir="runs", executor="lo
             for j in todo: set_aside(j)
         say(f"synbench run {run_name}: {len(jobs)} jobs, {len(jobs) - len(todo)} already done, {len(todo)} to run "
             f"({executor}, {workers} worker{'s' * (workers > 1)})")
-        from tqdm import tqdm   # plain bars: tqdm.auto warns in kernels without ipywidgets
-        bar = tqdm(total=len(todo), unit="job", desc=f"synbench run {run_name}", disable=quiet or not todo, dynamic_ncols=True)
-        def on_done(r):  # one line per finished job, above a bar with elapsed time and time left
-            bar.write(f"  {r['status']:>7}  {r['job']:<45} {r['seconds'] or 0:7.1f} s  {r['report']}"); bar.update(1)
-        kw = {"timeout": timeout, "kernel_name": kernel_name, "on_done": on_done, "env": job_env(workers, scheduler)}
-        try:
-            results = (_run_dask(todo, workers, scheduler, gpus_per_job, **kw) if executor == "dask" else _run_local(todo, workers, **kw)) if todo else []
-        finally: bar.close()
-        by = {r["job"]: r for r in results}
-        rows = [by.get(j.name) or j.row(status="skipped", error=None, seconds=0) for j in jobs]
-        summary = {"run": run_name, "run_dir": str(run_dir), "jobs": rows,
-                   "failed": [r for r in rows if r["status"] == "failed"],
-                   "counts": {s: sum(r["status"] == s for r in rows) for s in ("done", "skipped", "failed")}}
+        kw = {"timeout": timeout, "kernel_name": kernel_name, "env": job_env(workers, scheduler)}
+        results = _execute_all(todo, executor, workers, scheduler, gpus_per_job, f"synbench run {run_name}", quiet, **kw)
+        summary = _summary(run_name, run_dir, jobs, results)
         write_json(run_dir / "summary.json", summary)
-        c = summary["counts"]
-        say(f"synbench run {run_name}: {c['done']} done, {c['skipped']} skipped, {c['failed']} failed; reports in "
-            f"{run_dir / 'reports'}, summary in {run_dir / 'summary.json'}")
-        for r in summary["failed"]: say(f"FAILED {r['job']}: {r['error']}\n  see {r['report']}")
+        _say_summary(say, run_name, run_dir, summary)
         return summary
 
 # %% ../nbs/52_runner.ipynb #c023
@@ -545,8 +615,9 @@ def _value(s: str):
     try: return json.loads(s)
     except ValueError: return s
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="synbench run", description="Run sections x models into executed reports and JSON sidecars.")
+# %% ../nbs/52_runner.ipynb #c023x3
+def _run_arguments(p: argparse.ArgumentParser):
+    "Add `synbench run`'s arguments for what runs (models, sections, run, suite, grids) and where (executor, workers, scheduler)."
     p.add_argument("--models", nargs="+", default=[], help="model names (comma or space separated); group: miniworld")
     p.add_argument("--sections", nargs="+", default=None, help=f"sections (default all): {', '.join(SECTIONS)}")
     p.add_argument("--run", default="default", help="run name: results go to RUNS_DIR/NAME")
@@ -559,6 +630,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--scheduler", default=None, help="address of a running Dask scheduler (implies --executor dask)")
     p.add_argument("--gpus-per-job", type=int, default=0, help="Dask resource GPU per job (workers need --resources GPU=n)")
+
+# %% ../nbs/52_runner.ipynb #c023x4
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="synbench run", description="Run sections x models into executed reports and JSON sidecars.")
+    _run_arguments(p)
     p.add_argument("--data-root", default=None); p.add_argument("--cache-dir", default=None)
     p.add_argument("--checkpoint-dir", default=None)
     p.add_argument("--device", default=None); p.add_argument("--batch-size", type=int, default=None)
@@ -579,6 +655,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     return p
 
+# %% ../nbs/52_runner.ipynb #c023x7
 def print_plan(jobs) -> int:
     "Print each job and every parameter its template will run with (its defaults filled in); runs nothing."
     for j in jobs:
@@ -588,11 +665,9 @@ def print_plan(jobs) -> int:
     print(f"{len(jobs)} job(s); nothing was run (--plan)")
     return 0
 
-def cli_run(argv=None) -> int:
-    "Entry point of `synbench run`."
-    from synbench.core import LockedError
-    a = build_parser().parse_args(argv)
-    sections = [s for x in (a.sections or []) for s in x.split(",") if s] or None
+# %% ../nbs/52_runner.ipynb #c023x10
+def _params(a) -> dict:
+    "The run-wide template parameters of parsed `synbench run` arguments `a` (before any `--param`)."
     params = {"suite": a.suite.strip(), "seed": a.seed,   # a JSON suite stays a string: the template parses it (get_suite)
               "limit": a.limit, "device": a.device}
     if params["suite"] == "auto": params["suite"] = auto_suite(a.models + a.grids)
@@ -603,23 +678,42 @@ def cli_run(argv=None) -> int:
     for k, v in (("data_root", a.data_root), ("cache_dir", a.cache_dir), ("checkpoint_dir", a.checkpoint_dir),
                  ("batch_size", a.batch_size), ("n_boot", a.n_boot)):
         if v is not None: params[k] = str(Path(v).resolve()) if k.endswith(("_root", "_dir")) else v
+    return params
+
+# %% ../nbs/52_runner.ipynb #c023x13
+def _section_params(items, params: dict) -> dict:
+    "Apply `--param [SECTION.]KEY=VALUE` `items`: run-wide ones into `params`; returns the per-section ones."
     section_params = {}
+    for item in items:
+        if "=" not in item: raise ValueError(f"--param expects [SECTION.]KEY=VALUE, got {item!r}")
+        k, v = item.split("=", 1)
+        if "." in k:
+            s, k = k.split(".", 1); section_params.setdefault(s, {})[k] = _value(v)
+        else: params[k] = _value(v)
+    return section_params
+
+# %% ../nbs/52_runner.ipynb #c023x16
+def _plan_only(a, sections, grids, params, section_params) -> int:
+    "`--plan`: checked as `run` would, then the parameters `run` would give each job, printed instead of run."
+    for w in preflight(a.models, sections, a.run, a.runs_dir, grids, params, section_params, a.workers, a.timeout, a.preset,
+                       need_data=False):
+        print(f"synbench run: warning: {w}", file=sys.stderr)
+    rd = resolve_run_dir(a.runs_dir, a.run)
+    return print_plan(plan(a.models, sections, rd, grids, {"run": a.run, "cache_dir": str(rd / "cache"), **params},
+                           section_params, a.preset))
+
+# %% ../nbs/52_runner.ipynb #c023x17
+def cli_run(argv=None) -> int:
+    "Entry point of `synbench run`."
+    from synbench.core import LockedError
+    a = build_parser().parse_args(argv)
+    sections = [s for x in (a.sections or []) for s in x.split(",") if s] or None
+    params = _params(a)
     try:
-        for item in a.param:
-            if "=" not in item: raise ValueError(f"--param expects [SECTION.]KEY=VALUE, got {item!r}")
-            k, v = item.split("=", 1)
-            if "." in k:
-                s, k = k.split(".", 1); section_params.setdefault(s, {})[k] = _value(v)
-            else: params[k] = _value(v)
+        section_params = _section_params(a.param, params)
         grids = [g for x in a.grids for g in x.split(",") if g]
         if sections is None and not grids: sections = [s for s in SECTIONS if s != "ablations"]
-        if a.plan:   # checked as `run` would, then the parameters `run` would give each job, printed instead of run
-            for w in preflight(a.models, sections, a.run, a.runs_dir, grids, params, section_params, a.workers, a.timeout, a.preset,
-                               need_data=False):
-                print(f"synbench run: warning: {w}", file=sys.stderr)
-            rd = resolve_run_dir(a.runs_dir, a.run)
-            return print_plan(plan(a.models, sections, rd, grids, {"run": a.run, "cache_dir": str(rd / "cache"), **params},
-                                   section_params, a.preset))
+        if a.plan: return _plan_only(a, sections, grids, params, section_params)
         summary = run(a.models, sections, a.run, a.runs_dir, "dask" if a.scheduler else a.executor, a.workers,
                       a.scheduler, grids, params, section_params, a.force, a.gpus_per_job, a.timeout, a.quiet, a.kernel, a.preset)
     except LockedError as e:

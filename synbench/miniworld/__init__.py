@@ -12,7 +12,7 @@ from .zoo import (load_model, model_spec, zoo_table, ablation_grids, build, weig
                                     load_generator, BuildConfig)
 
 # %% auto #0
-__all__ = ['MODELS', 'ABLATION_GRIDS', 'PAIRS', 'FINDINGS', 'ablation_grid', 'cli_build', 'pair_metrics', 'findings']
+__all__ = ['MODELS', 'ABLATION_GRIDS', 'PAIRS', 'FINDINGS', 'ablation_grid', 'cli_build']
 
 # %% ../../nbs/64_miniworld.ipynb #c006
 MODELS = [n for n in zoo_table(FULL) if n.split("/")[1].split("-")[0] in ("resnet", "vit", "simclr", "synclr")
@@ -61,48 +61,17 @@ def _real_synthetic_pairs() -> dict:
     return {g: [p for p in ps if group(p[1]) == g] for g in ("supervised", "self-supervised / multi-modal")}
 
 PAIRS = _real_synthetic_pairs()
+
+# %% ../../nbs/64_miniworld.ipynb #cfind1x2
 FINDINGS = ("(i) self-supervised and multi-modal clones are comparable to their real counterparts (shape bias, background bias, calibration)",
             "(ii) supervised clones lag behind their real counterparts (clean accuracy gap larger than the other families')",
             "(iii) synthetic clones are more susceptible to adversarial perturbations (lower R_adv)",
             "(iv) synthetic clones are more susceptible to common corruptions (lower R_cc)",
             "(v) mixing real and synthetic data makes a clone more robust (mixed CLIP above synthetic CLIP on R_adv and R_cc)")
 
-def _metric(df, model, section, dataset, metric, variant=""):
-    q = df[(df.model == model) & (df.section == section) & (df.dataset == dataset) & (df.metric == metric)]
-    q = q[q.variant.fillna("").str.startswith(variant)] if variant else q[q.variant.fillna("") == ""]
-    return float(q.value.iloc[0]) if len(q) else float("nan")
-
-def pair_metrics(df, model) -> dict:
-    "The numbers the findings compare, for one model of a run's results."
-    m = lambda *a: _metric(df, model, *a)
-    return {"acc": 1 - m("calibration", "ID", "test_error"), "ece": m("calibration", "ID", "ECE"),
-            "shape_bias": m("biases", "cue-conflict", "shape_bias"), "bg_gap": m("biases", "IN-9L", "BG_Gap"),
-            "r_adv_fgsm": m("adversarial", "ID", "R_adv", "FGSM"), "r_adv_pgd": m("adversarial", "ID", "R_adv", "PGD"),
-            "r_cc": m("corruptions", "2DCC+3DCC", "Avg_R_cc")}
-
-
 # %% ../../nbs/64_miniworld.ipynb #cfind2
-def _verdict(oks: list) -> str: return "yes" if all(oks) else ("no" if not any(oks) else f"partly ({sum(oks)} of {len(oks)})")
-
-def findings(df) -> "pd.DataFrame":
-    "Each of the paper's five findings: does the run point the same way (yes / partly / no), and the numbers behind it."
-    import pandas as pd
-    P = {m: pair_metrics(df, m) for ps in PAIRS.values() for p in ps for m in p}
-    P["miniworld/clip-mixed"] = pair_metrics(df, "miniworld/clip-mixed")
-    f = lambda v: f"{v:.3f}"
-    rows, other = [], PAIRS["self-supervised / multi-modal"]
-    comp = [(r, s, k, P[s][k] >= P[r][k] - 0.05 if k == "shape_bias" else P[s][k] <= P[r][k] + 0.05)
-            for r, s in other for k in ("shape_bias", "bg_gap", "ece")]
-    rows.append((FINDINGS[0], _verdict([c[3] for c in comp]), "; ".join(f"{s.split('/')[1]} {k} {f(P[s][k])} vs {f(P[r][k])}" for r, s, k, _ in comp)))
-    gap = {fam: [P[r]["acc"] - P[s]["acc"] for r, s in ps] for fam, ps in PAIRS.items()}
-    rows.append((FINDINGS[1], _verdict([min(gap["supervised"]) > max(gap["self-supervised / multi-modal"])]),
-                 "accuracy gaps (real - clone): " + "; ".join(f"{fam} {', '.join(f(g) for g in gs)}" for fam, gs in gap.items())))
-    allp = [p for ps in PAIRS.values() for p in ps]
-    for i, ks in ((2, ("r_adv_fgsm", "r_adv_pgd")), (3, ("r_cc",))):
-        c = [(r, s, k, P[s][k] < P[r][k]) for r, s in allp for k in ks]
-        rows.append((FINDINGS[i], _verdict([x[3] for x in c]), "; ".join(f"{s.split('/')[1]} {k} {f(P[s][k])} vs {f(P[r][k])}" for r, s, k, _ in c)))
-    mx, sy = P["miniworld/clip-mixed"], P["miniworld/clip-syn"]
-    rows.append((FINDINGS[4], _verdict([mx[k] > sy[k] for k in ("r_adv_fgsm", "r_adv_pgd", "r_cc")]),
-                 "; ".join(f"clip-mixed {k} {f(mx[k])} vs clip-syn {f(sy[k])}" for k in ("r_adv_fgsm", "r_adv_pgd", "r_cc"))))
-    return pd.DataFrame(rows, columns=["finding (paper)", "same direction on MiniWorld", "numbers (clone vs real)"])
-
+from ..core import renamed
+__getattr__ = renamed(__name__, {}, gone={
+    "findings": "the findings are tested in one place: synbench.compare.findings(synbench.compare.compare_run(run_dir)), "
+                "a verdict each from paired intervals (`synbench report` writes findings.csv)",
+    "pair_metrics": "the numbers behind each finding are the evidence column of synbench.compare.findings"})
