@@ -4,18 +4,27 @@
 
 # %% ../../nbs/45_data.datasets.ipynb #c003
 from __future__ import annotations
+
 import argparse, difflib, json, os, re, sqlite3, sys, zlib, importlib.util
+
 from concurrent.futures import ThreadPoolExecutor
+
 from dataclasses import dataclass, field, replace
+
 from functools import lru_cache
+
 from pathlib import Path
 
 import numpy as np
+
 import pandas as pd
+
 import torch
+
 from PIL import Image
 
 from ..core import data_root as _resolve_data_root, resource_path
+
 from .labelspaces import get_labelspace
 
 # %% auto #0
@@ -30,6 +39,7 @@ IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tif
 def _is_image(name: str) -> bool:
     return name.lower().endswith(IMG_EXTENSIONS) and not name.startswith(".")
 
+# %% ../../nbs/45_data.datasets.ipynb #c007x3
 @lru_cache(maxsize=None)
 def timm_synsets(kind: str = "imagenet") -> tuple[str, ...]:
     "WNIDs of `kind` in {'imagenet', 'imagenet_r', 'imagenet_a'} from timm's `data/_info` lists (sorted)."
@@ -41,6 +51,7 @@ def timm_synsets(kind: str = "imagenet") -> tuple[str, ...]:
     p = Path(spec.origin).parent / "data" / "_info" / f"{kind}_synsets.txt"
     return tuple(p.read_text().split())
 
+# %% ../../nbs/45_data.datasets.ipynb #c007x6
 IN9_FOLDERS = ("00_dog", "01_bird", "02_wheeled vehicle", "03_reptile", "04_carnivore", "05_insect",
                "06_musical instrument", "07_primate", "08_fish")
 
@@ -56,12 +67,17 @@ IMAGENET_C_CORRUPTIONS = ("gaussian_noise", "shot_noise", "impulse_noise", "defo
                           "motion_blur", "zoom_blur", "snow", "frost", "fog", "brightness", "contrast",
                           "elastic_transform", "pixelate", "jpeg_compression",
                           "speckle_noise", "gaussian_blur", "spatter", "saturate")  # last four: the 'extra' tar
+
 IMAGENET_3DCC_CORRUPTIONS = ("near_focus", "far_focus", "fog_3d", "flash", "color_quant", "low_light",
                              "xy_motion_blur", "z_motion_blur", "iso_noise", "bit_error", "h265_abr", "h265_crf")
+
 from ..paper import CORRUPTIONS_2D as PAPER_C, CORRUPTIONS_3D as PAPER_3DCC, SEVERITIES   # the paper's cells, one home
+
 IN9_VARIANTS = ("original", "mixed_same", "mixed_rand", "mixed_next", "only_fg", "no_fg", "only_bg_b", "only_bg_t")
+
 LAYOUTS = ("class_folders", "corruption_folders", "flat", "focus_db", "cue_conflict", "in9")
 
+# %% ../../nbs/45_data.datasets.ipynb #c010x3
 @dataclass(frozen=True)
 class DatasetSpec:
     "What a dataset is, where it is published, and how it lies on disk."
@@ -208,6 +224,7 @@ def _spec_list() -> list[DatasetSpec]:
             aliases=("in-9", "in9l", "in-9l", "imagenet-9", "backgrounds", "bg-challenge")),
     ]
 
+# %% ../../nbs/45_data.datasets.ipynb #c012x3
 @lru_cache(maxsize=None)
 def _registry() -> dict:
     return {s.name: s for s in _spec_list()}
@@ -259,6 +276,7 @@ def _scan_class_folders(folder: Path, spec: DatasetSpec, strict_classes: bool = 
             rows.append({"key": f"{d}/{f}", "class": d})
     return rows
 
+# %% ../../nbs/45_data.datasets.ipynb #c016x3
 def _scan_corruptions(folder: Path, spec: DatasetSpec, corruption=None, severity=None) -> list[dict]:
     "Rows for `folder/<corruption>/<severity>/<wnid>/<image>`."
     known = spec.variants["corruption"]
@@ -289,6 +307,7 @@ def _scan_corruptions(folder: Path, spec: DatasetSpec, corruption=None, severity
                 rows.append(dict(r, corruption=c, severity=int(s)))
     return rows
 
+# %% ../../nbs/45_data.datasets.ipynb #c016x6
 def _scan_flat(folder: Path, spec: DatasetSpec) -> list[dict]:
     "Rows for every image file under `folder` (flat, or one level of sub-folders as ImageFolder wants)."
     rows = []
@@ -302,6 +321,7 @@ def _scan_flat(folder: Path, spec: DatasetSpec) -> list[dict]:
                          f"expected {spec.layout_doc}")
     return rows
 
+# %% ../../nbs/45_data.datasets.ipynb #c016x9
 from .labelspaces import parse_cue_conflict_name   # the one parser (re-exported here)
 
 def _scan_cue_conflict(folder: Path, spec: DatasetSpec) -> list[dict]:
@@ -322,6 +342,7 @@ def _scan_cue_conflict(folder: Path, spec: DatasetSpec) -> list[dict]:
         r.update(shape=shape, texture=texture)
     return rows
 
+# %% ../../nbs/45_data.datasets.ipynb #c016x12
 def _scan_in9(folder: Path, spec: DatasetSpec, variant=None) -> list[dict]:
     known = spec.variants["variant"]
     present = [d for d in _subdirs(folder) if d in known]
@@ -380,6 +401,7 @@ def read_focus_db(db_path) -> pd.DataFrame:
             raise ValueError(f"focus: {str(db_path)!r} row {fn!r} has location(s) {bad} outside FOCUS's {sorted(locs)}")
     return df
 
+# %% ../../nbs/45_data.datasets.ipynb #c018x3
 def _vocab_value(v, vocab: list, what: str) -> str:
     if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
         if 0 <= v < len(vocab): return vocab[int(v)]
@@ -405,6 +427,7 @@ def focus_n_uncommon(category: str, time: str, weather: str, locations) -> int:
     locs = [l for l in locations.split(", ") if l] if isinstance(locations, str) else list(locations)
     return n_uncommon(category, time, weather, locs)
 
+# %% ../../nbs/45_data.datasets.ipynb #c018x8
 def _scan_focus(folder: Path, spec: DatasetSpec) -> list[dict]:
     df = read_focus_db(folder / "annotations.db")
     rows = []
@@ -440,6 +463,7 @@ def _class_order(spec: DatasetSpec, space: str) -> list[str]:
         return names
     return canon
 
+# %% ../../nbs/45_data.datasets.ipynb #c022x3
 def resolve_label_space(spec, label_space=None) -> str | None:
     "Name of the label space for `spec` (default when None); ValueError when it does not fit the dataset."
     spec = get_dataset_spec(spec)
@@ -483,6 +507,7 @@ def _to_tensor(img: Image.Image) -> torch.Tensor:
     a = np.asarray(img, dtype=np.uint8)
     return torch.from_numpy(a.copy()).permute(2, 0, 1).float().div_(255.0)
 
+# %% ../../nbs/45_data.datasets.ipynb #c025x3
 class ImageDataset(torch.utils.data.Dataset):
     "Images on disk with labels and per-sample metadata; `ds[i] -> (image tensor in [0,1], label, i)`."
     def __init__(self, spec: DatasetSpec, root: Path, samples: pd.DataFrame, label_space: str | None,
@@ -535,6 +560,7 @@ def _stratified_choice(keys: pd.DataFrame, limit: int, seed: int) -> set:
         chosen.update(groups[l][k] for k in perm[:q])
     return chosen
 
+# %% ../../nbs/45_data.datasets.ipynb #c026x3
 def _variant_list(spec: DatasetSpec, dim: str, value):
     if value is None: return None
     vals = list(value) if isinstance(value, (list, tuple, set)) else [value]
@@ -549,6 +575,7 @@ def _variant_list(spec: DatasetSpec, dim: str, value):
         out.append(v2)
     return out
 
+# %% ../../nbs/45_data.datasets.ipynb #c026x6
 def _rel_paths(spec: DatasetSpec, df: pd.DataFrame) -> pd.Series:
     "Each sample's path inside the dataset folder (posix)."
     if spec.layout == "in9": return df["variant"] + "/val/" + df["key"]
@@ -567,6 +594,7 @@ def _scan(spec: DatasetSpec, folder: Path, variant: dict) -> list[dict]:
     if spec.layout == "in9": return _scan_in9(folder, spec, _variant_list(spec, "variant", variant.get("variant")))
     raise ValueError(f"unknown layout {spec.layout!r} of {spec.name}; expected one of {LAYOUTS}")
 
+# %% ../../nbs/45_data.datasets.ipynb #c026x9
 def open_dataset(name, data_root=None, transform=None, limit: int | None = None, seed: int = 0,
                  skip_corrupt: bool = False, label_space=None, **variant) -> ImageDataset:
     "Open dataset `name` under `data_root` (else $SYNBENCH_DATA) as an `ImageDataset`."
@@ -713,6 +741,7 @@ def _validate(spec: DatasetSpec, root: Path, deep: bool = False) -> dict:
         row["status"] = "found"
     return row
 
+# %% ../../nbs/45_data.datasets.ipynb #c035x3
 CHECK_COLUMNS = ("dataset", "status", "n_found", "n_expected", "classes_found", "classes_expected", "path", "detail", "action")
 
 def check(data_root=None, names=None, deep: bool = False, specs=None) -> pd.DataFrame:
@@ -738,6 +767,7 @@ def _format_report(df: pd.DataFrame, root: Path) -> str:
               ("" if n_ok == len(df) else f"; not found: {', '.join(df.loc[df['status'] != 'found', 'dataset'])}")]
     return "\n".join(lines)
 
+# %% ../../nbs/45_data.datasets.ipynb #c039x3
 def cli_datasets_check(argv: list[str] | None = None) -> int:
     "`synbench datasets check [--data-root DIR] [--datasets NAME ...] [--deep] [--json FILE]`."
     p = argparse.ArgumentParser(prog="synbench datasets check",
