@@ -236,6 +236,7 @@ def dataset_names() -> list[str]:
 def _norm(name: str) -> str:
     return re.sub(r"[\s_]+", "-", str(name).strip().lower())
 
+# %% ../../nbs/45_data.datasets.ipynb #c012x6
 def get_dataset_spec(name) -> DatasetSpec:
     "The `DatasetSpec` called `name` (or one of its aliases); a `DatasetSpec` is returned as it is."
     if isinstance(name, DatasetSpec): return name
@@ -257,6 +258,7 @@ def _subdirs(p: Path) -> list[str]:
 def _images(p: Path) -> list[str]:
     return sorted(e.name for e in os.scandir(p) if e.is_file() and _is_image(e.name))
 
+# %% ../../nbs/45_data.datasets.ipynb #c016y3
 def _scan_class_folders(folder: Path, spec: DatasetSpec, strict_classes: bool = True) -> list[dict]:
     "Rows for `folder/<class>/<image>`; classes must be among the spec's (or the label space's) class names."
     dirs = _subdirs(folder)
@@ -422,6 +424,7 @@ def n_uncommon(category, time, weather, locations) -> int:
     u = d["uncommon"][cat]
     return int(t in u["time"]) + int(w in u["weather"]) + int(not locs.isdisjoint(u["locations"]))
 
+# %% ../../nbs/45_data.datasets.ipynb #c018y3
 def focus_n_uncommon(category: str, time: str, weather: str, locations) -> int:
     "Number of uncommon attributes of a FOCUS image (`n_uncommon`), with the database's 'a, b' location string split."
     locs = [l for l in locations.split(", ") if l] if isinstance(locations, str) else list(locations)
@@ -493,6 +496,7 @@ def load_image(path) -> Image.Image:
         raise UnreadableImageError(f"cannot read image {str(path)!r}: {type(e).__name__}: {e}; "
                                    "pass skip_corrupt=True to skip unreadable images") from None
 
+# %% ../../nbs/45_data.datasets.ipynb #c025y1
 def _check_image(path) -> str | None:
     "None when `path` decodes fully (a reduced-size JPEG draft is enough to reach every byte), else the error."
     try:

