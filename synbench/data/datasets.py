@@ -4,27 +4,18 @@
 
 # %% ../../nbs/45_data.datasets.ipynb #c003
 from __future__ import annotations
-
 import argparse, difflib, json, os, re, sqlite3, sys, zlib, importlib.util
-
 from concurrent.futures import ThreadPoolExecutor
-
 from dataclasses import dataclass, field, replace
-
 from functools import lru_cache
-
 from pathlib import Path
 
 import numpy as np
-
 import pandas as pd
-
 import torch
-
 from PIL import Image
 
 from ..core import data_root as _resolve_data_root, resource_path
-
 from .labelspaces import get_labelspace
 
 # %% auto #0
@@ -67,14 +58,10 @@ IMAGENET_C_CORRUPTIONS = ("gaussian_noise", "shot_noise", "impulse_noise", "defo
                           "motion_blur", "zoom_blur", "snow", "frost", "fog", "brightness", "contrast",
                           "elastic_transform", "pixelate", "jpeg_compression",
                           "speckle_noise", "gaussian_blur", "spatter", "saturate")  # last four: the 'extra' tar
-
 IMAGENET_3DCC_CORRUPTIONS = ("near_focus", "far_focus", "fog_3d", "flash", "color_quant", "low_light",
                              "xy_motion_blur", "z_motion_blur", "iso_noise", "bit_error", "h265_abr", "h265_crf")
-
 from ..paper import CORRUPTIONS_2D as PAPER_C, CORRUPTIONS_3D as PAPER_3DCC, SEVERITIES   # the paper's cells, one home
-
 IN9_VARIANTS = ("original", "mixed_same", "mixed_rand", "mixed_next", "only_fg", "no_fg", "only_bg_b", "only_bg_t")
-
 LAYOUTS = ("class_folders", "corruption_folders", "flat", "focus_db", "cue_conflict", "in9")
 
 # %% ../../nbs/45_data.datasets.ipynb #c010x3

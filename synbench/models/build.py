@@ -4,21 +4,13 @@
 
 # %% ../../nbs/43_models.build.ipynb #c003
 from __future__ import annotations
-
 import argparse, difflib, importlib, os
-
 from pathlib import Path
-
 import torch
-
 import torch.nn as nn
-
 import torch.nn.functional as F
-
 from ..core import file_sha256, get_device
-
 from .spec import ModelSpec, IMAGENET_EVAL_CONFIG
-
 from .heads import ZeroShotHead, linear_head, load_head, cached_zero_shot_weights, PAPER_LOGIT_SCALE
 
 # %% auto #0

@@ -4,31 +4,19 @@
 
 # %% ../../nbs/46_models.sources.ipynb #c003
 from __future__ import annotations
-
 import argparse, importlib.util, json, os, re
-
 from dataclasses import dataclass
-
 from pathlib import Path
-
 from typing import Callable
-
 import torch
-
 from ..core import get_device
-
 from ..data.labelspaces import get_labelspace
-
 from .spec import ModelSpec, FAMILIES, DATA_KINDS, GROUPS
-
 from .classifier import Classifier
-
 from .build import (PACKAGE_MODELS, MissingCheckpointError, build_timm, build_open_clip, build_package,
                                    build_vision, require_checkpoint, find_checkpoint, checkpoint_root, hf_cached_file,
                                    timm_hub_id, open_clip_hub_id, n_outputs)
-
 from .registry import REGISTRY, get_spec
-
 from .heads import PAPER_PROBE_LRS, PAPER_PROBE_EPOCHS, extract_features, train_linear_probe, save_head, cache_dir
 
 # %% auto #0
@@ -119,14 +107,11 @@ def _package_spec(source, label_space="imagenet"):
 register_source(Source("timm", r"timm/[\w\-.]+", "'timm/<arch.tag>'", build=lambda spec, ctx: build_vision(
     spec, ctx["pretrained"], ctx["download"], ctx["checkpoint_dir"], ctx["with_head"]),
     available=lambda spec, d: _hub("timm", timm_hub_id(spec.source[5:])), spec=_timm_spec))
-
 register_source(Source("open_clip", r"open_clip/[\w\-./]+:[\w\-.]+", "'open_clip/<arch>:<pretrained>'", build=_build_open_clip,
     available=lambda spec, d: _hub("open_clip", open_clip_hub_id(*spec.source[10:].split(":", 1))), spec=_open_clip_spec))
-
 register_source(Source("checkpoint", r"timm/[\w\-.]+|open_clip/[\w\-./]+|torchvision/resnet50(_nobias)?",
     "a checkpoint file loaded into arch 'timm/<arch>', 'open_clip/<arch>' or 'torchvision/resnet50[_nobias]'",
     build=_build_checkpoint, available=_checkpoint_available))
-
 register_source(Source("package", r"package/(" + "|".join(PACKAGE_MODELS) + ")",
     "'package/<name>' with a name of models.build.PACKAGE_MODELS (" + ", ".join(PACKAGE_MODELS) + ")",
     build=lambda spec, ctx: build_package(spec.source[len("package/"):], ctx["pretrained"]),
@@ -162,7 +147,6 @@ def _custom_load(spec, ctx):
 
 register_source(Source("miniworld", r"miniworld/[\w\-.+]+", "'miniworld/<zoo name>'", load=_mw_load, available=_mw_available,
                        spec=_mw_spec, check=_mw_check))
-
 register_source(Source("custom", r"custom/[\w\-.+/]+", "'custom/<name>' (a network wrapped by your own code)", load=_custom_load,
                        available=lambda spec, d: ([], ["built by your own code"])))
 
