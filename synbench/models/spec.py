@@ -20,6 +20,25 @@ IMAGENET_EVAL_CONFIG = {"input_size": (3, 224, 224), "mean": (0.485, 0.456, 0.40
 _SOURCE_FORM = re.compile(r"^(checkpoint|[a-z_]+/\S+)$")     # the table (models.sources) checks each kind further
 _ARCH_FORM = re.compile(r"^[a-z_]+/\S+$")
 
+# %% ../../nbs/40_models.spec.ipynb #c005x3
+def _validate_spec(spec) -> None:
+    "Raise a ValueError naming the first field of `spec` (a ModelSpec) that is not valid."
+    def bad(arg, val, exp): raise ValueError(f"ModelSpec {spec.name!r}: {arg}={val!r} is not valid; expected {exp}")
+    if not spec.name or not isinstance(spec.name, str): bad("name", spec.name, "a non-empty string")
+    if spec.family not in FAMILIES: bad("family", spec.family, f"one of {FAMILIES}")
+    if spec.data not in DATA_KINDS: bad("data", spec.data, f"one of {DATA_KINDS}")
+    if spec.head not in HEAD_KINDS: bad("head", spec.head, f"one of {HEAD_KINDS}")
+    if spec.group not in GROUPS: bad("group", spec.group, f"one of {GROUPS}")
+    if not isinstance(spec.source, str) or not _SOURCE_FORM.match(spec.source):
+        bad("source", spec.source, "'checkpoint' or '<kind>/<name>' with a kind of synbench.models.sources.SOURCES "
+            "(timm, open_clip, package, miniworld)")
+    if spec.source == "checkpoint" and not spec.checkpoint: bad("checkpoint", spec.checkpoint, "a file name when source='checkpoint'")
+    if spec.arch is not None and not _ARCH_FORM.match(spec.arch): bad("arch", spec.arch, "'<library>/<arch>', e.g. 'timm/resnet50'")
+    if spec.head in ("published-linear", "synbench-probe") and spec.head_file is None and spec.checkpoint is None:
+        bad("head_file", None, f"a file name for head={spec.head!r}")
+    if spec.features not in ("pooled", "cls+patchmean"): bad("features", spec.features, "'pooled' or 'cls+patchmean'")
+
+# %% ../../nbs/40_models.spec.ipynb #c005x6
 @dataclass(frozen=True)
 class ModelSpec:
     name: str
@@ -46,21 +65,7 @@ class ModelSpec:
     counterpart: str | None = None     # the real-data model a synthetic clone is compared with
     stands_in_for: str | None = None   # MiniWorld: the paper's model(s) it plays
 
-    def __post_init__(self):
-        def bad(arg, val, exp): raise ValueError(f"ModelSpec {self.name!r}: {arg}={val!r} is not valid; expected {exp}")
-        if not self.name or not isinstance(self.name, str): bad("name", self.name, "a non-empty string")
-        if self.family not in FAMILIES: bad("family", self.family, f"one of {FAMILIES}")
-        if self.data not in DATA_KINDS: bad("data", self.data, f"one of {DATA_KINDS}")
-        if self.head not in HEAD_KINDS: bad("head", self.head, f"one of {HEAD_KINDS}")
-        if self.group not in GROUPS: bad("group", self.group, f"one of {GROUPS}")
-        if not isinstance(self.source, str) or not _SOURCE_FORM.match(self.source):
-            bad("source", self.source, "'checkpoint' or '<kind>/<name>' with a kind of synbench.models.sources.SOURCES "
-                "(timm, open_clip, package, miniworld)")
-        if self.source == "checkpoint" and not self.checkpoint: bad("checkpoint", self.checkpoint, "a file name when source='checkpoint'")
-        if self.arch is not None and not _ARCH_FORM.match(self.arch): bad("arch", self.arch, "'<library>/<arch>', e.g. 'timm/resnet50'")
-        if self.head in ("published-linear", "synbench-probe") and self.head_file is None and self.checkpoint is None:
-            bad("head_file", None, f"a file name for head={self.head!r}")
-        if self.features not in ("pooled", "cls+patchmean"): bad("features", self.features, "'pooled' or 'cls+patchmean'")
+    def __post_init__(self): _validate_spec(self)
 
     @property
     def kind(self) -> str:
@@ -81,4 +86,3 @@ def pairs(specs) -> list[tuple[str, str]]:
         if s.data == "mixed": refs += [o.name for o in specs if o.data == "synthetic" and o.counterpart == s.counterpart and o.family == s.family]
         out += [(r, s.name) for r in refs if r in by]
     return list(dict.fromkeys(out))
-
